@@ -1,0 +1,415 @@
+//! `config.toml` → a validated [`Config`].
+//!
+//! [`Config::from_str`] is pure (text in, value or error out) so every rule is unit-tested without
+//! files; [`Config::load`] adds the one read from disk and resolves folders against the config
+//! file's own folder, so feedd behaves the same whatever directory it is started from.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use chrono_tz::Tz;
+use serde::Deserialize;
+use url::Url;
+
+/// Why a config could not be used. Each message names the file, the key and what to write instead.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: {message}")]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// A document format feedd can write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Rss,
+    Atom,
+    Json,
+}
+
+impl Format {
+    pub const ALL: [Format; 3] = [Format::Rss, Format::Atom, Format::Json];
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Rss => "application/rss+xml; charset=utf-8",
+            Format::Atom => "application/atom+xml; charset=utf-8",
+            Format::Json => "application/feed+json; charset=utf-8",
+        }
+    }
+}
+
+/// How the daemon learns about changes in the source folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum WatchMode {
+    /// inotify (or the platform's equivalent); falls back to polling when it cannot be set up.
+    #[default]
+    Native,
+    /// Periodic scans; for network filesystems and hosts out of inotify watches.
+    Poll,
+}
+
+/// The validated site configuration. Folders are absolute or relative to the working directory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub title: String,
+    pub description: String,
+    /// Always ends with `/`, so relative paths join below it.
+    pub base_url: Url,
+    /// The `tag:` URI authority (a domain or e-mail address) that entry ids are minted under.
+    pub id_authority: String,
+    pub language: Option<String>,
+    pub author: Option<String>,
+    pub timezone: Tz,
+    pub max_entries: usize,
+    pub source_dir: PathBuf,
+    pub output_dir: PathBuf,
+    /// Permalink pattern below `base_url`, with `{slug}`, `{year}`, `{month}`, `{day}`.
+    pub post_path: String,
+    pub formats: Vec<Format>,
+    pub paths: Paths,
+    pub server: Server,
+}
+
+/// Where each document is published, relative to `base_url` and the output folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paths {
+    pub rss: String,
+    pub atom: String,
+    pub json: String,
+    /// Folder pattern with `{tag}` under which each tag gets the same set of documents;
+    /// `None` turns per-tag feeds off.
+    pub tags: Option<String>,
+}
+
+impl Paths {
+    /// The file name (or path) of `format`'s document.
+    pub fn file(&self, format: Format) -> &str {
+        match format {
+            Format::Rss => &self.rss,
+            Format::Atom => &self.atom,
+            Format::Json => &self.json,
+        }
+    }
+}
+
+/// Settings of the long-running daemon.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Server {
+    pub listen: SocketAddr,
+    pub max_age: u32,
+    pub debounce_ms: u64,
+    pub watch: WatchMode,
+    pub poll_interval_ms: u64,
+    pub max_connections: usize,
+    /// Whether the daemon also keeps `output_dir` in sync with what it serves.
+    pub write_output: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    title: String,
+    base_url: String,
+    id_authority: String,
+    #[serde(default)]
+    description: String,
+    language: Option<String>,
+    author: Option<String>,
+    timezone: Option<String>,
+    max_entries: Option<usize>,
+    source_dir: Option<PathBuf>,
+    output_dir: Option<PathBuf>,
+    post_path: Option<String>,
+    formats: Option<Vec<Format>>,
+    #[serde(default)]
+    paths: RawPaths,
+    #[serde(default)]
+    server: RawServer,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawPaths {
+    rss: Option<String>,
+    atom: Option<String>,
+    json: Option<String>,
+    tags: Option<String>,
+    tag_feeds: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    listen: Option<String>,
+    max_age: Option<u32>,
+    debounce_ms: Option<u64>,
+    watch: Option<WatchMode>,
+    poll_interval_ms: Option<u64>,
+    max_connections: Option<usize>,
+    write_output: Option<bool>,
+}
+
+impl Config {
+    /// Reads and validates `path`; relative folders in it are taken from the config file's folder.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut config = Config::from_str(&text, path)?;
+        let base = path.parent().unwrap_or(Path::new(""));
+        config.source_dir = base.join(&config.source_dir);
+        config.output_dir = base.join(&config.output_dir);
+        Ok(config)
+    }
+
+    /// Parses and validates config text; `path` is used only in messages.
+    pub fn from_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            path: path.to_path_buf(),
+            line: e
+                .span()
+                .map(|s| line_of(text, s.start))
+                .unwrap_or(1),
+            message: e.message().trim().to_string(),
+        })?;
+        let invalid = |message: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        };
+        let base_url = parse_base_url(&raw.base_url).map_err(invalid)?;
+        let id_authority = validate_authority(&raw.id_authority).map_err(invalid)?;
+        let timezone = match raw.timezone.as_deref() {
+            None => Tz::UTC,
+            Some(name) => name.parse::<Tz>().map_err(|_| {
+                invalid(format!(
+                    "`timezone = \"{name}\"` is not an IANA time zone name; write e.g. \"UTC\" or \"Europe/Berlin\""
+                ))
+            })?,
+        };
+        let max_entries = raw.max_entries.unwrap_or(50);
+        if max_entries == 0 {
+            return Err(invalid("`max_entries` must be at least 1".into()));
+        }
+        if raw.title.trim().is_empty() {
+            return Err(invalid("`title` is empty; give the feed a name".into()));
+        }
+        let post_path = raw.post_path.unwrap_or_else(|| "posts/{slug}/".into());
+        if !post_path.contains("{slug}") {
+            return Err(invalid(format!(
+                "`post_path = \"{post_path}\"` has no `{{slug}}`, so every post would share one link"
+            )));
+        }
+        let mut formats = raw.formats.unwrap_or_else(|| Format::ALL.to_vec());
+        formats.sort();
+        formats.dedup();
+        if formats.is_empty() {
+            return Err(invalid(
+                "`formats` is empty; list at least one of \"rss\", \"atom\", \"json\"".into(),
+            ));
+        }
+        let paths = build_paths(raw.paths).map_err(invalid)?;
+        let server = build_server(raw.server).map_err(invalid)?;
+        Ok(Config {
+            title: raw.title,
+            description: raw.description,
+            base_url,
+            id_authority,
+            language: raw.language,
+            author: raw.author,
+            timezone,
+            max_entries,
+            source_dir: raw.source_dir.unwrap_or_else(|| "feed-src".into()),
+            output_dir: raw.output_dir.unwrap_or_else(|| "public".into()),
+            post_path,
+            formats,
+            paths,
+            server,
+        })
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset).map_or(1, |t| t.matches('\n').count() + 1)
+}
+
+fn parse_base_url(raw: &str) -> Result<Url, String> {
+    let hint = "write the absolute address the feeds are published under, e.g. base_url = \"https://example.org/\"";
+    let mut url = Url::parse(raw).map_err(|e| format!("`base_url = \"{raw}\"` is not a URL ({e}); {hint}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!("`base_url = \"{raw}\"` must be an http or https address; {hint}"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("`base_url = \"{raw}\"` must not have a query or fragment; {hint}"));
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+/// RFC 4151 allows a DNS name or an e-mail address as the tagging authority.
+fn validate_authority(raw: &str) -> Result<String, String> {
+    let ok = !raw.is_empty()
+        && raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '@'))
+        && !raw.starts_with(['.', '-', '@'])
+        && raw.matches('@').count() <= 1;
+    if ok {
+        Ok(raw.to_ascii_lowercase())
+    } else {
+        Err(format!(
+            "`id_authority = \"{raw}\"` must be a domain name or e-mail address you control, e.g. \"example.org\"; \
+             it is pinned into every entry id, so set it once and never change it"
+        ))
+    }
+}
+
+fn clean_path(key: &str, raw: &str) -> Result<String, String> {
+    let trimmed = raw.trim_start_matches('/');
+    if trimmed.is_empty() || trimmed.split('/').any(|seg| seg == ".." || seg == ".") {
+        return Err(format!(
+            "`paths.{key} = \"{raw}\"` must be a relative path below base_url without `.` or `..`"
+        ));
+    }
+    Ok(trimmed.to_string())
+}
+
+fn build_paths(raw: RawPaths) -> Result<Paths, String> {
+    let rss = clean_path("rss", raw.rss.as_deref().unwrap_or("rss.xml"))?;
+    let atom = clean_path("atom", raw.atom.as_deref().unwrap_or("atom.xml"))?;
+    let json = clean_path("json", raw.json.as_deref().unwrap_or("feed.json"))?;
+    if rss == atom || rss == json || atom == json {
+        return Err("`paths.rss`, `paths.atom` and `paths.json` must differ".into());
+    }
+    let tags = if raw.tag_feeds.unwrap_or(true) {
+        let pattern = clean_path("tags", raw.tags.as_deref().unwrap_or("tags/{tag}/"))?;
+        if !pattern.contains("{tag}") {
+            return Err(format!("`paths.tags = \"{pattern}\"` needs a `{{tag}}` placeholder"));
+        }
+        Some(if pattern.ends_with('/') { pattern } else { format!("{pattern}/") })
+    } else {
+        None
+    };
+    Ok(Paths { rss, atom, json, tags })
+}
+
+fn build_server(raw: RawServer) -> Result<Server, String> {
+    let listen_raw = raw.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
+    let listen = listen_raw.parse().map_err(|_| {
+        format!("`server.listen = \"{listen_raw}\"` is not an address:port, e.g. \"127.0.0.1:8080\"")
+    })?;
+    let max_connections = raw.max_connections.unwrap_or(1024);
+    if max_connections == 0 {
+        return Err("`server.max_connections` must be at least 1".into());
+    }
+    Ok(Server {
+        listen,
+        max_age: raw.max_age.unwrap_or(300),
+        debounce_ms: raw.debounce_ms.unwrap_or(100),
+        watch: raw.watch.unwrap_or_default(),
+        poll_interval_ms: raw.poll_interval_ms.unwrap_or(1000).max(10),
+        max_connections,
+        write_output: raw.write_output.unwrap_or(false),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = "title = \"T\"\nbase_url = \"https://example.org\"\nid_authority = \"example.org\"\n";
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::from_str(text, Path::new("config.toml"))
+    }
+
+    #[test]
+    fn minimal_config_gets_defaults() {
+        let c = parse(MINIMAL).unwrap();
+        assert_eq!(c.base_url.as_str(), "https://example.org/");
+        assert_eq!(c.timezone, Tz::UTC);
+        assert_eq!(c.max_entries, 50);
+        assert_eq!(c.formats, Format::ALL.to_vec());
+        assert_eq!(c.paths.atom, "atom.xml");
+        assert_eq!(c.paths.tags.as_deref(), Some("tags/{tag}/"));
+        assert_eq!(c.server.debounce_ms, 100);
+    }
+
+    #[test]
+    fn unknown_key_is_named_with_its_line() {
+        let err = parse(&format!("{MINIMAL}colour = \"red\"\n")).unwrap_err().to_string();
+        assert!(err.starts_with("config.toml:4: "), "{err}");
+        assert!(err.contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn unknown_nested_key_is_named() {
+        let err = parse(&format!("{MINIMAL}[server]\nport = 1\n")).unwrap_err().to_string();
+        assert!(err.contains("port"), "{err}");
+    }
+
+    #[test]
+    fn bad_base_url_is_named() {
+        for bad in ["not a url", "ftp://example.org/", "https://example.org/?q=1", "/relative/"] {
+            let text = MINIMAL.replace("https://example.org", bad);
+            let err = parse(&text).unwrap_err().to_string();
+            assert!(err.contains("base_url"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn base_url_gains_a_trailing_slash() {
+        let c = parse(&MINIMAL.replace("https://example.org", "https://example.org/blog")).unwrap();
+        assert_eq!(c.base_url.as_str(), "https://example.org/blog/");
+    }
+
+    #[test]
+    fn missing_required_key_is_named() {
+        let err = parse("title = \"T\"\nbase_url = \"https://example.org/\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("id_authority"), "{err}");
+    }
+
+    #[test]
+    fn bad_timezone_and_authority_are_named() {
+        let err = parse(&format!("{MINIMAL}timezone = \"Mars/Olympus\"\n")).unwrap_err().to_string();
+        assert!(err.contains("timezone"), "{err}");
+        let err = parse(&MINIMAL.replace("id_authority = \"example.org\"", "id_authority = \"a b\""))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("id_authority"), "{err}");
+    }
+
+    #[test]
+    fn post_path_needs_slug_and_paths_must_differ() {
+        let err = parse(&format!("{MINIMAL}post_path = \"p/\"\n")).unwrap_err().to_string();
+        assert!(err.contains("post_path"), "{err}");
+        let err = parse(&format!("{MINIMAL}[paths]\nrss = \"a.xml\"\natom = \"a.xml\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("must differ"), "{err}");
+    }
+
+    #[test]
+    fn tag_feeds_can_be_turned_off() {
+        let c = parse(&format!("{MINIMAL}[paths]\ntag_feeds = false\n")).unwrap();
+        assert_eq!(c.paths.tags, None);
+    }
+}

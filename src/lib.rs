@@ -1,0 +1,23 @@
+//! feedd turns a folder of posts into RSS 2.0, Atom 1.0 and JSON Feed 1.1 documents, keeps them
+//! current while the folder changes, and serves them over HTTP.
+//!
+//! Data flows one way, one module per arrow:
+//!
+//! ```text
+//! feed-src/ on disk ──source──▶ source files (path, text)
+//!    ──post::Post::parse──▶ Post | Diagnostic          pure, one file at a time
+//!    ──feed::build──▶ Feed (ordered, limited, ids)      pure
+//!    ──render──▶ Document                               pure: bytes, content type, etag
+//!    ──snapshot──▶ Arc<Snapshot>                        immutable; swapped whole
+//!    ──▶ http (serves the current snapshot)  ──▶ output (atomic writes to a folder)
+//! ```
+//!
+//! `once` (build, write, exit) and `daemon` (build, serve, watch, rebuild) are two drivers of the
+//! same pipeline (`build`).
+
+pub mod config;
+pub mod diagnostic;
+pub mod feed;
+pub mod post;
+pub mod render;
+pub mod source;
