@@ -68,3 +68,11 @@ impl Feed {
         self.documents.iter().find(|d| d.format == format)
     }
 }
+
+mod assemble;
+mod ids;
+mod links;
+
+pub use assemble::{Built, build};
+pub use ids::minted_id;
+pub use links::{absolutize_html, permalink};
