@@ -76,6 +76,8 @@ pub struct Config {
     pub max_entries: usize,
     pub source_dir: PathBuf,
     pub output_dir: PathBuf,
+    /// Where the id ledger is kept when set; by default it lives in the output folder.
+    pub id_ledger: Option<PathBuf>,
     /// Permalink pattern below `base_url`, with `{slug}`, `{year}`, `{month}`, `{day}`.
     pub post_path: String,
     pub formats: Vec<Format>,
@@ -132,6 +134,7 @@ struct RawConfig {
     max_entries: Option<usize>,
     source_dir: Option<PathBuf>,
     output_dir: Option<PathBuf>,
+    id_ledger: Option<PathBuf>,
     post_path: Option<String>,
     formats: Option<Vec<Format>>,
     #[serde(default)]
@@ -173,6 +176,7 @@ impl Config {
         let base = path.parent().unwrap_or(Path::new(""));
         config.source_dir = base.join(&config.source_dir);
         config.output_dir = base.join(&config.output_dir);
+        config.id_ledger = config.id_ledger.map(|p| base.join(p));
         Ok(config)
     }
 
@@ -234,11 +238,21 @@ impl Config {
             max_entries,
             source_dir: raw.source_dir.unwrap_or_else(|| "feed-src".into()),
             output_dir: raw.output_dir.unwrap_or_else(|| "public".into()),
+            id_ledger: raw.id_ledger,
             post_path,
             formats,
             paths,
             server,
         })
+    }
+}
+
+impl Config {
+    /// The id ledger's file for documents written to `out`.
+    pub fn ledger_path(&self, out: &Path) -> PathBuf {
+        self.id_ledger
+            .clone()
+            .unwrap_or_else(|| out.join(crate::output::LEDGER))
     }
 }
 

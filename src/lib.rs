@@ -15,9 +15,16 @@
 //! `once` (build, write, exit) and `daemon` (build, serve, watch, rebuild) are two drivers of the
 //! same pipeline (`build`).
 
+pub mod build;
+pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod diagnostic;
 pub mod feed;
+pub mod logging;
+pub mod once;
+pub mod output;
 pub mod post;
+pub mod post_cache;
 pub mod render;
 pub mod source;

@@ -1,1 +1,74 @@
-fn main() {}
+//! The `feedd` binary: parse arguments, set up logging, run the chosen mode, map the result to an
+//! exit code (0 success, 1 problems in posts, 2 unusable config or folders).
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use feedd::cli::{Cli, Mode};
+use feedd::config::Config;
+use feedd::once::{self, Outcome};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    feedd::logging::init(cli.log.as_deref());
+    match run(&cli.config, cli.mode()) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("feedd: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(config_path: &Path, mode: Mode) -> anyhow::Result<ExitCode> {
+    match mode {
+        Mode::Check => {
+            let config = Config::load(config_path)?;
+            Ok(report(once::run(&config, None, chrono::Utc::now())?, None))
+        }
+        Mode::Once { out } => {
+            let config = Config::load(config_path)?;
+            let out = out.unwrap_or_else(|| config.output_dir.clone());
+            let outcome = once::run(&config, Some(&out), chrono::Utc::now())?;
+            Ok(report(outcome, Some(&out)))
+        }
+        Mode::Daemon { listen } => {
+            let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            runtime.block_on(feedd::daemon::run(config_path, listen))?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Prints the outcome of a one-shot run: a summary on stdout, problems on stderr.
+fn report(outcome: Outcome, out: Option<&Path>) -> ExitCode {
+    match outcome {
+        Outcome::Built { build, written } => {
+            let documents = build.documents.len();
+            match (written, out) {
+                (Some(w), Some(out)) => println!(
+                    "feedd: {} posts, {documents} documents in {}: {} written, {} unchanged, {} removed",
+                    build.published,
+                    out.display(),
+                    w.written.len(),
+                    w.unchanged,
+                    w.removed.len()
+                ),
+                _ => println!("feedd: ok: {} posts, {documents} documents", build.published),
+            }
+            ExitCode::SUCCESS
+        }
+        Outcome::Rejected(build) => {
+            for diagnostic in &build.diagnostics {
+                eprintln!("{diagnostic}");
+            }
+            let n = build.diagnostics.len();
+            let plural = if n == 1 { "" } else { "s" };
+            let tail = if out.is_some() { "; nothing was written" } else { "" };
+            eprintln!("feedd: {n} problem{plural}{tail}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -6,11 +6,13 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, Utc};
 
 use super::ids::minted_id;
+use super::ledger::{Claim, IdLedger};
 use super::links::{absolutize_html, permalink};
 use super::{DocumentLink, Entry, Feed};
 use crate::config::Config;
@@ -28,6 +30,8 @@ pub struct Built {
     pub published: usize,
     /// When the earliest scheduled post comes due; the daemon rebuilds then.
     pub next_due: Option<DateTime<Utc>>,
+    /// The ids published by this build, to resolve the next one against.
+    pub ledger: IdLedger,
 }
 
 /// A post that made it into the feed, with its id resolved.
@@ -38,20 +42,34 @@ struct Candidate<'a> {
 
 /// Builds the site's feeds from every parsed post. `now` only decides which scheduled posts are
 /// due; nothing in the output depends on it otherwise.
-pub fn build(config: &Config, posts: &[Arc<Post>], now: DateTime<Utc>) -> Built {
+pub fn build(config: &Config, posts: &[Arc<Post>], ledger: &IdLedger, now: DateTime<Utc>) -> Built {
     let mut next_due: Option<DateTime<Utc>> = None;
-    let mut candidates = Vec::with_capacity(posts.len());
+    let mut due = Vec::with_capacity(posts.len());
     for post in posts.iter().filter(|p| !p.draft) {
         let date = post.date.with_timezone(&Utc);
         if date > now {
             next_due = Some(next_due.map_or(date, |d| d.min(date)));
-            continue;
+        } else {
+            due.push(post.as_ref());
         }
-        let id = post.id.clone().unwrap_or_else(|| {
-            minted_id(&config.id_authority, &post.date, config.timezone, &post.slug)
-        });
-        candidates.push(Candidate { post, id });
     }
+    let claims: Vec<Claim<'_>> = due
+        .iter()
+        .map(|post| Claim {
+            key: ledger_key(&config.source_dir, &post.path),
+            explicit_id: post.id.as_deref(),
+            minted_id: minted_id(&config.id_authority, &post.date, config.timezone, &post.slug),
+            date: post.date,
+            title: &post.title,
+            content_html: &post.content_html,
+        })
+        .collect();
+    let (ids, ledger) = ledger.resolve(&claims);
+    let mut candidates: Vec<Candidate<'_>> = due
+        .into_iter()
+        .zip(ids)
+        .map(|(post, id)| Candidate { post, id })
+        .collect();
     let diagnostics = drop_duplicate_ids(&mut candidates);
     candidates.sort_by(|a, b| {
         (Reverse(a.post.date), &a.id).cmp(&(Reverse(b.post.date), &b.id))
@@ -81,7 +99,19 @@ pub fn build(config: &Config, posts: &[Arc<Post>], now: DateTime<Utc>) -> Built 
         diagnostics,
         published: candidates.len(),
         next_due,
+        ledger,
     }
+}
+
+/// The ledger's key for a post: its path below the source folder, with `/` separators, so the
+/// ledger means the same whichever folder feedd was started from.
+fn ledger_key(source_dir: &Path, path: &Path) -> String {
+    let relative = path.strip_prefix(source_dir).unwrap_or(path);
+    relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// Keeps the first post (by path) of each id and reports the others, naming both files.
@@ -235,7 +265,7 @@ mod tests {
             post("a.md", "2019-06-30T00:00:00Z", &[]),
             post("c.md", "2019-07-05T00:00:00Z", &[]),
         ];
-        let built = build(&config(""), &posts, now());
+        let built = build(&config(""), &posts, &IdLedger::default(), now());
         assert_eq!(
             ids(&built.feeds[0]),
             [
@@ -252,7 +282,7 @@ mod tests {
         let posts: Vec<_> = (1..=9)
             .map(|d| post(&format!("p{d}.md"), &format!("2019-07-0{d}T00:00:00Z"), &["x"]))
             .collect();
-        let built = build(&config("max_entries = 3"), &posts, now());
+        let built = build(&config("max_entries = 3"), &posts, &IdLedger::default(), now());
         assert_eq!(built.feeds[0].entries.len(), 3);
         assert_eq!(built.feeds[1].entries.len(), 3);
         assert_eq!(built.feeds[0].entries[0].id, "tag:example.org,2019-07-09:p9");
@@ -268,18 +298,18 @@ mod tests {
             post("f.md", "2030-01-01T00:00:00Z", &[]),
             post("p.md", "2019-01-01T00:00:00Z", &[]),
         ];
-        let built = build(&config(""), &posts, now());
+        let built = build(&config(""), &posts, &IdLedger::default(), now());
         assert_eq!(ids(&built.feeds[0]), ["tag:example.org,2019-01-01:p"]);
         assert_eq!(built.next_due.map(|d| d.to_rfc3339()), Some("2030-01-01T00:00:00+00:00".into()));
         let later = DateTime::parse_from_rfc3339("2030-01-01T00:00:00Z").unwrap().to_utc();
-        assert_eq!(build(&config(""), &posts, later).feeds[0].entries.len(), 2);
+        assert_eq!(build(&config(""), &posts, &IdLedger::default(), later).feeds[0].entries.len(), 2);
     }
 
     #[test]
     fn duplicate_ids_name_both_files_and_keep_one() {
         let a = post("x/same.md", "2019-01-01T00:00:00Z", &[]);
         let b = post("y/same.md", "2019-01-01T00:00:00Z", &[]);
-        let built = build(&config(""), &[b, a], now());
+        let built = build(&config(""), &[b, a], &IdLedger::default(), now());
         assert_eq!(built.feeds[0].entries.len(), 1);
         assert_eq!(built.diagnostics.len(), 1);
         let message = built.diagnostics[0].to_string();
@@ -293,7 +323,7 @@ mod tests {
             post("a.md", "2019-01-01T00:00:00Z", &["Rust", "web"]),
             post("b.md", "2019-01-02T00:00:00Z", &["rust"]),
         ];
-        let built = build(&config(""), &posts, now());
+        let built = build(&config(""), &posts, &IdLedger::default(), now());
         let tags: Vec<_> = built.feeds[1..].iter().map(|f| f.tag.clone().unwrap()).collect();
         assert_eq!(tags, ["rust", "web"], "named as the newest post writes it");
         assert_eq!(built.feeds[1].entries.len(), 2, "tags are grouped by slug");
@@ -308,19 +338,19 @@ mod tests {
         let mut edited = (*post("a.md", "2019-01-01T00:00:00Z", &[])).clone();
         edited.updated = Some(DateTime::parse_from_rfc3339("2020-05-05T00:00:00Z").unwrap());
         let posts = vec![Arc::new(edited), post("b.md", "2019-06-01T00:00:00Z", &[])];
-        let built = build(&config(""), &posts, now());
+        let built = build(&config(""), &posts, &IdLedger::default(), now());
         assert_eq!(built.feeds[0].updated.to_rfc3339(), "2020-05-05T00:00:00+00:00");
-        let empty = build(&config(""), &[], now());
+        let empty = build(&config(""), &[], &IdLedger::default(), now());
         assert_eq!(empty.feeds[0].updated.timestamp(), 0);
     }
 
     #[test]
     fn ids_survive_base_url_and_folder_changes_but_links_follow() {
-        let a = build(&config(""), &[post("2019/a.md", "2019-01-01T00:00:00Z", &[])], now());
+        let a = build(&config(""), &[post("2019/a.md", "2019-01-01T00:00:00Z", &[])], &IdLedger::default(), now());
         let moved = config("").clone();
         let mut moved = moved;
         moved.base_url = url::Url::parse("http://other.example.net/x/").unwrap();
-        let b = build(&moved, &[post("elsewhere/a.md", "2019-01-01T00:00:00Z", &[])], now());
+        let b = build(&moved, &[post("elsewhere/a.md", "2019-01-01T00:00:00Z", &[])], &IdLedger::default(), now());
         assert_eq!(ids(&a.feeds[0]), ids(&b.feeds[0]));
         assert_eq!(b.feeds[0].entries[0].link, "http://other.example.net/x/posts/a/");
         assert_eq!(

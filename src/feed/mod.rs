@@ -71,8 +71,10 @@ impl Feed {
 
 mod assemble;
 mod ids;
+mod ledger;
 mod links;
 
 pub use assemble::{Built, build};
 pub use ids::minted_id;
+pub use ledger::IdLedger;
 pub use links::{absolutize_html, permalink};

@@ -1,0 +1,115 @@
+//! Shared test fixtures: temporary sites on disk and the real `feedd` binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_feedd");
+
+/// A site in a temporary folder: `config.toml` plus `feed-src/`.
+pub struct Site {
+    pub dir: tempfile::TempDir,
+}
+
+pub const BASE_CONFIG: &str = "title = \"Test Site\"\n\
+base_url = \"https://example.org/\"\n\
+id_authority = \"example.org\"\n\
+description = \"A site for tests\"\n";
+
+impl Site {
+    pub fn new() -> Site {
+        Site::with_config(BASE_CONFIG)
+    }
+
+    pub fn with_config(config: &str) -> Site {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(dir.path().join("feed-src")).expect("feed-src");
+        std::fs::write(dir.path().join("config.toml"), config).expect("config");
+        Site { dir }
+    }
+
+    /// A copy of the repository's bundled sample site.
+    pub fn sample() -> Site {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let config = std::fs::read_to_string(root.join("config.toml")).expect("sample config");
+        let site = Site::with_config(&config);
+        for entry in std::fs::read_dir(root.join("feed-src")).expect("sample feed-src") {
+            let entry = entry.expect("entry");
+            std::fs::copy(entry.path(), site.src().join(entry.file_name())).expect("copy");
+        }
+        site
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn src(&self) -> PathBuf {
+        self.dir.path().join("feed-src")
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.dir.path().join("config.toml")
+    }
+
+    pub fn out(&self) -> PathBuf {
+        self.dir.path().join("public")
+    }
+
+    pub fn write(&self, relative: &str, text: &str) -> &Site {
+        let path = self.src().join(relative);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("folder");
+        }
+        std::fs::write(path, text).expect("write post");
+        self
+    }
+
+    /// Runs `feedd --once` into `public/`.
+    pub fn once(&self) -> Output {
+        self.run(&["--once"])
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        let mut command = Command::new(BIN);
+        command
+            .arg("--config")
+            .arg(self.config())
+            .args(args)
+            .env_remove("RUST_LOG")
+            .env_remove("FEEDD_LISTEN");
+        command.output().expect("run feedd")
+    }
+
+    pub fn read_out(&self, relative: &str) -> String {
+        std::fs::read_to_string(self.out().join(relative))
+            .unwrap_or_else(|e| panic!("{relative}: {e}"))
+    }
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+pub fn assert_success(output: &Output) {
+    assert!(
+        output.status.success(),
+        "feedd failed ({:?}):\nstdout: {}\nstderr: {}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        stderr(output)
+    );
+}
+
+/// A Markdown post with TOML front matter.
+pub fn md(title: &str, date: &str, extra: &str, body: &str) -> String {
+    format!("+++\ntitle = \"{title}\"\ndate = {date}\n{extra}+++\n\n{body}\n")
+}
+
+/// Parses a document with the independent `feed-rs` parser.
+pub fn parse_feed(bytes: &[u8]) -> feed_rs::model::Feed {
+    feed_rs::parser::parse(bytes).unwrap_or_else(|e| panic!("feed-rs rejected the document: {e}"))
+}
+
+pub fn entry_ids(feed: &feed_rs::model::Feed) -> Vec<String> {
+    feed.entries.iter().map(|e| e.id.clone()).collect()
+}
