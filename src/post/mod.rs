@@ -3,6 +3,17 @@
 //! Parsers are pure: they take the file's path (for messages, the date prefix and the slug) and
 //! its text, and return a [`Post`] or a [`Diagnostic`]. Reading files is `source`'s job; turning
 //! posts into feed entries (ids, links, order) is `feed`'s.
+//!
+//! Each format's parser (`markdown`, `plain_text`) reads what its file says into shared fields;
+//! `fields` then applies the rules common to both (date and slug from the file name, cleaned
+//! lists). `date` and `slug` are the small pure readers they share.
+
+mod date;
+mod fields;
+mod front_matter;
+mod markdown;
+mod plain_text;
+mod slug;
 
 use std::path::{Path, PathBuf};
 
@@ -62,4 +73,204 @@ pub struct Post {
 pub struct ParseOptions {
     /// The zone for dates written without an offset.
     pub timezone: Tz,
+}
+
+impl Post {
+    /// Parses one source file. `path` is relative to the source folder: it appears in messages,
+    /// and its file name gives the `YYYY-MM-DD-` date prefix and the default slug.
+    pub fn parse(path: &Path, text: &str, options: &ParseOptions) -> Result<Post, Diagnostic> {
+        let format = PostFormat::of(path).ok_or_else(|| {
+            Diagnostic::for_file(
+                path,
+                "not a post: feedd reads Markdown (.md, .markdown) and plain-text (.txt) files",
+            )
+        })?;
+        // Editors on Windows add a BOM and CRLF endings; neither changes line numbers here.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let text = text.replace("\r\n", "\n");
+        let fields = match format {
+            PostFormat::Markdown => markdown::parse(path, &text, options)?,
+            PostFormat::PlainText => plain_text::parse(path, &text, options)?,
+        };
+        fields.finish(path, options)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options() -> ParseOptions {
+        ParseOptions {
+            timezone: "Europe/Berlin".parse().unwrap(),
+        }
+    }
+
+    fn parse(path: &str, text: &str) -> Result<Post, String> {
+        Post::parse(Path::new(path), text, &options()).map_err(|d| d.to_string())
+    }
+
+    #[test]
+    fn parses_a_markdown_post_with_toml_front_matter() {
+        let post = parse(
+            "2019/hello.md",
+            "\u{feff}+++\r\ntitle = \" Hello \"\r\ndate = 2019-07-05T10:00:00\r\nauthor = \"Jane\"\r\n\
+             tags = [\"rust\", \" \", \"rust\", \"web\"]\r\n+++\r\n\r\nFirst *para*.\r\n\r\nSecond.\r\n",
+        )
+        .unwrap();
+        assert_eq!(post.title, "Hello");
+        assert_eq!(post.date.to_rfc3339(), "2019-07-05T10:00:00+02:00");
+        assert_eq!(post.authors, ["Jane"]);
+        assert_eq!(post.tags, ["rust", "web"]);
+        assert_eq!(post.slug, "hello");
+        assert_eq!(post.excerpt, "First para.");
+        assert_eq!(
+            post.content_html,
+            "<p>First <em>para</em>.</p>\n<p>Second.</p>\n"
+        );
+        assert_eq!(post.path, Path::new("2019/hello.md"));
+        assert!(!post.draft);
+    }
+
+    #[test]
+    fn parses_a_markdown_post_with_yaml_front_matter_and_date_prefix() {
+        let post = parse(
+            "2019-07-05-yaml-post.markdown",
+            "---\ntitle: YAML\nsummary: \"  Short.  \"\ndraft: true\n---\nBody.\n",
+        )
+        .unwrap();
+        assert_eq!(post.date.to_rfc3339(), "2019-07-05T00:00:00+02:00");
+        assert_eq!(post.slug, "yaml-post");
+        assert_eq!(post.summary.as_deref(), Some("Short."));
+        assert!(post.draft);
+    }
+
+    #[test]
+    fn parses_a_plain_text_post() {
+        let post = parse(
+            "old/2001-01-01-ignored-date.txt",
+            "A Title\r\nPosted on 5 July 2019 by Joe\r\n\r\nOne <p>.\r\n",
+        )
+        .unwrap();
+        assert_eq!(post.title, "A Title");
+        assert_eq!(post.date.to_rfc3339(), "2019-07-05T00:00:00+02:00");
+        assert_eq!(post.authors, ["Joe"]);
+        assert_eq!(post.slug, "ignored-date");
+        assert_eq!(post.content_html, "<p>One &lt;p&gt;.</p>\n");
+        assert_eq!(post.excerpt, "One <p>.");
+    }
+
+    #[test]
+    fn plain_text_byline_without_date_falls_back_to_the_prefix() {
+        let post = parse(
+            "2019-07-05-x.txt",
+            "Title\nPosted on  by Jane Doe\n\nBody\n",
+        )
+        .unwrap();
+        assert_eq!(post.date.to_rfc3339(), "2019-07-05T00:00:00+02:00");
+        assert_eq!(post.authors, ["Jane Doe"]);
+        let err = parse("x.txt", "Title\nPosted on by\n").unwrap_err();
+        assert!(err.starts_with("x.txt:1: missing `date`"), "{err}");
+    }
+
+    #[test]
+    fn moving_a_file_between_folders_keeps_its_slug() {
+        let text = "+++\ntitle = \"T\"\n+++\n";
+        let a = parse("2019-07-05-same.md", text).unwrap();
+        let b = parse("archive/2019/2019-07-05-same.md", text).unwrap();
+        assert_eq!(a.slug, b.slug);
+        assert_eq!(a.date, b.date);
+    }
+
+    #[test]
+    fn unknown_extension_is_a_diagnostic() {
+        for path in ["image.png", "README", "x.MD.bak"] {
+            let err = parse(path, "anything").unwrap_err();
+            assert!(err.contains("not a post"), "{err}");
+        }
+    }
+
+    #[test]
+    fn toml_error_line_counts_from_the_top_of_the_file() {
+        let err = parse("posts/a.md", "+++\ntitle = \"T\"\n\ndraft = 1\n+++\n").unwrap_err();
+        assert!(
+            err.starts_with("posts/a.md:4: draft: invalid type"),
+            "{err}"
+        );
+        let err = parse(
+            "posts/a.md",
+            "\u{feff}+++\r\ntitle = \"T\"\r\n\r\ndraft = 1\r\n+++\r\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.starts_with("posts/a.md:4: draft: invalid type"),
+            "{err}"
+        );
+    }
+
+    /// Guards against panics on hostile input: every outcome must be a post or a diagnostic.
+    #[test]
+    fn hostile_input_never_panics() {
+        let long_line = "x".repeat(200_000);
+        let deep_quote = ">".repeat(5_000);
+        let mut inputs: Vec<String> = [
+            "",
+            "\u{feff}",
+            "\u{feff}\u{feff}",
+            "+++",
+            "+++\n",
+            "+++\n+++",
+            "---\n---\n",
+            "---\n- a\n- b\n---\n",
+            "---\n\"unterminated\n---\n",
+            "---\n&a [*a, *a]\n---\n",
+            "+++\ntitle = \"]]>\"\ndate = 2019-07-05\n+++\n]]><![CDATA[\n",
+            "+++\ntitle = \"T\"\ndate = 9999-12-31T23:59:59-23:59\n+++\n",
+            "+++\ntitle = \"T\"\ndate = 0000-01-01T00:00:00+00:00\n+++\n",
+            "\0\x01\x02\x1b[31m\x7f",
+            "Title\nPosted on \u{202e}2019-07-05 by \u{5d0}\u{5d1}\u{5d2}\n\n\u{627}\u{644}\u{639}\u{631}\u{628}\u{64a}\u{629}\n",
+            "\u{1f600}\u{1f469}\u{200d}\u{1f4bb}\nPosted on \u{1f600} by \u{1f600}\n",
+            "\r\r\r\n\r",
+            "Posted on\nPosted on 2019-07-05 by\n",
+            "[^1]: [^1]\n\n[^1]",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        inputs.push(long_line.clone());
+        inputs.push(format!(
+            "+++\ntitle = \"{long_line}\"\n+++\n{deep_quote} x\n"
+        ));
+        inputs.push(format!("Title\nPosted on {long_line} by {long_line}\n"));
+        // A fixed-seed generator over a palette of troublesome characters.
+        let palette: Vec<char> =
+            "+-=:\n\r\t \"'[]{}<>&#*_`|\\~!0123456789TZa\u{feff}\u{0}\u{7}\u{202e}\u{1f600}é日"
+                .chars()
+                .collect();
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..300 {
+            let len = (state % 120) as usize;
+            let text: String = (0..len)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
+                    palette[(state >> 33) as usize % palette.len()]
+                })
+                .collect();
+            inputs.push(format!("+++\n{text}"));
+            inputs.push(format!("---\n{text}"));
+            inputs.push(text);
+        }
+        for text in &inputs {
+            for path in [
+                "a.md",
+                "2019-07-05-a.txt",
+                "2019-07-05-.md",
+                "\u{1f600}.txt",
+            ] {
+                let _ = Post::parse(Path::new(path), text, &options());
+            }
+        }
+    }
 }

@@ -1,0 +1,274 @@
+//! Markdown posts: front matter fields checked for meaning, the body rendered to HTML.
+//!
+//! Splitting and deserialising the front matter is `front_matter`'s job, the rules shared with
+//! plain-text posts (date fallback, slug, list cleaning) are `fields`'. Relative URLs in the body
+//! are left as written; `feed` makes them absolute.
+
+use std::path::Path;
+
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+use url::Url;
+
+use super::fields::{Fields, Hints};
+use super::front_matter::{self, Block, DateText, FrontMatter, Syntax};
+use super::{ParseOptions, date};
+use crate::diagnostic::Diagnostic;
+
+/// Reads a Markdown post (BOM removed, `\n` line endings).
+pub(super) fn parse(path: &Path, text: &str, options: &ParseOptions) -> Result<Fields, Diagnostic> {
+    let (block, body) = front_matter::split(path, text)?;
+    let front = match &block {
+        Some(block) => front_matter::parse(path, block)?,
+        None => FrontMatter::default(),
+    };
+    let syntax = block.as_ref().map_or(Syntax::Toml, |b| b.syntax);
+    let line_of = |key: &str| block.as_ref().map_or(1, |b: &Block| b.key_line(key));
+
+    let Some(title) = front.title else {
+        let where_ = if block.is_some() {
+            "to the front matter"
+        } else {
+            "to a front matter block (between `+++` lines) at the top of the file"
+        };
+        return Err(Diagnostic::at_line(
+            path,
+            1,
+            format!(
+                "missing `title`: add {} {where_}",
+                syntax.example("title", "\"...\"")
+            ),
+        ));
+    };
+    let mut fields = Fields::new(Hints::FrontMatter(syntax), title, line_of("title"));
+    let read_date = |key: &str, text: DateText| {
+        let line = line_of(key);
+        date::parse(&text.0, options.timezone)
+            .map(|date| (date, line))
+            .map_err(|e| Diagnostic::at_line(path, line, format!("`{key}`: {e}")))
+    };
+    fields.date = front
+        .date
+        .map(|d| read_date("date", d))
+        .transpose()?
+        .map(|(d, _)| d);
+    fields.updated = front.updated.map(|d| read_date("updated", d)).transpose()?;
+    fields.authors = match (front.author, front.authors) {
+        (Some(_), Some(_)) => {
+            return Err(Diagnostic::at_line(
+                path,
+                line_of("authors"),
+                "both `author` and `authors` are set: keep one (`authors` takes a list)",
+            ));
+        }
+        (Some(author), None) => vec![author],
+        (None, authors) => authors.unwrap_or_default(),
+    };
+    fields.id = match front.id {
+        Some(id) if id.trim().is_empty() => {
+            return Err(Diagnostic::at_line(
+                path,
+                line_of("id"),
+                "`id` is empty: remove it, or give the post an id that will never change",
+            ));
+        }
+        id => id.map(|id| id.trim().to_string()),
+    };
+    fields.link = front
+        .link
+        .map(|link| check_link(&link).map_err(|m| Diagnostic::at_line(path, line_of("link"), m)))
+        .transpose()?;
+    fields.summary = front.summary;
+    fields.tags = front.tags;
+    fields.slug = front.slug.map(|slug| (slug, line_of("slug")));
+    fields.draft = front.draft;
+    fields.lang = front.lang;
+    (fields.content_html, fields.excerpt) = render(body);
+    Ok(fields)
+}
+
+/// `link` replaces the permalink in every feed, so it must work from anywhere: absolute http(s).
+fn check_link(raw: &str) -> Result<String, String> {
+    let fix = "write an absolute http(s) address such as \"https://example.org/post\"";
+    match Url::parse(raw.trim()) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {
+            Ok(url.into())
+        }
+        Ok(_) => Err(format!(
+            "`link = \"{raw}\"` is not an http(s) address: {fix}"
+        )),
+        Err(e) => Err(format!(
+            "`link = \"{raw}\"` is not an absolute URL ({e}): {fix}"
+        )),
+    }
+}
+
+/// The body as HTML, and its first paragraph as plain text.
+fn render(body: &str) -> (String, String) {
+    let options = Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS;
+    let events: Vec<Event> = Parser::new_ext(body, options).collect();
+    let excerpt = first_paragraph_text(&events);
+    let mut html = String::with_capacity(body.len() + body.len() / 2);
+    pulldown_cmark::html::push_html(&mut html, events.into_iter());
+    (html, excerpt)
+}
+
+/// The text and code of the first paragraph that has any, outside footnotes and image alt
+/// text; entities are already decoded by the parser, and whitespace is collapsed.
+fn first_paragraph_text(events: &[Event]) -> String {
+    let mut in_paragraph = false;
+    let mut images = 0usize;
+    let mut footnotes = 0usize;
+    let mut text = String::new();
+    for event in events {
+        match event {
+            Event::Start(Tag::FootnoteDefinition(_)) => footnotes += 1,
+            Event::End(TagEnd::FootnoteDefinition) => footnotes = footnotes.saturating_sub(1),
+            Event::Start(Tag::Image { .. }) => images += 1,
+            Event::End(TagEnd::Image) => images = images.saturating_sub(1),
+            Event::Start(Tag::Paragraph) if footnotes == 0 => {
+                in_paragraph = true;
+                text.clear();
+            }
+            Event::End(TagEnd::Paragraph) if in_paragraph => {
+                in_paragraph = false;
+                let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                if !collapsed.is_empty() {
+                    return collapsed;
+                }
+            }
+            Event::Text(t) | Event::Code(t) if in_paragraph && images == 0 => text.push_str(t),
+            Event::SoftBreak | Event::HardBreak if in_paragraph => text.push(' '),
+            _ => {}
+        }
+    }
+    String::new()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono_tz::Tz;
+
+    fn read(text: &str) -> Result<Fields, String> {
+        let options = ParseOptions { timezone: Tz::UTC };
+        parse(Path::new("posts/a.md"), text, &options).map_err(|d| d.to_string())
+    }
+
+    #[test]
+    fn renders_commonmark_with_extensions_and_keeps_relative_urls() {
+        let f = read(
+            "+++\ntitle = \"T\"\n+++\n| a | b |\n|---|---|\n| 1 | 2 |\n\n~~gone~~ [x](../img.png)\n\n\
+             - [x] done\n\nNote[^1].\n\n[^1]: The note.\n",
+        )
+        .unwrap();
+        let html = &f.content_html;
+        assert!(html.contains("<table>"), "{html}");
+        assert!(html.contains("<del>gone</del>"), "{html}");
+        assert!(html.contains("href=\"../img.png\""), "{html}");
+        assert!(html.contains("type=\"checkbox\""), "{html}");
+        assert!(html.contains("footnote-definition"), "{html}");
+    }
+
+    #[test]
+    fn excerpt_is_the_first_paragraph_as_plain_text() {
+        let f = read(
+            "+++\ntitle = \"T\"\n+++\n# Heading\n\n![alt text](p.png)\n\n\
+             Fish &amp; *chips*,   `code`\nand <b>more</b>.\n\nSecond.\n",
+        )
+        .unwrap();
+        assert_eq!(f.excerpt, "Fish & chips, code and more.");
+        assert_eq!(
+            read("+++\ntitle = \"T\"\n+++\n# Only a heading\n")
+                .unwrap()
+                .excerpt,
+            ""
+        );
+        let f = read("+++\ntitle = \"T\"\n+++\nText[^n]\n\n[^n]: Note.\n").unwrap();
+        assert_eq!(f.excerpt, "Text");
+    }
+
+    #[test]
+    fn missing_title_points_to_the_front_matter() {
+        let err = read("+++\ndate = 2024-05-01\n+++\nBody\n").unwrap_err();
+        assert_eq!(
+            err,
+            "posts/a.md:1: missing `title`: add `title = \"...\"` to the front matter"
+        );
+        let err = read("Just a body\n").unwrap_err();
+        assert!(
+            err.starts_with("posts/a.md:1: missing `title`: add `title = \"...\"`"),
+            "{err}"
+        );
+        let err = read("---\ndate: 2024-05-01\n---\n").unwrap_err();
+        assert!(err.contains("`title: \"...\"`"), "{err}");
+    }
+
+    #[test]
+    fn dates_are_read_and_bad_ones_reported_at_their_line() {
+        let f = read(
+            "+++\ntitle = \"T\"\ndate = 2024-05-01T10:00:00+02:00\nupdated = \"2024-05-02\"\n+++\n",
+        )
+        .unwrap();
+        assert_eq!(f.date.unwrap().to_rfc3339(), "2024-05-01T10:00:00+02:00");
+        assert_eq!(f.updated.unwrap().1, 4);
+        let err = read("---\ntitle: T\n\ndate: next tuesday\n---\n").unwrap_err();
+        assert!(
+            err.starts_with("posts/a.md:4: `date`: `next tuesday` is not a date"),
+            "{err}"
+        );
+        assert!(err.contains("July 5, 2019"), "{err}");
+        let err = read("+++\ntitle = \"T\"\ndate = 10:00:00\n+++\n").unwrap_err();
+        assert!(err.starts_with("posts/a.md:3: `date`"), "{err}");
+    }
+
+    #[test]
+    fn author_and_authors_are_exclusive() {
+        let f = read("---\ntitle: T\nauthor: Jane\n---\n").unwrap();
+        assert_eq!(f.authors, ["Jane"]);
+        let err = read("---\ntitle: T\nauthor: Jane\nauthors: [Joe]\n---\n").unwrap_err();
+        assert!(
+            err.starts_with("posts/a.md:4: both `author` and `authors`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn link_must_be_absolute_http() {
+        let f = read("+++\ntitle = \"T\"\nlink = \"https://example.org/x\"\n+++\n").unwrap();
+        assert_eq!(f.link.as_deref(), Some("https://example.org/x"));
+        for bad in [
+            "/relative",
+            "mailto:a@b.c",
+            "ftp://example.org/",
+            "https://",
+            "not a url",
+        ] {
+            let err = read(&format!("+++\ntitle = \"T\"\nlink = \"{bad}\"\n+++\n")).unwrap_err();
+            assert!(err.starts_with("posts/a.md:3: `link"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn id_must_not_be_empty() {
+        let err = read("+++\ntitle = \"T\"\nid = \" \"\n+++\n").unwrap_err();
+        assert!(err.starts_with("posts/a.md:3: `id` is empty"), "{err}");
+        let f = read("+++\ntitle = \"T\"\nid = \"urn:x\"\n+++\n").unwrap();
+        assert_eq!(f.id.as_deref(), Some("urn:x"));
+    }
+
+    #[test]
+    fn keeps_the_remaining_fields() {
+        let f = read(
+            "---\ntitle: T\nsummary: ' S '\ntags: [a, b]\nslug: My Slug\ndraft: true\nlang: de\n---\n",
+        )
+        .unwrap();
+        assert_eq!(f.summary.as_deref(), Some(" S "));
+        assert_eq!(f.tags, ["a", "b"]);
+        assert_eq!(f.slug, Some(("My Slug".to_string(), 5)));
+        assert!(f.draft);
+        assert_eq!(f.lang.as_deref(), Some("de"));
+    }
+}
