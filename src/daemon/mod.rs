@@ -1,0 +1,232 @@
+//! `feedd` without a mode: build once, serve, then keep the served documents in step with the
+//! source folder and the config until told to stop.
+//!
+//! This module owns the event loop and nothing else: changes come from `watch`, signals from
+//! `signals`, rebuilding is `site`'s job and serving is `http`'s. Each rebuild is published as one
+//! new snapshot; a rebuild that changed nothing a reader could see publishes nothing.
+
+mod signals;
+mod site;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Instant;
+
+use chrono::Utc;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::http::{self, Settings};
+use crate::snapshot::{Publisher, Snapshot};
+use crate::watch::{self, Batch, WatchSettings, Watching};
+use signals::{Signal, Signals};
+use site::{Rebuilt, Site};
+
+pub use site::StartError;
+
+/// Why the daemon stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Start(#[from] StartError),
+    #[error("cannot listen on {addr}: {source}; is another process using it? (set `[server] listen` or --listen)")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Watch(#[from] watch::WatchError),
+    #[error("cannot set up signal handling: {0}")]
+    Signals(std::io::Error),
+    #[error("HTTP server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Runs the daemon until SIGTERM or SIGINT. `listen` overrides the config's address.
+pub async fn run(config_path: &Path, listen: Option<SocketAddr>) -> Result<(), DaemonError> {
+    let started = Instant::now();
+    let mut site = tokio::task::block_in_place(|| Site::start(config_path, Utc::now()))?;
+    let first = site.last().clone();
+    report_problems(&first.diagnostics);
+    let publisher = Publisher::new(Snapshot::new(
+        1,
+        first.documents,
+        first.diagnostics,
+        first.published,
+        Utc::now(),
+    ));
+    persist(&site);
+
+    let addr = listen.unwrap_or(site.config().server.listen);
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| DaemonError::Bind { addr, source })?;
+    let shutdown = CancellationToken::new();
+    let server = tokio::spawn(http::serve(
+        listener,
+        publisher.clone(),
+        Settings::from_server(&site.config().server),
+        shutdown.clone(),
+    ));
+    let mut signals = Signals::new().map_err(DaemonError::Signals)?;
+    let mut watching = start_watching(&site, config_path)?;
+    let mut watch_settings = WatchSettings::from_config(site.config(), config_path);
+    tracing::info!(
+        "ready in {:.1?}: {} posts, {} documents",
+        started.elapsed(),
+        site.last().published,
+        site.last().documents.len()
+    );
+
+    loop {
+        let due = next_due_sleep(&site);
+        tokio::select! {
+            batch = watching.batches.recv() => {
+                let Some(batch) = batch else {
+                    tracing::error!("file watching stopped; restarting it");
+                    watching = start_watching(&site, config_path)?;
+                    continue;
+                };
+                if batch.config {
+                    reload(&mut site);
+                    restart_watching_if_moved(&mut watching, &mut watch_settings, &site, config_path)?;
+                }
+                let started = Instant::now();
+                match tokio::task::block_in_place(|| site.apply(&batch, Utc::now())) {
+                    Ok(rebuilt) => publish(&mut site, &publisher, rebuilt, started, describe(&batch)),
+                    Err(err) => tracing::warn!("{err}; still serving the last good documents"),
+                }
+            }
+            () = due => {
+                let started = Instant::now();
+                let rebuilt = tokio::task::block_in_place(|| site.tick(Utc::now()));
+                publish(&mut site, &publisher, rebuilt, started, "a scheduled post came due".into());
+            }
+            signal = signals.recv() => match signal {
+                Signal::Reload => {
+                    tracing::info!("SIGHUP: reloading {}", config_path.display());
+                    reload(&mut site);
+                    restart_watching_if_moved(&mut watching, &mut watch_settings, &site, config_path)?;
+                    let started = Instant::now();
+                    let batch = Batch { rescan: true, ..Batch::default() };
+                    match tokio::task::block_in_place(|| site.apply(&batch, Utc::now())) {
+                        Ok(rebuilt) => publish(&mut site, &publisher, rebuilt, started, "reload".into()),
+                        Err(err) => tracing::warn!("{err}; still serving the last good documents"),
+                    }
+                }
+                Signal::Stop(name) => {
+                    tracing::info!("{name}: finishing in-flight requests, then stopping");
+                    break;
+                }
+            },
+        }
+    }
+    drop(watching);
+    shutdown.cancel();
+    match server.await {
+        Ok(result) => result.map_err(DaemonError::Serve),
+        Err(join) => Err(DaemonError::Serve(std::io::Error::other(join))),
+    }
+}
+
+fn start_watching(site: &Site, config_path: &Path) -> Result<Watching, DaemonError> {
+    let watching = watch::start(WatchSettings::from_config(site.config(), config_path))?;
+    if let Some(reason) = &watching.fallback {
+        tracing::warn!("{reason}; polling for changes instead");
+    }
+    Ok(watching)
+}
+
+/// A reload that moved the source folder or changed how it is watched needs a new watcher.
+fn restart_watching_if_moved(
+    watching: &mut Watching,
+    current: &mut WatchSettings,
+    site: &Site,
+    config_path: &Path,
+) -> Result<(), DaemonError> {
+    let wanted = WatchSettings::from_config(site.config(), config_path);
+    if wanted != *current {
+        *watching = start_watching(site, config_path)?;
+        *current = wanted;
+    }
+    Ok(())
+}
+
+fn reload(site: &mut Site) {
+    match site.reload_config() {
+        Ok(()) => tracing::info!("config reloaded"),
+        Err(err) => tracing::error!("{err}; keeping the previous config"),
+    }
+}
+
+/// Sleeps until the earliest scheduled post is due, or forever when none is.
+async fn next_due_sleep(site: &Site) {
+    match site.last().next_due {
+        Some(due) => {
+            let wait = (due - Utc::now()).to_std().unwrap_or_default();
+            // Wake a moment late rather than early, so the post is due when we rebuild.
+            tokio::time::sleep(wait + std::time::Duration::from_millis(5)).await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+fn describe(batch: &Batch) -> String {
+    match (batch.rescan, batch.config, batch.paths.len()) {
+        (true, _, _) => "full rescan".into(),
+        (_, true, _) => "config changed".into(),
+        (_, _, 1) => batch
+            .paths
+            .first()
+            .map_or_else(String::new, |p| p.display().to_string()),
+        (_, _, n) => format!("{n} files"),
+    }
+}
+
+fn publish(site: &mut Site, publisher: &Publisher, rebuilt: Rebuilt, started: Instant, cause: String) {
+    let Some(build) = rebuilt.build else {
+        tracing::debug!("{cause}: no document changed");
+        return;
+    };
+    let previous = publisher.current();
+    let changed = build
+        .documents
+        .iter()
+        .filter(|d| previous.get(&d.path).is_none_or(|p| p.identity().etag() != d.etag))
+        .count();
+    let (documents, published) = (build.documents.len(), build.published);
+    report_problems(&build.diagnostics);
+    let problems = build.diagnostics.len();
+    let next = tokio::task::block_in_place(|| {
+        Snapshot::next(&previous, build.documents, build.diagnostics, build.published, Utc::now())
+    });
+    let generation = next.generation();
+    publisher.publish(next);
+    persist(site);
+    tracing::info!(
+        "rebuilt ({cause}) in {:.1?}: {} re-read, {} removed; {published} posts; {changed} of {documents} documents changed; {problems} problems; generation {generation}",
+        started.elapsed(),
+        rebuilt.refresh.parsed,
+        rebuilt.refresh.removed,
+    );
+}
+
+fn persist(site: &Site) {
+    match tokio::task::block_in_place(|| site.persist()) {
+        Ok(Some(report)) if !report.written.is_empty() || !report.removed.is_empty() => {
+            tracing::info!(
+                "output folder: {} written, {} removed",
+                report.written.len(),
+                report.removed.len()
+            );
+        }
+        Ok(_) => {}
+        Err(err) => tracing::error!("{err}; the served documents are unaffected"),
+    }
+}
+
+fn report_problems(diagnostics: &[crate::diagnostic::Diagnostic]) {
+    for diagnostic in diagnostics {
+        tracing::warn!("{diagnostic}");
+    }
+}

@@ -1,0 +1,140 @@
+//! The daemon's view of the site: the config in force, the parsed posts, the id ledger and the
+//! last build, and how each kind of change moves them forward.
+//!
+//! Blocking and CPU-bound by design (reads files, parses, renders); the event loop in `mod.rs`
+//! calls it off the async workers.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use crate::build::{Build, build, parse_options};
+use crate::config::{Config, ConfigError};
+use crate::feed::IdLedger;
+use crate::output::{self, LedgerError, OutputError, WriteReport};
+use crate::post_cache::{PostCache, Refresh};
+use crate::source::SourceError;
+use crate::watch::Batch;
+
+/// Why the daemon cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+/// The result of applying changes: the new build when its documents or problems differ from the
+/// last one, `None` when nothing a reader could see changed.
+pub struct Rebuilt {
+    pub build: Option<Build>,
+    pub refresh: Refresh,
+}
+
+pub struct Site {
+    config_path: PathBuf,
+    config: Config,
+    cache: PostCache,
+    ledger: IdLedger,
+    last: Build,
+}
+
+impl Site {
+    /// Loads the config, reads every post and builds once.
+    pub fn start(config_path: &Path, now: DateTime<Utc>) -> Result<Site, StartError> {
+        let config = Config::load(config_path)?;
+        let mut cache = PostCache::new(&config.source_dir, parse_options(&config));
+        cache.refresh_all()?;
+        let ledger = match persisted_ledger(&config) {
+            Some(path) => output::read_ledger(&path)?,
+            None => IdLedger::default(),
+        };
+        let last = build(&config, &cache, &ledger, now);
+        Ok(Site {
+            config_path: config_path.to_path_buf(),
+            config,
+            ledger: last.ledger.clone(),
+            cache,
+            last,
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn last(&self) -> &Build {
+        &self.last
+    }
+
+    /// Reads the config file again. An invalid config is returned as an error and the old one
+    /// stays in force; a valid one takes effect at the next rebuild (the whole folder is re-read
+    /// when the source folder or time zone changed).
+    pub fn reload_config(&mut self) -> Result<(), ConfigError> {
+        let config = Config::load(&self.config_path)?;
+        let options = parse_options(&config);
+        if !self.cache.fits(&config.source_dir, &options) {
+            self.cache = PostCache::new(&config.source_dir, options);
+        }
+        self.config = config;
+        Ok(())
+    }
+
+    /// Re-reads what `batch` names (everything on a rescan) and rebuilds. While the source
+    /// folder is missing nothing is rebuilt, so the last good documents stay served.
+    pub fn apply(&mut self, batch: &Batch, now: DateTime<Utc>) -> Result<Rebuilt, SourceError> {
+        let refresh = if batch.rescan || batch.config || !self.config.source_dir.is_dir() {
+            self.cache.refresh_all()?
+        } else {
+            self.cache.refresh_paths(&batch.paths)
+        };
+        Ok(self.rebuild(refresh, now))
+    }
+
+    /// Rebuilds without re-reading anything: a scheduled post came due.
+    pub fn tick(&mut self, now: DateTime<Utc>) -> Rebuilt {
+        self.rebuild(Refresh::default(), now)
+    }
+
+    fn rebuild(&mut self, refresh: Refresh, now: DateTime<Utc>) -> Rebuilt {
+        let next = build(&self.config, &self.cache, &self.ledger, now);
+        let same = next.documents == self.last.documents
+            && next.diagnostics == self.last.diagnostics
+            && next.published == self.last.published;
+        self.ledger = next.ledger.clone();
+        if same {
+            self.last.next_due = next.next_due;
+            return Rebuilt { build: None, refresh };
+        }
+        self.last = next.clone();
+        Rebuilt {
+            build: Some(next),
+            refresh,
+        }
+    }
+
+    /// Keeps the output folder (when `write_output` is on) and the ledger file in step with the
+    /// last build.
+    pub fn persist(&self) -> Result<Option<WriteReport>, OutputError> {
+        if let Some(path) = persisted_ledger(&self.config) {
+            output::write_ledger(&path, &self.last.ledger)?;
+        }
+        if !self.config.server.write_output {
+            return Ok(None);
+        }
+        output::write_documents(&self.config.output_dir, &self.last.documents).map(Some)
+    }
+}
+
+/// The daemon keeps its ledger on disk only where it was told it may write: the output folder
+/// when `write_output` is on, or an explicit `id_ledger`.
+fn persisted_ledger(config: &Config) -> Option<PathBuf> {
+    if config.id_ledger.is_some() || config.server.write_output {
+        Some(config.ledger_path(&config.output_dir))
+    } else {
+        None
+    }
+}
