@@ -1,10 +1,30 @@
 //! Feed → [`Document`]: the bytes of one feed in one format, with what HTTP needs to serve them.
 //!
 //! Pure and deterministic: the same feed gives the same bytes, and the ETag is a hash of them.
+//! Nothing here reads the clock or the environment. Each format has its own module (`rss`, `atom`,
+//! `json`); all of them render from a `xml_text::CleanFeed`, so text that XML cannot carry is
+//! dropped the same way everywhere. Where the documents go (files, HTTP) is for others to decide.
+
+mod atom;
+mod json;
+mod rss;
+mod xml_text;
+
+#[cfg(test)]
+pub(crate) mod fixtures;
+
+use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
 
 use crate::config::Format;
+use crate::feed::{DocumentLink, Feed};
+use xml_text::CleanFeed;
+
+/// Written as each document's generator. Without a version, so that a new build of feedd does not
+/// change the bytes (and ETags) of documents whose input did not change.
+const GENERATOR: &str = "feedd";
 
 /// One rendered document, ready to be written to a folder or served.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,5 +42,232 @@ pub struct Document {
 impl Document {
     pub fn content_type(&self) -> &'static str {
         self.format.content_type()
+    }
+}
+
+/// Renders `feed` in `format`; `None` when the feed has no document of that format.
+pub fn render(feed: &Feed, format: Format) -> Option<Document> {
+    let clean = CleanFeed::new(feed);
+    let link = clean.document(format)?;
+    Some(render_document(&clean, link))
+}
+
+/// Every document of every feed, in a stable order: feeds as given, each feed's documents in the
+/// order of its `documents`.
+pub fn render_all<'a>(feeds: impl IntoIterator<Item = &'a Feed>) -> Vec<Document> {
+    let mut documents = Vec::new();
+    for feed in feeds {
+        let clean = CleanFeed::new(feed);
+        documents.extend(
+            clean
+                .documents
+                .iter()
+                .map(|link| render_document(&clean, link)),
+        );
+    }
+    documents
+}
+
+fn render_document(feed: &CleanFeed, link: &DocumentLink) -> Document {
+    let body = match link.format {
+        Format::Rss => rss::render(feed, link),
+        Format::Atom => atom::render(feed, link),
+        Format::Json => json::render(feed, link),
+    };
+    Document {
+        path: link.path.clone(),
+        format: link.format,
+        etag: etag(&body),
+        body,
+        last_modified: feed.updated.with_timezone(&Utc),
+    }
+}
+
+/// The media type a `type` attribute names (the HTTP `Content-Type` without its charset).
+fn media_type(format: Format) -> &'static str {
+    match format {
+        Format::Rss => "application/rss+xml",
+        Format::Atom => "application/atom+xml",
+        Format::Json => "application/feed+json",
+    }
+}
+
+/// A strong validator: the first 128 bits of the body's SHA-256, hex, quoted as HTTP requires.
+fn etag(body: &[u8]) -> String {
+    let digest = Sha256::digest(body);
+    let mut tag = String::with_capacity(34);
+    tag.push('"');
+    for byte in &digest[..16] {
+        write!(tag, "{byte:02x}").expect("writing to a String cannot fail");
+    }
+    tag.push('"');
+    tag
+}
+
+#[cfg(test)]
+mod tests {
+    use ::rss::Channel;
+    use ::rss::validation::Validate;
+    use chrono::DateTime;
+
+    use super::*;
+    use fixtures::{HOSTILE_CLEAN, entry, hostile_feed};
+
+    /// Checks that `document` is well-formed and valid in its format, and returns what a
+    /// general-purpose reader (`feed-rs`) makes of it.
+    fn read_back(document: &Document) -> feed_rs::model::Feed {
+        let text = std::str::from_utf8(&document.body).expect("documents are UTF-8");
+        match document.format {
+            Format::Rss | Format::Atom => {
+                roxmltree::Document::parse(text).expect("XML is well-formed");
+            }
+            Format::Json => {
+                serde_json::from_str::<serde_json::Value>(text).expect("JSON is valid");
+            }
+        }
+        if document.format == Format::Rss {
+            let channel = Channel::read_from(&document.body[..]).expect("RSS reads back");
+            channel.validate().expect("RSS is valid");
+        }
+        feed_rs::parser::parse(&document.body[..]).expect("feed-rs reads the document")
+    }
+
+    /// The text of the first element named `name` below the first `parent` element.
+    fn xml_text(body: &[u8], parent: &str, name: &str) -> String {
+        let text = std::str::from_utf8(body).expect("documents are UTF-8");
+        let xml = roxmltree::Document::parse(text).expect("XML is well-formed");
+        let parent = xml
+            .descendants()
+            .find(|n| n.has_tag_name(parent))
+            .expect("parent element present");
+        let node = parent
+            .children()
+            .find(|n| n.tag_name().name() == name)
+            .expect("element present");
+        node.text().unwrap_or_default().to_owned()
+    }
+
+    fn utc(date: DateTime<chrono::FixedOffset>) -> Option<DateTime<Utc>> {
+        Some(date.with_timezone(&Utc))
+    }
+
+    #[test]
+    fn render_uses_the_feeds_path_and_is_none_for_formats_not_built() {
+        let mut feed = fixtures::feed(vec![entry(1)]);
+        feed.documents.retain(|d| d.format != Format::Json);
+        feed.documents[0].path = "tags/rust/rss.xml".to_owned();
+        let document = render(&feed, Format::Rss).expect("RSS is built");
+        assert_eq!(document.path, "tags/rust/rss.xml");
+        assert_eq!(document.format, Format::Rss);
+        assert_eq!(
+            document.content_type(),
+            "application/rss+xml; charset=utf-8"
+        );
+        assert_eq!(render(&feed, Format::Json), None);
+    }
+
+    #[test]
+    fn etag_is_a_quoted_hash_of_the_body_and_last_modified_is_updated_in_utc() {
+        assert_eq!(etag(b""), "\"e3b0c44298fc1c149afbf4c8996fb924\"");
+        let feed = fixtures::feed(vec![entry(5)]);
+        for document in render_all([&feed]) {
+            assert_eq!(document.etag, etag(&document.body));
+            assert_eq!(
+                document.last_modified,
+                fixtures::date("2024-05-05T08:00:00Z").with_timezone(&Utc)
+            );
+        }
+    }
+
+    #[test]
+    fn render_all_keeps_feed_then_document_order() {
+        let main = fixtures::feed(vec![entry(1)]);
+        let mut tag = fixtures::feed(vec![entry(2)]);
+        for d in &mut tag.documents {
+            d.path = format!("tags/rust/{}", d.path);
+        }
+        tag.documents.reverse();
+        let paths: Vec<_> = render_all([&main, &tag])
+            .into_iter()
+            .map(|d| d.path)
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "rss.xml",
+                "atom.xml",
+                "feed.json",
+                "tags/rust/feed.json",
+                "tags/rust/atom.xml",
+                "tags/rust/rss.xml",
+            ]
+        );
+    }
+
+    #[test]
+    fn same_feed_renders_to_the_same_bytes() {
+        let feed = hostile_feed();
+        let first = render_all([&feed]);
+        assert_eq!(first.len(), 3);
+        assert_eq!(first, render_all([&feed.clone()]));
+        let other = fixtures::feed(vec![entry(1)]);
+        assert_ne!(
+            first[0].etag,
+            render(&other, Format::Rss)
+                .map(|d| d.etag)
+                .unwrap_or_default()
+        );
+    }
+
+    #[test]
+    fn empty_feed_renders_valid_documents() {
+        let feed = fixtures::feed(vec![]);
+        let documents = render_all([&feed]);
+        assert_eq!(documents.len(), 3);
+        for document in &documents {
+            let parsed = read_back(document);
+            assert!(parsed.entries.is_empty(), "{:?}", document.format);
+            assert_eq!(document.last_modified, DateTime::UNIX_EPOCH);
+        }
+    }
+
+    #[test]
+    fn hostile_text_keeps_every_document_well_formed_and_readable() {
+        let feed = hostile_feed();
+        let title = format!("Title {HOSTILE_CLEAN}");
+        for document in render_all([&feed]) {
+            let parsed = read_back(&document);
+            let format = document.format;
+            assert_eq!(parsed.entries.len(), feed.entries.len(), "{format:?}");
+            for (seen, entry) in parsed.entries.iter().zip(&feed.entries) {
+                assert_eq!(seen.id, entry.id, "{format:?}");
+                let links: Vec<_> = seen.links.iter().map(|l| l.href.as_str()).collect();
+                assert_eq!(links, [entry.link.as_str()], "{format:?}");
+                assert_eq!(seen.published, utc(entry.published), "{format:?}");
+                if format != Format::Rss {
+                    assert_eq!(seen.updated, utc(entry.updated), "{format:?}");
+                }
+            }
+            let seen_title = parsed.entries[0].title.as_ref().map(|t| t.content.as_str());
+            assert_eq!(seen_title, Some(title.as_str()), "{format:?}");
+            match format {
+                Format::Rss => assert_eq!(xml_text(&document.body, "item", "title"), title),
+                Format::Atom => assert_eq!(xml_text(&document.body, "entry", "title"), title),
+                Format::Json => {
+                    let json: serde_json::Value =
+                        serde_json::from_slice(&document.body).expect("JSON is valid");
+                    assert_eq!(json["items"][0]["title"], title.as_str());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn cdata_terminator_in_rss_content_stays_inside_content() {
+        let document = render(&hostile_feed(), Format::Rss).expect("RSS is built");
+        assert_eq!(
+            xml_text(&document.body, "item", "encoded"),
+            format!("<p>{HOSTILE_CLEAN}</p><![CDATA[x]]>")
+        );
     }
 }

@@ -1,0 +1,173 @@
+//! JSON Feed 1.1 (<https://jsonfeed.org/version/1.1>), from structs of our own and `serde_json`.
+//!
+//! Optional fields are left out rather than written empty; dates are RFC 3339 with the offset
+//! they were written with. Pretty-printed: the documents are read by people debugging feeds too.
+
+use serde::Serialize;
+
+use super::xml_text::CleanFeed;
+use crate::feed::{DocumentLink, Entry};
+
+const VERSION: &str = "https://jsonfeed.org/version/1.1";
+
+#[derive(Serialize)]
+struct JsonFeed<'a> {
+    version: &'static str,
+    title: &'a str,
+    home_page_url: &'a str,
+    feed_url: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    description: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    language: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    authors: Vec<Author<'a>>,
+    items: Vec<Item<'a>>,
+}
+
+#[derive(Serialize)]
+struct Author<'a> {
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+struct Item<'a> {
+    id: &'a str,
+    url: &'a str,
+    title: &'a str,
+    content_html: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    summary: &'a str,
+    date_published: String,
+    date_modified: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    authors: Vec<Author<'a>>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    tags: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    language: Option<&'a str>,
+}
+
+pub(super) fn render(feed: &CleanFeed, link: &DocumentLink) -> Vec<u8> {
+    let document = JsonFeed {
+        version: VERSION,
+        title: &feed.title,
+        home_page_url: &feed.home_url,
+        feed_url: &link.url,
+        description: &feed.description,
+        language: feed.language.as_deref(),
+        authors: feed.author.as_deref().map(author).into_iter().collect(),
+        items: feed.entries.iter().map(|e| item(e)).collect(),
+    };
+    let mut body =
+        serde_json::to_vec_pretty(&document).expect("structs of strings always serialise to JSON");
+    body.push(b'\n');
+    body
+}
+
+fn item(entry: &Entry) -> Item<'_> {
+    Item {
+        id: &entry.id,
+        url: &entry.link,
+        title: &entry.title,
+        content_html: &entry.content_html,
+        summary: &entry.summary,
+        date_published: entry.published.to_rfc3339(),
+        date_modified: entry.updated.to_rfc3339(),
+        authors: entry.authors.iter().map(|a| author(a)).collect(),
+        tags: &entry.tags,
+        language: entry.lang.as_deref(),
+    }
+}
+
+fn author(name: &str) -> Author<'_> {
+    Author { name }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::config::Format;
+    use crate::feed::Feed;
+    use crate::render::fixtures::{self, HOSTILE_CLEAN, entry};
+
+    fn rendered(feed: &Feed) -> Value {
+        let clean = CleanFeed::new(feed);
+        let link = clean
+            .document(Format::Json)
+            .expect("fixture feeds build JSON");
+        serde_json::from_slice(&render(&clean, link)).expect("rendered JSON parses")
+    }
+
+    #[test]
+    fn feed_and_item_carry_every_field() {
+        let mut e = entry(3);
+        e.lang = Some("de".to_owned());
+        e.updated = fixtures::date("2024-06-01T08:30:00-05:00");
+        let value = rendered(&fixtures::feed(vec![e]));
+        assert_eq!(
+            value,
+            json!({
+                "version": "https://jsonfeed.org/version/1.1",
+                "title": "Example Site",
+                "home_page_url": "https://example.com/",
+                "feed_url": "https://example.com/feed.json",
+                "description": "Notes about examples",
+                "language": "en",
+                "authors": [{"name": "Site Owner"}],
+                "items": [{
+                    "id": "tag:example.com,2024:post-3",
+                    "url": "https://example.com/posts/post-3/",
+                    "title": "Post 3",
+                    "content_html": "<p>Body of post 3.</p>",
+                    "summary": "Summary of post 3.",
+                    "date_published": "2024-05-03T10:00:00+02:00",
+                    "date_modified": "2024-06-01T08:30:00-05:00",
+                    "authors": [{"name": "Ann Author"}],
+                    "tags": ["rust", "feeds"],
+                    "language": "de",
+                }],
+            })
+        );
+    }
+
+    #[test]
+    fn absent_optionals_are_left_out() {
+        let mut e = entry(1);
+        e.summary.clear();
+        e.authors.clear();
+        e.tags.clear();
+        let mut feed = fixtures::feed(vec![e]);
+        feed.description.clear();
+        feed.language = None;
+        feed.author = None;
+        let value = rendered(&feed);
+        for key in ["description", "language", "authors"] {
+            assert!(value.get(key).is_none(), "feed has {key}");
+        }
+        for key in ["summary", "authors", "tags", "language"] {
+            assert!(value["items"][0].get(key).is_none(), "item has {key}");
+        }
+    }
+
+    #[test]
+    fn empty_feed_has_an_empty_item_list() {
+        assert_eq!(rendered(&fixtures::feed(vec![]))["items"], json!([]));
+    }
+
+    #[test]
+    fn hostile_text_arrives_cleaned_as_in_the_xml_formats() {
+        let value = rendered(&fixtures::hostile_feed());
+        let item = &value["items"][0];
+        assert_eq!(item["title"], format!("Title {HOSTILE_CLEAN}"));
+        assert_eq!(item["summary"], format!("Summary {HOSTILE_CLEAN}"));
+        assert_eq!(
+            item["authors"][0]["name"],
+            format!("Author {HOSTILE_CLEAN}")
+        );
+        assert_eq!(item["tags"][0], format!("tag {HOSTILE_CLEAN}"));
+        assert_eq!(value["title"], format!("Feed {HOSTILE_CLEAN}"));
+    }
+}
