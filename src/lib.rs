@@ -20,4 +20,5 @@ pub mod diagnostic;
 pub mod feed;
 pub mod post;
 pub mod render;
+pub mod snapshot;
 pub mod source;
