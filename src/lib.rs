@@ -18,6 +18,7 @@
 pub mod config;
 pub mod diagnostic;
 pub mod feed;
+pub mod http;
 pub mod post;
 pub mod render;
 pub mod snapshot;
