@@ -1,0 +1,148 @@
+//! Request → response, as a pure function of the current [`Snapshot`]: routing, methods, headers,
+//! conditional GET and content coding. No sockets, no clock, no I/O, so every rule is unit-tested
+//! directly; the accept loop and hyper wiring live in `http/mod.rs`.
+//!
+//! Bodies are `Bytes` clones of the snapshot's buffers, so serving a document copies nothing.
+
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use hyper::header::{
+    ALLOW, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG, HeaderMap,
+    HeaderName, HeaderValue, LAST_MODIFIED, VARY,
+};
+use hyper::{Method, Request, Response, StatusCode};
+use percent_encoding::percent_decode_str;
+
+use super::{Settings, conditional, encoding, health};
+use crate::snapshot::{ServedDocument, Snapshot};
+
+/// Where monitors ask whether the last build was clean.
+pub const HEALTH_PATH: &str = "/healthz";
+
+const PLAIN_TEXT: &str = "text/plain; charset=utf-8";
+
+/// The whole answer to `request` from `snapshot`. Never fails: every outcome is a response.
+pub fn respond(snapshot: &Snapshot, settings: &Settings, request: &Request<()>) -> Response<Bytes> {
+    let method = request.method();
+    let path = request.uri().path();
+    if path == HEALTH_PATH {
+        if !is_read(method) {
+            return method_not_allowed();
+        }
+        let (status, body) = health::report(snapshot);
+        let mut response = with_body(method, status, body);
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        return response;
+    }
+    let Some(document) = lookup(snapshot, path) else {
+        return plain(method, StatusCode::NOT_FOUND, "not found\n");
+    };
+    if !is_read(method) {
+        return method_not_allowed();
+    }
+    serve_document(document, settings, request)
+}
+
+fn is_read(method: &Method) -> bool {
+    method == Method::GET || method == Method::HEAD
+}
+
+/// Request paths are percent-encoded; document paths are not, and have no leading `/`.
+fn lookup<'s>(snapshot: &'s Snapshot, path: &str) -> Option<&'s ServedDocument> {
+    let relative = path.strip_prefix('/')?;
+    let decoded = percent_decode_str(relative).decode_utf8().ok()?;
+    snapshot.get(&decoded)
+}
+
+fn serve_document(
+    document: &ServedDocument,
+    settings: &Settings,
+    request: &Request<()>,
+) -> Response<Bytes> {
+    let encoding = encoding::negotiate(request.headers(), |e| document.variant(e).is_some());
+    let variant = document.variant(encoding).unwrap_or(document.identity());
+
+    // The validators and caching headers a 304 must repeat (RFC 9110 §15.4.5).
+    let mut validators = HeaderMap::new();
+    insert_text(&mut validators, ETAG, variant.etag());
+    let last_modified = httpdate::fmt_http_date(SystemTime::from(document.last_modified()));
+    insert_text(&mut validators, LAST_MODIFIED, &last_modified);
+    insert_text(
+        &mut validators,
+        CACHE_CONTROL,
+        &format!("public, max-age={}", settings.max_age),
+    );
+    // Even a document kept only in identity varies: the next snapshot may compress it.
+    validators.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
+
+    let mut response =
+        if conditional::not_modified(request.headers(), variant.etag(), document.last_modified()) {
+            let mut response = Response::new(Bytes::new());
+            *response.status_mut() = StatusCode::NOT_MODIFIED;
+            response
+        } else {
+            let mut response = with_body(request.method(), StatusCode::OK, variant.body().clone());
+            let headers = response.headers_mut();
+            headers.insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static(document.content_type()),
+            );
+            if let Some(token) = variant.encoding().token() {
+                headers.insert(CONTENT_ENCODING, HeaderValue::from_static(token));
+            }
+            response
+        };
+    response.headers_mut().extend(validators);
+    response
+}
+
+/// A response whose `Content-Length` is `body`'s, and which sends the body only for non-HEAD.
+fn with_body(method: &Method, status: StatusCode, body: Bytes) -> Response<Bytes> {
+    let length = HeaderValue::from(body.len());
+    let body = if method == Method::HEAD {
+        Bytes::new()
+    } else {
+        body
+    };
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    response.headers_mut().insert(CONTENT_LENGTH, length);
+    response
+}
+
+fn plain(method: &Method, status: StatusCode, text: &'static str) -> Response<Bytes> {
+    let mut response = with_body(method, status, Bytes::from_static(text.as_bytes()));
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(PLAIN_TEXT));
+    response
+}
+
+fn method_not_allowed() -> Response<Bytes> {
+    let mut response = plain(
+        &Method::GET,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method not allowed; use GET or HEAD\n",
+    );
+    response
+        .headers_mut()
+        .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+    response
+}
+
+/// Our header texts are ASCII by construction; a value that is not (an ETag from a faulty
+/// renderer) is left out rather than failing the request.
+fn insert_text(headers: &mut HeaderMap, name: HeaderName, value: &str) {
+    match HeaderValue::from_str(value) {
+        Ok(value) => {
+            headers.insert(name, value);
+        }
+        Err(_) => tracing::warn!(header = %name, value, "not a valid header value; left out"),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,346 @@
+//! [`Snapshot`]: everything the server answers with, built once and never changed, and the
+//! [`Publisher`] that swaps a new one in whole.
+//!
+//! A snapshot holds each rendered [`Document`] together with its gzip and brotli encodings,
+//! compressed here when the snapshot is built so that no request ever compresses anything, plus
+//! the diagnostics and counts `/healthz` reports. Requests load the current snapshot without a
+//! lock; the rebuild loop publishes a new one in one step, and a failed rebuild simply publishes
+//! nothing, so the last good snapshot stays. Rendering is left to `render`, answering requests to
+//! `http`, writing files to `output`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+
+use crate::config::Format;
+use crate::diagnostic::Diagnostic;
+use crate::render::Document;
+
+/// gzip level 9 costs little more than the default on feed-sized text and is paid once per change.
+const GZIP_LEVEL: u32 = 9;
+/// Brotli quality 9 keeps nearly all of 11's gain on text at a fraction of its time, which matters
+/// when one new post changes the main feeds and every tag feed it appears in.
+const BROTLI_QUALITY: i32 = 9;
+const BROTLI_WINDOW_BITS: i32 = 22;
+
+/// A content coding the server can send a document in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Encoding {
+    Identity,
+    Gzip,
+    Brotli,
+}
+
+impl Encoding {
+    /// The `Content-Encoding` token; `None` for identity, which is never named in a response.
+    pub fn token(self) -> Option<&'static str> {
+        match self {
+            Encoding::Identity => None,
+            Encoding::Gzip => Some("gzip"),
+            Encoding::Brotli => Some("br"),
+        }
+    }
+
+    /// RFC 9110 §8.8.3 wants a different validator for each representation, so an encoded body's
+    /// ETag carries a suffix inside the quotes.
+    fn etag_suffix(self) -> &'static str {
+        match self {
+            Encoding::Identity => "",
+            Encoding::Gzip => "-gz",
+            Encoding::Brotli => "-br",
+        }
+    }
+}
+
+/// One representation of a document: its bytes in one encoding and the ETag that names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variant {
+    encoding: Encoding,
+    body: Bytes,
+    etag: String,
+}
+
+impl Variant {
+    pub fn encoding(&self) -> Encoding {
+        self.encoding
+    }
+
+    /// Cheap to clone: serving a body shares this buffer instead of copying it.
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// A quoted strong entity tag, e.g. `"3f2a…-gz"`.
+    pub fn etag(&self) -> &str {
+        &self.etag
+    }
+}
+
+/// A document as served: its metadata and every encoding worth sending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServedDocument {
+    path: String,
+    format: Format,
+    last_modified: DateTime<Utc>,
+    identity: Variant,
+    gzip: Option<Variant>,
+    brotli: Option<Variant>,
+}
+
+impl ServedDocument {
+    /// Path below `base_url` (no leading `/`), e.g. `tags/rust/atom.xml`.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    pub fn content_type(&self) -> &'static str {
+        self.format.content_type()
+    }
+
+    /// The document's own `last_modified`, clamped to the snapshot's build time (a post dated in
+    /// the future must not yield a `Last-Modified` later than the response's `Date`, RFC 9110
+    /// §8.8.2.1) and to the years an HTTP date can express.
+    pub fn last_modified(&self) -> DateTime<Utc> {
+        self.last_modified
+    }
+
+    /// The uncompressed body and the document's own ETag.
+    pub fn identity(&self) -> &Variant {
+        &self.identity
+    }
+
+    /// The representation in `encoding`, when one was kept (an encoding that did not make the body
+    /// smaller is dropped).
+    pub fn variant(&self, encoding: Encoding) -> Option<&Variant> {
+        match encoding {
+            Encoding::Identity => Some(&self.identity),
+            Encoding::Gzip => self.gzip.as_ref(),
+            Encoding::Brotli => self.brotli.as_ref(),
+        }
+    }
+
+    fn build(document: Document, built_at: DateTime<Utc>, reuse: Option<&ServedDocument>) -> Self {
+        let last_modified = clamp_http_date(document.last_modified, built_at);
+        let opaque = document.etag.trim_matches('"').to_string();
+        if let Some(previous) = reuse {
+            return ServedDocument {
+                path: document.path,
+                format: document.format,
+                last_modified,
+                ..previous.clone()
+            };
+        }
+        let identity_body = Bytes::from(document.body);
+        let encode = |encoding: Encoding, compress: fn(&[u8]) -> Option<Vec<u8>>| {
+            compress(&identity_body)
+                .filter(|encoded| encoded.len() < identity_body.len())
+                .map(|encoded| Variant {
+                    encoding,
+                    body: Bytes::from(encoded),
+                    etag: format!("\"{opaque}{}\"", encoding.etag_suffix()),
+                })
+        };
+        let gzip = encode(Encoding::Gzip, gzip);
+        let brotli = encode(Encoding::Brotli, brotli);
+        ServedDocument {
+            path: document.path,
+            format: document.format,
+            last_modified,
+            identity: Variant {
+                encoding: Encoding::Identity,
+                etag: format!("\"{opaque}\""),
+                body: identity_body,
+            },
+            gzip,
+            brotli,
+        }
+    }
+}
+
+/// Everything served at one moment. Immutable: a change means a new snapshot.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    generation: u64,
+    built_at: DateTime<Utc>,
+    entry_count: usize,
+    diagnostics: Vec<Diagnostic>,
+    documents: BTreeMap<String, ServedDocument>,
+}
+
+impl Snapshot {
+    /// Compresses every document; CPU-bound, so an async caller should run it on a blocking
+    /// thread. `built_at` is wall-clock time, reported by `/healthz` and used as the latest
+    /// `Last-Modified` any document may claim. A later document with an already-used path
+    /// replaces the earlier one.
+    pub fn new(
+        generation: u64,
+        documents: Vec<Document>,
+        diagnostics: Vec<Diagnostic>,
+        entry_count: usize,
+        built_at: DateTime<Utc>,
+    ) -> Snapshot {
+        Self::build(
+            generation,
+            documents,
+            diagnostics,
+            entry_count,
+            built_at,
+            None,
+        )
+    }
+
+    /// The snapshot after `previous` (generation + 1). Documents whose bytes are unchanged keep
+    /// `previous`'s compressed encodings, so one edited post recompresses only the feeds it is in.
+    pub fn next(
+        previous: &Snapshot,
+        documents: Vec<Document>,
+        diagnostics: Vec<Diagnostic>,
+        entry_count: usize,
+        built_at: DateTime<Utc>,
+    ) -> Snapshot {
+        Self::build(
+            previous.generation.wrapping_add(1),
+            documents,
+            diagnostics,
+            entry_count,
+            built_at,
+            Some(previous),
+        )
+    }
+
+    fn build(
+        generation: u64,
+        documents: Vec<Document>,
+        diagnostics: Vec<Diagnostic>,
+        entry_count: usize,
+        built_at: DateTime<Utc>,
+        previous: Option<&Snapshot>,
+    ) -> Snapshot {
+        // Keyed by ETag rather than path, so a document that only moved is reused too.
+        let reusable: HashMap<&str, &ServedDocument> = previous
+            .map(|p| {
+                p.documents
+                    .values()
+                    .map(|d| (d.identity.etag.trim_matches('"'), d))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let documents = documents
+            .into_iter()
+            .map(|document| {
+                let reuse = reusable
+                    .get(document.etag.trim_matches('"'))
+                    .copied()
+                    // The ETag is a hash of the body; comparing the bytes too costs a memcmp and
+                    // guards against a renderer that got its ETag wrong.
+                    .filter(|d| d.identity.body[..] == document.body[..]);
+                let served = ServedDocument::build(document, built_at, reuse);
+                (served.path.clone(), served)
+            })
+            .collect();
+        Snapshot {
+            generation,
+            built_at,
+            entry_count,
+            diagnostics,
+            documents,
+        }
+    }
+
+    /// Counts published snapshots, so `/healthz` shows whether a rebuild took effect.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    pub fn built_at(&self) -> DateTime<Utc> {
+        self.built_at
+    }
+
+    /// How many entries the main feed holds.
+    pub fn entry_count(&self) -> usize {
+        self.entry_count
+    }
+
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    /// The document served at `path` (below `base_url`, no leading `/`).
+    pub fn get(&self, path: &str) -> Option<&ServedDocument> {
+        self.documents.get(path)
+    }
+
+    /// Every document, ordered by path.
+    pub fn documents(&self) -> impl ExactSizeIterator<Item = &ServedDocument> {
+        self.documents.values()
+    }
+}
+
+/// The one place snapshots change hands: cloned into the server and the rebuild loop.
+#[derive(Debug, Clone)]
+pub struct Publisher {
+    current: Arc<ArcSwap<Snapshot>>,
+}
+
+impl Publisher {
+    pub fn new(first: Snapshot) -> Publisher {
+        Publisher {
+            current: Arc::new(ArcSwap::from_pointee(first)),
+        }
+    }
+
+    /// The snapshot being served now; lock-free, and stays valid after a newer one is published.
+    pub fn current(&self) -> Arc<Snapshot> {
+        self.current.load_full()
+    }
+
+    /// Like [`Publisher::current`] without touching the reference count, for the request path;
+    /// hold the guard only briefly.
+    pub fn load(&self) -> arc_swap::Guard<Arc<Snapshot>> {
+        self.current.load()
+    }
+
+    /// Makes `next` the snapshot every later request sees, in one step.
+    pub fn publish(&self, next: Snapshot) {
+        tracing::debug!(generation = next.generation, "publishing snapshot");
+        self.current.store(Arc::new(next));
+    }
+}
+
+/// HTTP dates cover 1970–9999 only (and `httpdate` panics outside), and must not lie in the future.
+fn clamp_http_date(t: DateTime<Utc>, built_at: DateTime<Utc>) -> DateTime<Utc> {
+    t.min(built_at).max(DateTime::UNIX_EPOCH)
+}
+
+fn gzip(body: &[u8]) -> Option<Vec<u8>> {
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(body.len() / 3),
+        flate2::Compression::new(GZIP_LEVEL),
+    );
+    encoder.write_all(body).ok()?;
+    encoder.finish().ok()
+}
+
+fn brotli(body: &[u8]) -> Option<Vec<u8>> {
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: BROTLI_QUALITY,
+        lgwin: BROTLI_WINDOW_BITS,
+        size_hint: body.len(),
+        mode: brotli::enc::backward_references::BrotliEncoderMode::BROTLI_MODE_TEXT,
+        ..Default::default()
+    };
+    let mut out = Vec::with_capacity(body.len() / 4);
+    brotli::BrotliCompress(&mut &body[..], &mut out, &params).ok()?;
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests;

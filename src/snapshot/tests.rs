@@ -1,0 +1,258 @@
+use std::io::Read;
+
+use chrono::TimeZone;
+use sha2::{Digest, Sha256};
+
+use super::*;
+
+fn at(secs: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(secs, 0)
+        .single()
+        .expect("valid test timestamp")
+}
+
+fn document(path: &str, body: &str) -> Document {
+    Document {
+        path: path.into(),
+        format: Format::Atom,
+        body: body.as_bytes().to_vec(),
+        etag: format!("\"{:x}\"", Sha256::digest(body.as_bytes())),
+        last_modified: at(1_700_000_000),
+    }
+}
+
+fn long_body(seed: &str) -> String {
+    (0..200)
+        .map(|i| format!("<entry><title>{seed} post {i}</title></entry>\n"))
+        .collect()
+}
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+fn unbrotli(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    brotli::Decompressor::new(bytes, 4096)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+#[test]
+fn encodings_are_built_once_and_decode_to_the_body() {
+    let body = long_body("a");
+    let snap = Snapshot::new(
+        1,
+        vec![document("atom.xml", &body)],
+        vec![],
+        3,
+        at(1_800_000_000),
+    );
+    let doc = snap.get("atom.xml").unwrap();
+    let gz = doc.variant(Encoding::Gzip).unwrap();
+    let br = doc.variant(Encoding::Brotli).unwrap();
+    assert!(gz.body().len() < body.len() && br.body().len() < body.len());
+    assert_eq!(gunzip(gz.body()), body.as_bytes());
+    assert_eq!(unbrotli(br.body()), body.as_bytes());
+    assert_eq!(doc.identity().body(), body.as_bytes());
+    assert_eq!(doc.content_type(), Format::Atom.content_type());
+}
+
+#[test]
+fn encoding_that_does_not_shrink_the_body_is_dropped() {
+    let snap = Snapshot::new(
+        1,
+        vec![document("feed.json", "x")],
+        vec![],
+        0,
+        at(1_800_000_000),
+    );
+    let doc = snap.get("feed.json").unwrap();
+    assert!(doc.variant(Encoding::Gzip).is_none());
+    assert!(doc.variant(Encoding::Brotli).is_none());
+    assert_eq!(doc.variant(Encoding::Identity), Some(doc.identity()));
+}
+
+#[test]
+fn each_representation_has_its_own_etag() {
+    let d = document("atom.xml", &long_body("a"));
+    let hash = d.etag.trim_matches('"').to_string();
+    let snap = Snapshot::new(1, vec![d], vec![], 0, at(1_800_000_000));
+    let doc = snap.get("atom.xml").unwrap();
+    assert_eq!(doc.identity().etag(), format!("\"{hash}\""));
+    assert_eq!(
+        doc.variant(Encoding::Gzip).unwrap().etag(),
+        format!("\"{hash}-gz\"")
+    );
+    assert_eq!(
+        doc.variant(Encoding::Brotli).unwrap().etag(),
+        format!("\"{hash}-br\"")
+    );
+}
+
+#[test]
+fn next_reuses_compressed_bytes_of_unchanged_documents() {
+    let first = Snapshot::new(
+        7,
+        vec![
+            document("atom.xml", &long_body("a")),
+            document("rss.xml", &long_body("r")),
+        ],
+        vec![],
+        2,
+        at(1_800_000_000),
+    );
+    let second = Snapshot::next(
+        &first,
+        vec![
+            document("atom.xml", &long_body("a")),
+            document("rss.xml", &long_body("changed")),
+        ],
+        vec![],
+        2,
+        at(1_800_000_100),
+    );
+    assert_eq!(second.generation(), 8);
+    let shared = |s: &Snapshot, path: &str, e: Encoding| {
+        s.get(path).unwrap().variant(e).unwrap().body().as_ptr()
+    };
+    for e in [Encoding::Identity, Encoding::Gzip, Encoding::Brotli] {
+        assert_eq!(
+            shared(&first, "atom.xml", e),
+            shared(&second, "atom.xml", e),
+            "{e:?}"
+        );
+        assert_ne!(
+            shared(&first, "rss.xml", e),
+            shared(&second, "rss.xml", e),
+            "{e:?}"
+        );
+    }
+    let rss = second.get("rss.xml").unwrap();
+    assert_eq!(
+        unbrotli(rss.variant(Encoding::Brotli).unwrap().body()),
+        long_body("changed").as_bytes()
+    );
+}
+
+#[test]
+fn reuse_follows_a_document_that_moved() {
+    let first = Snapshot::new(
+        1,
+        vec![document("old.xml", &long_body("a"))],
+        vec![],
+        0,
+        at(1_800_000_000),
+    );
+    let second = Snapshot::next(
+        &first,
+        vec![document("new.xml", &long_body("a"))],
+        vec![],
+        0,
+        at(1_800_000_000),
+    );
+    assert!(second.get("old.xml").is_none());
+    let moved = second.get("new.xml").unwrap();
+    assert_eq!(moved.path(), "new.xml");
+    assert_eq!(
+        moved.variant(Encoding::Gzip).unwrap().body().as_ptr(),
+        first
+            .get("old.xml")
+            .unwrap()
+            .variant(Encoding::Gzip)
+            .unwrap()
+            .body()
+            .as_ptr()
+    );
+}
+
+#[test]
+fn reuse_requires_equal_bytes_not_just_an_equal_etag() {
+    let first = Snapshot::new(
+        1,
+        vec![document("atom.xml", &long_body("a"))],
+        vec![],
+        0,
+        at(1_800_000_000),
+    );
+    let mut lying = document("atom.xml", &long_body("b"));
+    lying.etag = first.get("atom.xml").unwrap().identity().etag().to_string();
+    let second = Snapshot::next(&first, vec![lying], vec![], 0, at(1_800_000_000));
+    let gz = second
+        .get("atom.xml")
+        .unwrap()
+        .variant(Encoding::Gzip)
+        .unwrap();
+    assert_eq!(gunzip(gz.body()), long_body("b").as_bytes());
+}
+
+#[test]
+fn last_modified_is_clamped_to_build_time_and_the_epoch() {
+    let mut future = document("a.xml", "a");
+    future.last_modified = at(1_900_000_000);
+    let mut ancient = document("b.xml", "b");
+    ancient.last_modified = at(-5_000);
+    let built_at = at(1_800_000_000);
+    let snap = Snapshot::new(1, vec![future, ancient], vec![], 0, built_at);
+    assert_eq!(snap.get("a.xml").unwrap().last_modified(), built_at);
+    assert_eq!(
+        snap.get("b.xml").unwrap().last_modified(),
+        DateTime::UNIX_EPOCH
+    );
+}
+
+#[test]
+fn documents_are_listed_by_path_with_counts_and_diagnostics() {
+    let diag = Diagnostic::at_line("feed-src/x.md", 2, "missing `title`");
+    let snap = Snapshot::new(
+        4,
+        vec![
+            document("rss.xml", "r"),
+            document("atom.xml", "a"),
+            document("rss.xml", "r2"),
+        ],
+        vec![diag.clone()],
+        9,
+        at(1_800_000_000),
+    );
+    let paths: Vec<&str> = snap.documents().map(|d| d.path()).collect();
+    assert_eq!(paths, ["atom.xml", "rss.xml"]);
+    assert_eq!(
+        snap.get("rss.xml").unwrap().identity().body(),
+        "r2".as_bytes()
+    );
+    assert_eq!(snap.entry_count(), 9);
+    assert_eq!(snap.generation(), 4);
+    assert_eq!(snap.built_at(), at(1_800_000_000));
+    assert_eq!(snap.diagnostics(), [diag]);
+}
+
+#[test]
+fn publish_swaps_whole_and_old_readers_keep_their_snapshot() {
+    let publisher = Publisher::new(Snapshot::new(
+        1,
+        vec![document("a.xml", "a")],
+        vec![],
+        0,
+        at(0),
+    ));
+    let held = publisher.current();
+    let other_handle = publisher.clone();
+    other_handle.publish(Snapshot::next(
+        &held,
+        vec![document("b.xml", "b")],
+        vec![],
+        0,
+        at(1),
+    ));
+    assert_eq!(held.generation(), 1);
+    assert!(held.get("a.xml").is_some());
+    let now = publisher.load();
+    assert_eq!(now.generation(), 2);
+    assert!(now.get("a.xml").is_none() && now.get("b.xml").is_some());
+}
