@@ -21,3 +21,4 @@ pub mod feed;
 pub mod post;
 pub mod render;
 pub mod source;
+pub mod watch;
