@@ -10,10 +10,18 @@
 
 mod debounce;
 mod events;
+mod watcher;
+
+#[cfg(test)]
+mod fs_tests;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+use tokio::sync::mpsc;
 
 use crate::config::{Config, WatchMode};
 
@@ -127,4 +135,33 @@ pub enum WatchError {
     NoRuntime,
     #[error("cannot start the file watching thread: {0}")]
     Thread(std::io::Error),
+}
+
+/// A running watch. Dropping it stops the watcher thread and the debouncer.
+#[derive(Debug)]
+pub struct Watching {
+    /// Debounced batches; closes only when watching stops.
+    pub batches: mpsc::Receiver<Batch>,
+    /// Why the native backend was not used, when it was wanted but failed at start.
+    pub fallback: Option<WatchError>,
+    polling: Arc<AtomicBool>,
+    _guard: watcher::Guard,
+}
+
+impl Watching {
+    /// The backend now in use; native watching switches to polling if it hits the watch limit.
+    pub fn backend(&self) -> Backend {
+        if self.polling.load(Ordering::Relaxed) {
+            Backend::Poll
+        } else {
+            Backend::Native
+        }
+    }
+}
+
+/// Starts watching; must be called from inside a tokio runtime (the debouncer runs as a task).
+/// Native watching that cannot be set up falls back to polling (logged, and kept in
+/// [`Watching::fallback`]); only a missing parent folder or no runtime is an error.
+pub fn start(settings: WatchSettings) -> Result<Watching, WatchError> {
+    watcher::start(settings, watcher::native_backend)
 }
