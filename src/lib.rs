@@ -30,3 +30,4 @@ pub mod post_cache;
 pub mod render;
 pub mod snapshot;
 pub mod source;
+pub mod watch;
