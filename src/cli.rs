@@ -42,7 +42,13 @@ Exit codes:
 #[command(name = "feedd", version, after_long_help = AFTER_HELP)]
 pub struct Cli {
     /// The site's config file.
-    #[arg(long, short, value_name = "FILE", default_value = "config.toml", env = "FEEDD_CONFIG")]
+    #[arg(
+        long,
+        short,
+        value_name = "FILE",
+        default_value = "config.toml",
+        env = "FEEDD_CONFIG"
+    )]
     pub config: PathBuf,
 
     /// Build every document into the output folder once, then exit.
@@ -54,7 +60,12 @@ pub struct Cli {
     pub out: Option<PathBuf>,
 
     /// Address to serve on, overriding `[server] listen`.
-    #[arg(long, value_name = "ADDR", env = "FEEDD_LISTEN", conflicts_with = "once")]
+    #[arg(
+        long,
+        value_name = "ADDR",
+        env = "FEEDD_LISTEN",
+        conflicts_with = "once"
+    )]
     pub listen: Option<SocketAddr>,
 
     /// Log filter, e.g. `info` or `feedd=debug` (default: $RUST_LOG, else `info`).
@@ -109,10 +120,15 @@ mod tests {
         assert_eq!(mode(&["feedd"]).unwrap(), Mode::Daemon { listen: None });
         assert_eq!(
             mode(&["feedd", "--once", "--out", "x"]).unwrap(),
-            Mode::Once { out: Some("x".into()) }
+            Mode::Once {
+                out: Some("x".into())
+            }
         );
         assert_eq!(mode(&["feedd", "check"]).unwrap(), Mode::Check);
-        assert!(mode(&["feedd", "--out", "x"]).is_err(), "--out needs --once");
+        assert!(
+            mode(&["feedd", "--out", "x"]).is_err(),
+            "--out needs --once"
+        );
         assert!(mode(&["feedd", "--once", "--listen", "127.0.0.1:1"]).is_err());
     }
 }

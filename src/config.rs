@@ -30,7 +30,9 @@ pub enum ConfigError {
 }
 
 /// A document format feedd can write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     Rss,
@@ -173,7 +175,14 @@ impl Config {
             source,
         })?;
         let mut config = Config::from_str(&text, path)?;
-        let base = path.parent().unwrap_or(Path::new(""));
+        // Absolute, because the watcher reports absolute paths and they must match the cache's.
+        let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
+        let base = std::path::absolute(folder.unwrap_or(Path::new("."))).map_err(|source| {
+            ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            }
+        })?;
         config.source_dir = base.join(&config.source_dir);
         config.output_dir = base.join(&config.output_dir);
         config.id_ledger = config.id_ledger.map(|p| base.join(p));
@@ -184,10 +193,7 @@ impl Config {
     pub fn from_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
             path: path.to_path_buf(),
-            line: e
-                .span()
-                .map(|s| line_of(text, s.start))
-                .unwrap_or(1),
+            line: e.span().map(|s| line_of(text, s.start)).unwrap_or(1),
             message: e.message().trim().to_string(),
         })?;
         let invalid = |message: String| ConfigError::Invalid {
@@ -257,17 +263,23 @@ impl Config {
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
-    text.get(..offset).map_or(1, |t| t.matches('\n').count() + 1)
+    text.get(..offset)
+        .map_or(1, |t| t.matches('\n').count() + 1)
 }
 
 fn parse_base_url(raw: &str) -> Result<Url, String> {
     let hint = "write the absolute address the feeds are published under, e.g. base_url = \"https://example.org/\"";
-    let mut url = Url::parse(raw).map_err(|e| format!("`base_url = \"{raw}\"` is not a URL ({e}); {hint}"))?;
+    let mut url = Url::parse(raw)
+        .map_err(|e| format!("`base_url = \"{raw}\"` is not a URL ({e}); {hint}"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(format!("`base_url = \"{raw}\"` must be an http or https address; {hint}"));
+        return Err(format!(
+            "`base_url = \"{raw}\"` must be an http or https address; {hint}"
+        ));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(format!("`base_url = \"{raw}\"` must not have a query or fragment; {hint}"));
+        return Err(format!(
+            "`base_url = \"{raw}\"` must not have a query or fragment; {hint}"
+        ));
     }
     if !url.path().ends_with('/') {
         let path = format!("{}/", url.path());
@@ -314,19 +326,32 @@ fn build_paths(raw: RawPaths) -> Result<Paths, String> {
     let tags = if raw.tag_feeds.unwrap_or(true) {
         let pattern = clean_path("tags", raw.tags.as_deref().unwrap_or("tags/{tag}/"))?;
         if !pattern.contains("{tag}") {
-            return Err(format!("`paths.tags = \"{pattern}\"` needs a `{{tag}}` placeholder"));
+            return Err(format!(
+                "`paths.tags = \"{pattern}\"` needs a `{{tag}}` placeholder"
+            ));
         }
-        Some(if pattern.ends_with('/') { pattern } else { format!("{pattern}/") })
+        Some(if pattern.ends_with('/') {
+            pattern
+        } else {
+            format!("{pattern}/")
+        })
     } else {
         None
     };
-    Ok(Paths { rss, atom, json, tags })
+    Ok(Paths {
+        rss,
+        atom,
+        json,
+        tags,
+    })
 }
 
 fn build_server(raw: RawServer) -> Result<Server, String> {
     let listen_raw = raw.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
     let listen = listen_raw.parse().map_err(|_| {
-        format!("`server.listen = \"{listen_raw}\"` is not an address:port, e.g. \"127.0.0.1:8080\"")
+        format!(
+            "`server.listen = \"{listen_raw}\"` is not an address:port, e.g. \"127.0.0.1:8080\""
+        )
     })?;
     let max_connections = raw.max_connections.unwrap_or(1024);
     if max_connections == 0 {
@@ -347,7 +372,8 @@ fn build_server(raw: RawServer) -> Result<Server, String> {
 mod tests {
     use super::*;
 
-    const MINIMAL: &str = "title = \"T\"\nbase_url = \"https://example.org\"\nid_authority = \"example.org\"\n";
+    const MINIMAL: &str =
+        "title = \"T\"\nbase_url = \"https://example.org\"\nid_authority = \"example.org\"\n";
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::from_str(text, Path::new("config.toml"))
@@ -367,20 +393,29 @@ mod tests {
 
     #[test]
     fn unknown_key_is_named_with_its_line() {
-        let err = parse(&format!("{MINIMAL}colour = \"red\"\n")).unwrap_err().to_string();
+        let err = parse(&format!("{MINIMAL}colour = \"red\"\n"))
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("config.toml:4: "), "{err}");
         assert!(err.contains("colour"), "{err}");
     }
 
     #[test]
     fn unknown_nested_key_is_named() {
-        let err = parse(&format!("{MINIMAL}[server]\nport = 1\n")).unwrap_err().to_string();
+        let err = parse(&format!("{MINIMAL}[server]\nport = 1\n"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("port"), "{err}");
     }
 
     #[test]
     fn bad_base_url_is_named() {
-        for bad in ["not a url", "ftp://example.org/", "https://example.org/?q=1", "/relative/"] {
+        for bad in [
+            "not a url",
+            "ftp://example.org/",
+            "https://example.org/?q=1",
+            "/relative/",
+        ] {
             let text = MINIMAL.replace("https://example.org", bad);
             let err = parse(&text).unwrap_err().to_string();
             assert!(err.contains("base_url"), "{bad}: {err}");
@@ -403,21 +438,28 @@ mod tests {
 
     #[test]
     fn bad_timezone_and_authority_are_named() {
-        let err = parse(&format!("{MINIMAL}timezone = \"Mars/Olympus\"\n")).unwrap_err().to_string();
-        assert!(err.contains("timezone"), "{err}");
-        let err = parse(&MINIMAL.replace("id_authority = \"example.org\"", "id_authority = \"a b\""))
+        let err = parse(&format!("{MINIMAL}timezone = \"Mars/Olympus\"\n"))
             .unwrap_err()
             .to_string();
+        assert!(err.contains("timezone"), "{err}");
+        let err =
+            parse(&MINIMAL.replace("id_authority = \"example.org\"", "id_authority = \"a b\""))
+                .unwrap_err()
+                .to_string();
         assert!(err.contains("id_authority"), "{err}");
     }
 
     #[test]
     fn post_path_needs_slug_and_paths_must_differ() {
-        let err = parse(&format!("{MINIMAL}post_path = \"p/\"\n")).unwrap_err().to_string();
-        assert!(err.contains("post_path"), "{err}");
-        let err = parse(&format!("{MINIMAL}[paths]\nrss = \"a.xml\"\natom = \"a.xml\"\n"))
+        let err = parse(&format!("{MINIMAL}post_path = \"p/\"\n"))
             .unwrap_err()
             .to_string();
+        assert!(err.contains("post_path"), "{err}");
+        let err = parse(&format!(
+            "{MINIMAL}[paths]\nrss = \"a.xml\"\natom = \"a.xml\"\n"
+        ))
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("must differ"), "{err}");
     }
 

@@ -35,7 +35,8 @@ fn run(config_path: &Path, mode: Mode) -> anyhow::Result<ExitCode> {
             Ok(report(outcome, Some(&out)))
         }
         Mode::Daemon { listen } => {
-            let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            let runtime =
+                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
             runtime.block_on(feedd::daemon::run(config_path, listen))?;
             Ok(ExitCode::SUCCESS)
         }
@@ -56,7 +57,10 @@ fn report(outcome: Outcome, out: Option<&Path>) -> ExitCode {
                     w.unchanged,
                     w.removed.len()
                 ),
-                _ => println!("feedd: ok: {} posts, {documents} documents", build.published),
+                _ => println!(
+                    "feedd: ok: {} posts, {documents} documents",
+                    build.published
+                ),
             }
             ExitCode::SUCCESS
         }
@@ -66,7 +70,11 @@ fn report(outcome: Outcome, out: Option<&Path>) -> ExitCode {
             }
             let n = build.diagnostics.len();
             let plural = if n == 1 { "" } else { "s" };
-            let tail = if out.is_some() { "; nothing was written" } else { "" };
+            let tail = if out.is_some() {
+                "; nothing was written"
+            } else {
+                ""
+            };
             eprintln!("feedd: {n} problem{plural}{tail}");
             ExitCode::from(1)
         }

@@ -9,7 +9,9 @@ use chrono::{DateTime, Utc};
 
 use crate::build::{Build, build, parse_options};
 use crate::config::Config;
-use crate::output::{LedgerError, OutputError, WriteReport, read_ledger, write_documents, write_ledger};
+use crate::output::{
+    LedgerError, OutputError, WriteReport, read_ledger, write_documents, write_ledger,
+};
 use crate::post_cache::PostCache;
 use crate::source::SourceError;
 
@@ -48,7 +50,10 @@ pub fn run(config: &Config, out: Option<&Path>, now: DateTime<Utc>) -> Result<Ou
         return Ok(Outcome::Rejected(build));
     }
     let Some(dir) = out else {
-        return Ok(Outcome::Built { build, written: None });
+        return Ok(Outcome::Built {
+            build,
+            written: None,
+        });
     };
     let written = write_documents(dir, &build.documents)?;
     write_ledger(&ledger_path, &build.ledger)?;

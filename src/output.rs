@@ -93,7 +93,10 @@ pub fn write_documents(dir: &Path, documents: &[Document]) -> Result<WriteReport
     let current: BTreeSet<&str> = documents.iter().map(|d| d.path.as_str()).collect();
     let manifest_path = dir.join(MANIFEST);
     let previous = std::fs::read_to_string(&manifest_path).unwrap_or_default();
-    for stale in previous.lines().filter(|p| is_safe_relative(p) && !current.contains(p)) {
+    for stale in previous
+        .lines()
+        .filter(|p| is_safe_relative(p) && !current.contains(p))
+    {
         let path = dir.join(stale);
         match std::fs::remove_file(&path) {
             Ok(()) => report.removed.push(stale.to_string()),
@@ -172,12 +175,21 @@ mod tests {
         let docs = [doc("atom.xml", "a"), doc("tags/x/atom.xml", "b")];
         let first = write_documents(dir.path(), &docs).unwrap();
         assert_eq!(first.written, ["atom.xml", "tags/x/atom.xml"]);
-        assert_eq!(std::fs::read_to_string(dir.path().join("tags/x/atom.xml")).unwrap(), "b");
-        let mtime = std::fs::metadata(dir.path().join("atom.xml")).unwrap().modified().unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("tags/x/atom.xml")).unwrap(),
+            "b"
+        );
+        let mtime = std::fs::metadata(dir.path().join("atom.xml"))
+            .unwrap()
+            .modified()
+            .unwrap();
         let second = write_documents(dir.path(), &docs).unwrap();
         assert!(second.written.is_empty());
         assert_eq!(second.unchanged, 2);
-        let after = std::fs::metadata(dir.path().join("atom.xml")).unwrap().modified().unwrap();
+        let after = std::fs::metadata(dir.path().join("atom.xml"))
+            .unwrap()
+            .modified()
+            .unwrap();
         assert_eq!(mtime, after);
     }
 
@@ -185,10 +197,17 @@ mod tests {
     fn stale_documents_are_removed_but_foreign_files_stay() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("index.html"), "not ours").unwrap();
-        write_documents(dir.path(), &[doc("atom.xml", "a"), doc("tags/x/atom.xml", "b")]).unwrap();
+        write_documents(
+            dir.path(),
+            &[doc("atom.xml", "a"), doc("tags/x/atom.xml", "b")],
+        )
+        .unwrap();
         let report = write_documents(dir.path(), &[doc("atom.xml", "a2")]).unwrap();
         assert_eq!(report.removed, ["tags/x/atom.xml"]);
-        assert!(!dir.path().join("tags").exists(), "empty tag folders go too");
+        assert!(
+            !dir.path().join("tags").exists(),
+            "empty tag folders go too"
+        );
         assert!(dir.path().join("index.html").exists());
         let leftovers: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
@@ -206,7 +225,10 @@ mod tests {
         let mut ledger = IdLedger::default();
         ledger.version = 1;
         assert!(write_ledger(&path, &ledger).unwrap());
-        assert!(!write_ledger(&path, &ledger).unwrap(), "same bytes are not rewritten");
+        assert!(
+            !write_ledger(&path, &ledger).unwrap(),
+            "same bytes are not rewritten"
+        );
         assert_eq!(read_ledger(&path).unwrap(), ledger);
         std::fs::write(&path, "{not json").unwrap();
         let err = read_ledger(&path).unwrap_err().to_string();

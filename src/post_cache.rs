@@ -124,7 +124,10 @@ impl PostCache {
 
     /// The posts to publish: each file's last good version.
     pub fn posts(&self) -> Vec<Arc<Post>> {
-        self.files.values().filter_map(|c| c.last_good.clone()).collect()
+        self.files
+            .values()
+            .filter_map(|c| c.last_good.clone())
+            .collect()
     }
 
     /// Every current problem: unreadable folders and files that fail to parse.
@@ -144,7 +147,12 @@ mod tests {
     const GOOD: &str = "Title\n\nPosted on 2019-07-05 by Jane\n\nBody.\n";
 
     fn cache(dir: &Path) -> PostCache {
-        PostCache::new(dir, ParseOptions { timezone: chrono_tz::Tz::UTC })
+        PostCache::new(
+            dir,
+            ParseOptions {
+                timezone: chrono_tz::Tz::UTC,
+            },
+        )
     }
 
     #[test]

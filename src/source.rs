@@ -88,7 +88,9 @@ pub fn scan(source_dir: &Path) -> Result<Scan, SourceError> {
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| {
-            e.depth() == 0 || !e.file_type().is_dir() || !e.file_name().to_str().is_none_or(is_ignored_dir)
+            e.depth() == 0
+                || !e.file_type().is_dir()
+                || !e.file_name().to_str().is_none_or(is_ignored_dir)
         });
     for entry in walker {
         let entry = match entry {
@@ -100,8 +102,13 @@ pub fn scan(source_dir: &Path) -> Result<Scan, SourceError> {
             }
             Err(err) => {
                 let path = err.path().unwrap_or(source_dir).to_path_buf();
-                let message = err.io_error().map_or_else(|| err.to_string(), |e| e.to_string());
-                scan.problems.push(Diagnostic::for_file(path, format!("cannot read: {message}")));
+                let message = err
+                    .io_error()
+                    .map_or_else(|| err.to_string(), |e| e.to_string());
+                scan.problems.push(Diagnostic::for_file(
+                    path,
+                    format!("cannot read: {message}"),
+                ));
                 continue;
             }
         };
@@ -124,13 +131,17 @@ pub fn scan(source_dir: &Path) -> Result<Scan, SourceError> {
 
 /// Reads one post file as UTF-8 text.
 pub fn read(path: &Path) -> Result<String, Diagnostic> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| Diagnostic::for_file(path, format!("cannot read: {e}")))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| Diagnostic::for_file(path, format!("cannot read: {e}")))?;
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let bytes = e.as_bytes();
         let line = bytes[..offset].iter().filter(|&&b| b == b'\n').count() + 1;
-        Diagnostic::at_line(path, line, format!("not valid UTF-8 (byte {offset}); save the file as UTF-8"))
+        Diagnostic::at_line(
+            path,
+            line,
+            format!("not valid UTF-8 (byte {offset}); save the file as UTF-8"),
+        )
     })
 }
 
@@ -144,19 +155,32 @@ mod tests {
         let root = dir.path();
         std::fs::create_dir_all(root.join("2019/deep")).unwrap();
         std::fs::create_dir_all(root.join(".git")).unwrap();
-        for f in ["a.md", "2019/b.txt", "2019/deep/c.markdown", ".git/d.md", "e.md.swp", "f.png"] {
+        for f in [
+            "a.md",
+            "2019/b.txt",
+            "2019/deep/c.markdown",
+            ".git/d.md",
+            "e.md.swp",
+            "f.png",
+        ] {
             std::fs::write(root.join(f), "x").unwrap();
         }
         std::os::unix::fs::symlink(root, root.join("2019/loop")).unwrap();
         let scan = scan(root).unwrap();
-        let found: Vec<_> = scan.files.iter().map(|f| f.relative.to_str().unwrap()).collect();
+        let found: Vec<_> = scan
+            .files
+            .iter()
+            .map(|f| f.relative.to_str().unwrap())
+            .collect();
         assert_eq!(found, ["2019/b.txt", "2019/deep/c.markdown", "a.md"]);
         assert!(scan.problems.is_empty(), "{:?}", scan.problems);
     }
 
     #[test]
     fn missing_source_folder_is_an_error_naming_it() {
-        let err = scan(Path::new("/nonexistent/feed-src")).unwrap_err().to_string();
+        let err = scan(Path::new("/nonexistent/feed-src"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("/nonexistent/feed-src"), "{err}");
         assert!(err.contains("source_dir"), "{err}");
     }
@@ -186,7 +210,10 @@ mod tests {
             "notes",
             "sub/.cache/x.txt",
         ] {
-            assert!(is_ignored(Path::new(ignored)), "{ignored} should be ignored");
+            assert!(
+                is_ignored(Path::new(ignored)),
+                "{ignored} should be ignored"
+            );
         }
         for read in ["post.md", "2019-07-05-a.txt", "sub/dir/post.markdown"] {
             assert!(!is_ignored(Path::new(read)), "{read} should be read");

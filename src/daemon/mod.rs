@@ -29,7 +29,9 @@ pub use site::StartError;
 pub enum DaemonError {
     #[error(transparent)]
     Start(#[from] StartError),
-    #[error("cannot listen on {addr}: {source}; is another process using it? (set `[server] listen` or --listen)")]
+    #[error(
+        "cannot listen on {addr}: {source}; is another process using it? (set `[server] listen` or --listen)"
+    )]
     Bind {
         addr: SocketAddr,
         source: std::io::Error,
@@ -183,7 +185,13 @@ fn describe(batch: &Batch) -> String {
     }
 }
 
-fn publish(site: &mut Site, publisher: &Publisher, rebuilt: Rebuilt, started: Instant, cause: String) {
+fn publish(
+    site: &mut Site,
+    publisher: &Publisher,
+    rebuilt: Rebuilt,
+    started: Instant,
+    cause: String,
+) {
     let Some(build) = rebuilt.build else {
         tracing::debug!("{cause}: no document changed");
         return;
@@ -192,13 +200,23 @@ fn publish(site: &mut Site, publisher: &Publisher, rebuilt: Rebuilt, started: In
     let changed = build
         .documents
         .iter()
-        .filter(|d| previous.get(&d.path).is_none_or(|p| p.identity().etag() != d.etag))
+        .filter(|d| {
+            previous
+                .get(&d.path)
+                .is_none_or(|p| p.identity().etag() != d.etag)
+        })
         .count();
     let (documents, published) = (build.documents.len(), build.published);
     report_problems(&build.diagnostics);
     let problems = build.diagnostics.len();
     let next = tokio::task::block_in_place(|| {
-        Snapshot::next(&previous, build.documents, build.diagnostics, build.published, Utc::now())
+        Snapshot::next(
+            &previous,
+            build.documents,
+            build.diagnostics,
+            build.published,
+            Utc::now(),
+        )
     });
     let generation = next.generation();
     publisher.publish(next);

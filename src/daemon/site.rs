@@ -107,7 +107,10 @@ impl Site {
         self.ledger = next.ledger.clone();
         if same {
             self.last.next_due = next.next_due;
-            return Rebuilt { build: None, refresh };
+            return Rebuilt {
+                build: None,
+                refresh,
+            };
         }
         self.last = next.clone();
         Rebuilt {

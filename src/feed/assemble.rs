@@ -58,7 +58,12 @@ pub fn build(config: &Config, posts: &[Arc<Post>], ledger: &IdLedger, now: DateT
         .map(|post| Claim {
             key: ledger_key(&config.source_dir, &post.path),
             explicit_id: post.id.as_deref(),
-            minted_id: minted_id(&config.id_authority, &post.date, config.timezone, &post.slug),
+            minted_id: minted_id(
+                &config.id_authority,
+                &post.date,
+                config.timezone,
+                &post.slug,
+            ),
             date: post.date,
             title: &post.title,
             content_html: &post.content_html,
@@ -71,9 +76,7 @@ pub fn build(config: &Config, posts: &[Arc<Post>], ledger: &IdLedger, now: DateT
         .map(|(post, id)| Candidate { post, id })
         .collect();
     let diagnostics = drop_duplicate_ids(&mut candidates);
-    candidates.sort_by(|a, b| {
-        (Reverse(a.post.date), &a.id).cmp(&(Reverse(b.post.date), &b.id))
-    });
+    candidates.sort_by(|a, b| (Reverse(a.post.date), &a.id).cmp(&(Reverse(b.post.date), &b.id)));
 
     let mut entries: HashMap<usize, Arc<Entry>> = HashMap::new();
     let mut entry_at = |index: usize| -> Arc<Entry> {
@@ -84,7 +87,9 @@ pub fn build(config: &Config, posts: &[Arc<Post>], ledger: &IdLedger, now: DateT
     };
 
     let limit = config.max_entries;
-    let main_entries: Vec<Arc<Entry>> = (0..candidates.len().min(limit)).map(&mut entry_at).collect();
+    let main_entries: Vec<Arc<Entry>> = (0..candidates.len().min(limit))
+        .map(&mut entry_at)
+        .collect();
     let mut feeds = vec![make_feed(config, None, "", main_entries)];
 
     if let Some(pattern) = &config.paths.tags {
@@ -155,7 +160,13 @@ fn group_by_tag(candidates: &[Candidate<'_>]) -> BTreeMap<String, (String, Vec<u
 
 fn make_entry(config: &Config, candidate: &Candidate<'_>) -> Entry {
     let post = candidate.post;
-    let page = permalink(&config.base_url, &config.post_path, &post.slug, &post.date, config.timezone);
+    let page = permalink(
+        &config.base_url,
+        &config.post_path,
+        &post.slug,
+        &post.date,
+        config.timezone,
+    );
     let link = post.link.clone().unwrap_or_else(|| page.to_string());
     Entry {
         id_is_link: candidate.id == link,
@@ -196,7 +207,11 @@ fn make_feed(config: &Config, tag: Option<String>, folder: &str, entries: Vec<Ar
             config.title.clone(),
         ),
         Some(name) => (
-            format!("tag:{},2000:feed/{}", config.id_authority, folder.trim_end_matches('/')),
+            format!(
+                "tag:{},2000:feed/{}",
+                config.id_authority,
+                folder.trim_end_matches('/')
+            ),
             format!("{}: {name}", config.title),
         ),
     };
@@ -231,7 +246,12 @@ mod tests {
     }
 
     fn post(path: &str, date: &str, tags: &[&str]) -> Arc<Post> {
-        let slug = Path::new(path).file_stem().unwrap().to_str().unwrap().to_string();
+        let slug = Path::new(path)
+            .file_stem()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
         Arc::new(Post {
             path: PathBuf::from(path),
             title: format!("Title of {slug}"),
@@ -251,7 +271,9 @@ mod tests {
     }
 
     fn now() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2024-01-01T00:00:00Z").unwrap().to_utc()
+        DateTime::parse_from_rfc3339("2024-01-01T00:00:00Z")
+            .unwrap()
+            .to_utc()
     }
 
     fn ids(feed: &Feed) -> Vec<&str> {
@@ -280,12 +302,26 @@ mod tests {
     #[test]
     fn max_entries_limits_each_feed() {
         let posts: Vec<_> = (1..=9)
-            .map(|d| post(&format!("p{d}.md"), &format!("2019-07-0{d}T00:00:00Z"), &["x"]))
+            .map(|d| {
+                post(
+                    &format!("p{d}.md"),
+                    &format!("2019-07-0{d}T00:00:00Z"),
+                    &["x"],
+                )
+            })
             .collect();
-        let built = build(&config("max_entries = 3"), &posts, &IdLedger::default(), now());
+        let built = build(
+            &config("max_entries = 3"),
+            &posts,
+            &IdLedger::default(),
+            now(),
+        );
         assert_eq!(built.feeds[0].entries.len(), 3);
         assert_eq!(built.feeds[1].entries.len(), 3);
-        assert_eq!(built.feeds[0].entries[0].id, "tag:example.org,2019-07-09:p9");
+        assert_eq!(
+            built.feeds[0].entries[0].id,
+            "tag:example.org,2019-07-09:p9"
+        );
         assert_eq!(built.published, 9);
     }
 
@@ -300,9 +336,19 @@ mod tests {
         ];
         let built = build(&config(""), &posts, &IdLedger::default(), now());
         assert_eq!(ids(&built.feeds[0]), ["tag:example.org,2019-01-01:p"]);
-        assert_eq!(built.next_due.map(|d| d.to_rfc3339()), Some("2030-01-01T00:00:00+00:00".into()));
-        let later = DateTime::parse_from_rfc3339("2030-01-01T00:00:00Z").unwrap().to_utc();
-        assert_eq!(build(&config(""), &posts, &IdLedger::default(), later).feeds[0].entries.len(), 2);
+        assert_eq!(
+            built.next_due.map(|d| d.to_rfc3339()),
+            Some("2030-01-01T00:00:00+00:00".into())
+        );
+        let later = DateTime::parse_from_rfc3339("2030-01-01T00:00:00Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(
+            build(&config(""), &posts, &IdLedger::default(), later).feeds[0]
+                .entries
+                .len(),
+            2
+        );
     }
 
     #[test]
@@ -324,13 +370,24 @@ mod tests {
             post("b.md", "2019-01-02T00:00:00Z", &["rust"]),
         ];
         let built = build(&config(""), &posts, &IdLedger::default(), now());
-        let tags: Vec<_> = built.feeds[1..].iter().map(|f| f.tag.clone().unwrap()).collect();
+        let tags: Vec<_> = built.feeds[1..]
+            .iter()
+            .map(|f| f.tag.clone().unwrap())
+            .collect();
         assert_eq!(tags, ["rust", "web"], "named as the newest post writes it");
         assert_eq!(built.feeds[1].entries.len(), 2, "tags are grouped by slug");
-        let atom = built.feeds[1].document(crate::config::Format::Atom).unwrap();
+        let atom = built.feeds[1]
+            .document(crate::config::Format::Atom)
+            .unwrap();
         assert_eq!(atom.path, "tags/rust/atom.xml");
         assert_eq!(atom.url, "https://example.org/tags/rust/atom.xml");
-        assert_eq!(built.feeds[0].document(crate::config::Format::Json).unwrap().url, "https://example.org/feed.json");
+        assert_eq!(
+            built.feeds[0]
+                .document(crate::config::Format::Json)
+                .unwrap()
+                .url,
+            "https://example.org/feed.json"
+        );
     }
 
     #[test]
@@ -339,20 +396,36 @@ mod tests {
         edited.updated = Some(DateTime::parse_from_rfc3339("2020-05-05T00:00:00Z").unwrap());
         let posts = vec![Arc::new(edited), post("b.md", "2019-06-01T00:00:00Z", &[])];
         let built = build(&config(""), &posts, &IdLedger::default(), now());
-        assert_eq!(built.feeds[0].updated.to_rfc3339(), "2020-05-05T00:00:00+00:00");
+        assert_eq!(
+            built.feeds[0].updated.to_rfc3339(),
+            "2020-05-05T00:00:00+00:00"
+        );
         let empty = build(&config(""), &[], &IdLedger::default(), now());
         assert_eq!(empty.feeds[0].updated.timestamp(), 0);
     }
 
     #[test]
     fn ids_survive_base_url_and_folder_changes_but_links_follow() {
-        let a = build(&config(""), &[post("2019/a.md", "2019-01-01T00:00:00Z", &[])], &IdLedger::default(), now());
+        let a = build(
+            &config(""),
+            &[post("2019/a.md", "2019-01-01T00:00:00Z", &[])],
+            &IdLedger::default(),
+            now(),
+        );
         let moved = config("").clone();
         let mut moved = moved;
         moved.base_url = url::Url::parse("http://other.example.net/x/").unwrap();
-        let b = build(&moved, &[post("elsewhere/a.md", "2019-01-01T00:00:00Z", &[])], &IdLedger::default(), now());
+        let b = build(
+            &moved,
+            &[post("elsewhere/a.md", "2019-01-01T00:00:00Z", &[])],
+            &IdLedger::default(),
+            now(),
+        );
         assert_eq!(ids(&a.feeds[0]), ids(&b.feeds[0]));
-        assert_eq!(b.feeds[0].entries[0].link, "http://other.example.net/x/posts/a/");
+        assert_eq!(
+            b.feeds[0].entries[0].link,
+            "http://other.example.net/x/posts/a/"
+        );
         assert_eq!(
             b.feeds[0].entries[0].content_html,
             "<p><img src=\"http://other.example.net/x/posts/a/a.png\"></p>"

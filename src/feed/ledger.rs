@@ -76,7 +76,11 @@ impl IdLedger {
                     match renamed_from {
                         Some(index) => {
                             let (old_key, record) = vanished.remove(index);
-                            tracing::info!("{} was renamed from {old_key}; it keeps id {}", claim.key, record.id);
+                            tracing::info!(
+                                "{} was renamed from {old_key}; it keeps id {}",
+                                claim.key,
+                                record.id
+                            );
                             record.id.clone()
                         }
                         None => claim.minted_id.clone(),
@@ -122,8 +126,12 @@ mod tests {
 
     #[test]
     fn a_renamed_file_keeps_its_id_even_with_an_edited_title() {
-        let (_, ledger) = IdLedger::default().resolve(&[claim("a.md", "A", "x"), claim("b.md", "B", "y")]);
-        let (ids, next) = ledger.resolve(&[claim("renamed.md", "A, edited", "x"), claim("b.md", "B", "y")]);
+        let (_, ledger) =
+            IdLedger::default().resolve(&[claim("a.md", "A", "x"), claim("b.md", "B", "y")]);
+        let (ids, next) = ledger.resolve(&[
+            claim("renamed.md", "A, edited", "x"),
+            claim("b.md", "B", "y"),
+        ]);
         assert_eq!(ids, ["minted:a.md", "minted:b.md"]);
         assert!(!next.posts.contains_key("a.md"));
         let (ids, _) = next.resolve(&[claim("renamed.md", "A, edited", "x, edited too")]);

@@ -96,7 +96,13 @@ mod tests {
     fn permalink_fills_placeholders_in_site_time_zone() {
         let base_url = Url::parse("https://example.org/blog/").unwrap();
         let date = DateTime::parse_from_rfc3339("2019-07-04T23:30:00Z").unwrap();
-        let url = permalink(&base_url, "{year}/{month}/{day}/{slug}/", "x", &date, chrono_tz::Asia::Seoul);
+        let url = permalink(
+            &base_url,
+            "{year}/{month}/{day}/{slug}/",
+            "x",
+            &date,
+            chrono_tz::Asia::Seoul,
+        );
         assert_eq!(url.as_str(), "https://example.org/blog/2019/07/05/x/");
     }
 
@@ -104,12 +110,21 @@ mod tests {
     fn relative_urls_become_absolute() {
         let html = r##"<p><a href="../other/">o</a> <img src="images/p1.png" alt="x"> <a href="/root">r</a> <a href="https://else.org/">e</a> <a href="mailto:a@b.c">m</a> <a href="#fn1">1</a></p>"##;
         let out = absolutize_html(html, &base());
-        assert!(out.contains(r#"href="https://example.org/blog/posts/other/""#), "{out}");
-        assert!(out.contains(r#"src="https://example.org/blog/posts/hello/images/p1.png""#), "{out}");
+        assert!(
+            out.contains(r#"href="https://example.org/blog/posts/other/""#),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"src="https://example.org/blog/posts/hello/images/p1.png""#),
+            "{out}"
+        );
         assert!(out.contains(r#"href="https://example.org/root""#), "{out}");
         assert!(out.contains(r#"href="https://else.org/""#), "{out}");
         assert!(out.contains(r#"href="mailto:a@b.c""#), "{out}");
-        assert!(out.contains(r##"href="https://example.org/blog/posts/hello/#fn1""##), "{out}");
+        assert!(
+            out.contains(r##"href="https://example.org/blog/posts/hello/#fn1""##),
+            "{out}"
+        );
     }
 
     #[test]

@@ -15,7 +15,10 @@ fn rejected(files: &[(&str, &[u8])]) -> String {
     let output = site.once();
     let err = stderr(&output);
     assert_eq!(output.status.code(), Some(1), "stderr: {err}");
-    assert!(!site.out().join("atom.xml").exists(), "nothing may be written: {err}");
+    assert!(
+        !site.out().join("atom.xml").exists(),
+        "nothing may be written: {err}"
+    );
     err
 }
 
@@ -28,14 +31,20 @@ fn missing_title_names_file_and_line() {
 
 #[test]
 fn unknown_front_matter_field_is_named_with_its_line() {
-    let err = rejected(&[("a.md", b"+++\ntitle = \"A\"\ndate = 2020-01-01\ncolour = \"red\"\n+++\nBody\n")]);
+    let err = rejected(&[(
+        "a.md",
+        b"+++\ntitle = \"A\"\ndate = 2020-01-01\ncolour = \"red\"\n+++\nBody\n",
+    )]);
     assert!(err.contains("feed-src/a.md:4:"), "{err}");
     assert!(err.contains("colour"), "{err}");
 }
 
 #[test]
 fn yaml_front_matter_errors_name_the_line() {
-    let err = rejected(&[("a.md", b"---\ntitle: A\ndate: 2020-01-01\ntags: [unclosed\n---\nBody\n")]);
+    let err = rejected(&[(
+        "a.md",
+        b"---\ntitle: A\ndate: 2020-01-01\ntags: [unclosed\n---\nBody\n",
+    )]);
     assert!(err.contains("feed-src/a.md:"), "{err}");
 }
 
@@ -47,9 +56,15 @@ fn unclosed_front_matter_is_reported() {
 
 #[test]
 fn unparseable_date_lists_what_is_accepted() {
-    let err = rejected(&[("a.txt", b"Title\n\nPosted on someday soon by Jane\n\nBody\n")]);
+    let err = rejected(&[(
+        "a.txt",
+        b"Title\n\nPosted on someday soon by Jane\n\nBody\n",
+    )]);
     assert!(err.contains("feed-src/a.txt:3:"), "{err}");
-    assert!(err.contains("2019-07-05") || err.contains("RFC 3339"), "{err}");
+    assert!(
+        err.contains("2019-07-05") || err.contains("RFC 3339"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -71,14 +86,20 @@ fn duplicate_ids_name_both_files() {
 
 #[test]
 fn non_utf8_file_is_reported() {
-    let err = rejected(&[("a.txt", b"Title\n\nPosted on 2020-01-01\n\n\xff\xfe bytes\n")]);
+    let err = rejected(&[(
+        "a.txt",
+        b"Title\n\nPosted on 2020-01-01\n\n\xff\xfe bytes\n",
+    )]);
     assert!(err.contains("feed-src/a.txt:5:"), "{err}");
     assert!(err.contains("UTF-8"), "{err}");
 }
 
 #[test]
 fn bad_link_in_front_matter_is_reported() {
-    let err = rejected(&[("a.md", md("A", "2020-01-02", "link = \"not a url\"\n", "x").as_bytes())]);
+    let err = rejected(&[(
+        "a.md",
+        md("A", "2020-01-02", "link = \"not a url\"\n", "x").as_bytes(),
+    )]);
     assert!(err.contains("feed-src/a.md:"), "{err}");
     assert!(err.contains("link"), "{err}");
 }
@@ -93,8 +114,14 @@ fn empty_post_is_reported() {
 fn config_problems_exit_2_and_name_the_key() {
     let cases = [
         (format!("{BASE_CONFIG}colour = \"red\"\n"), "colour"),
-        (BASE_CONFIG.replace("https://example.org/", "example dot org"), "base_url"),
-        (format!("{BASE_CONFIG}[server]\nlisten = \"nowhere\"\n"), "listen"),
+        (
+            BASE_CONFIG.replace("https://example.org/", "example dot org"),
+            "base_url",
+        ),
+        (
+            format!("{BASE_CONFIG}[server]\nlisten = \"nowhere\"\n"),
+            "listen",
+        ),
     ];
     for (config, key) in cases {
         let site = Site::with_config(&config);
@@ -116,5 +143,9 @@ fn missing_config_or_source_folder_exits_2() {
     std::fs::remove_file(site.config()).unwrap();
     let output = site.once();
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("config.toml"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("config.toml"),
+        "{}",
+        stderr(&output)
+    );
 }
