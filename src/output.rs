@@ -222,8 +222,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(LEDGER);
         assert_eq!(read_ledger(&path).unwrap(), IdLedger::default());
-        let mut ledger = IdLedger::default();
-        ledger.version = 1;
+        let ledger = IdLedger {
+            version: 1,
+            ..IdLedger::default()
+        };
         assert!(write_ledger(&path, &ledger).unwrap());
         assert!(
             !write_ledger(&path, &ledger).unwrap(),

@@ -1,7 +1,10 @@
 //! Integration tests: the real `feedd` binary on temporary sites, checked with independent parsers.
 
+mod running;
 mod support;
 
 mod bad_input;
+mod daemon;
 mod identity;
 mod once;
+mod serving;

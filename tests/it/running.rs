@@ -57,7 +57,9 @@ impl Daemon {
         });
         let addr = rx
             .recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|_| panic!("feedd did not start serving; log:\n{}", log.lock().unwrap()));
+            .unwrap_or_else(|_| {
+                panic!("feedd did not start serving; log:\n{}", log.lock().unwrap())
+            });
         let daemon = Daemon {
             child: Some(child),
             addr: addr.parse().expect("address in log"),
@@ -75,7 +77,11 @@ impl Daemon {
     pub fn wait_for(&self, needle: &str, limit: Duration) {
         let deadline = Instant::now() + limit;
         while !self.log().contains(needle) {
-            assert!(Instant::now() < deadline, "no `{needle}` in the log:\n{}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "no `{needle}` in the log:\n{}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -109,13 +115,17 @@ impl Daemon {
 
     /// The snapshot generation from /healthz.
     pub fn generation(&self) -> u64 {
-        let health: serde_json::Value = serde_json::from_slice(&self.get("/healthz").body).expect("healthz json");
+        let health: serde_json::Value =
+            serde_json::from_slice(&self.get("/healthz").body).expect("healthz json");
         health["generation"].as_u64().expect("generation")
     }
 
     pub fn signal(&self, signal: &str) {
         let pid = self.child.as_ref().expect("running").id().to_string();
-        let status = Command::new("kill").args(["-s", signal, &pid]).status().expect("kill");
+        let status = Command::new("kill")
+            .args(["-s", signal, &pid])
+            .status()
+            .expect("kill");
         assert!(status.success());
     }
 
@@ -166,7 +176,9 @@ impl Reply {
 
 pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)]) -> Reply {
     let mut stream = TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
@@ -186,11 +198,24 @@ fn parse_reply(raw: &[u8], head_only: bool) -> Reply {
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
     let mut lines = head.split("\r\n");
     let status_line = lines.next().expect("status line");
-    let status = status_line.split(' ').nth(1).expect("status").parse().expect("status code");
+    let status = status_line
+        .split(' ')
+        .nth(1)
+        .expect("status")
+        .parse()
+        .expect("status code");
     let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect();
-    let body = if head_only { Vec::new() } else { raw[split + 4..].to_vec() };
-    Reply { status, headers, body }
+    let body = if head_only {
+        Vec::new()
+    } else {
+        raw[split + 4..].to_vec()
+    };
+    Reply {
+        status,
+        headers,
+        body,
+    }
 }

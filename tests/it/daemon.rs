@@ -1,0 +1,271 @@
+//! The daemon keeps the served feeds in step with the source folder, for every way files change.
+
+use std::time::Duration;
+
+use crate::running::{Daemon, Reply};
+use crate::support::*;
+
+fn titles(reply: &Reply) -> Vec<String> {
+    parse_feed(&reply.body)
+        .entries
+        .iter()
+        .map(|e| {
+            e.title
+                .as_ref()
+                .map(|t| t.content.clone())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn has_title(title: &str) -> impl Fn(&Reply) -> bool + '_ {
+    move |reply| reply.status == 200 && titles(reply).iter().any(|t| t == title)
+}
+
+fn lacks_title(title: &str) -> impl Fn(&Reply) -> bool + '_ {
+    move |reply| reply.status == 200 && !titles(reply).iter().any(|t| t == title)
+}
+
+fn site_with_two_posts() -> Site {
+    let site = Site::new();
+    site.write("a.md", &md("Alpha", "2020-01-01", "", "First."))
+        .write("b.md", &md("Beta", "2020-01-02", "", "Second."));
+    site
+}
+
+#[test]
+fn write_in_place_is_served() {
+    let site = site_with_two_posts();
+    let daemon = Daemon::start(&site.config());
+    assert!(has_title("Alpha")(&daemon.get("/atom.xml")));
+    site.write("a.md", &md("Alpha edited", "2020-01-01", "", "First."));
+    daemon.poll_until("/atom.xml", "the edit", has_title("Alpha edited"));
+}
+
+#[test]
+fn temp_file_renamed_over_is_served() {
+    let site = site_with_two_posts();
+    let daemon = Daemon::start(&site.config());
+    let temp = site.src().join(".a.md.tmp-123");
+    std::fs::write(&temp, md("Alpha via rename", "2020-01-01", "", "x")).unwrap();
+    std::fs::rename(&temp, site.src().join("a.md")).unwrap();
+    daemon.poll_until(
+        "/atom.xml",
+        "the renamed-over edit",
+        has_title("Alpha via rename"),
+    );
+}
+
+#[test]
+fn vim_style_unlink_then_create_is_served() {
+    let site = site_with_two_posts();
+    let daemon = Daemon::start(&site.config());
+    std::fs::write(site.src().join("4913"), "").unwrap();
+    std::fs::remove_file(site.src().join("4913")).unwrap();
+    std::fs::rename(site.src().join("a.md"), site.src().join("a.md~")).unwrap();
+    std::fs::write(
+        site.src().join("a.md"),
+        md("Alpha from vim", "2020-01-01", "", "x"),
+    )
+    .unwrap();
+    std::fs::remove_file(site.src().join("a.md~")).unwrap();
+    let reply = daemon.poll_until("/atom.xml", "vim's save", has_title("Alpha from vim"));
+    assert_eq!(titles(&reply).len(), 2, "no duplicate, no loss");
+}
+
+#[test]
+fn renamed_and_moved_posts_keep_their_ids() {
+    let site = site_with_two_posts();
+    let daemon = Daemon::start(&site.config());
+    let ids = |reply: &Reply| entry_ids(&parse_feed(&reply.body));
+    let before = ids(&daemon.get("/atom.xml"));
+    let generation = daemon.generation();
+    std::fs::rename(site.src().join("a.md"), site.src().join("alpha-renamed.md")).unwrap();
+    daemon.poll_until("/healthz", "a rebuild", |_| {
+        daemon.generation() > generation
+    });
+    assert_eq!(ids(&daemon.get("/atom.xml")), before, "rename keeps ids");
+    std::fs::create_dir(site.src().join("2020")).unwrap();
+    std::fs::rename(site.src().join("b.md"), site.src().join("2020/b.md")).unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    let after = daemon.poll_until("/atom.xml", "both posts", |r| titles(r).len() == 2);
+    assert_eq!(ids(&after), before, "move into a subfolder keeps ids");
+    std::fs::rename(site.src().join("2020/b.md"), site.src().join("b.md")).unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    let back = daemon.poll_until("/atom.xml", "both posts", |r| titles(r).len() == 2);
+    assert_eq!(ids(&back), before, "move out of a subfolder keeps ids");
+}
+
+#[test]
+fn deleted_post_disappears() {
+    let site = site_with_two_posts();
+    let daemon = Daemon::start(&site.config());
+    std::fs::remove_file(site.src().join("b.md")).unwrap();
+    daemon.poll_until("/atom.xml", "the deletion", lacks_title("Beta"));
+}
+
+#[test]
+fn touch_only_changes_nothing() {
+    let site = site_with_two_posts();
+    let daemon = Daemon::start(&site.config());
+    let before = daemon.get("/atom.xml");
+    let generation = daemon.generation();
+    let file = std::fs::File::options()
+        .append(true)
+        .open(site.src().join("a.md"))
+        .unwrap();
+    file.set_modified(std::time::SystemTime::now()).unwrap();
+    // A marker edit afterwards proves the touch was processed first (events are ordered).
+    site.write("b.md", &md("Beta marker", "2020-01-02", "", "Second."));
+    daemon.poll_until("/atom.xml", "the marker", has_title("Beta marker"));
+    assert_eq!(
+        daemon.generation(),
+        generation + 1,
+        "the touch published nothing"
+    );
+    let after = daemon.get("/tags/none/atom.xml");
+    assert_eq!(after.status, 404);
+    assert_ne!(
+        before.header("etag"),
+        daemon.get("/atom.xml").header("etag")
+    );
+}
+
+#[test]
+fn a_checkout_of_hundreds_of_files_is_one_rebuild() {
+    let site = Site::new();
+    let daemon = Daemon::start(&site.config());
+    let generation = daemon.generation();
+    let staging = site.path().join("staging");
+    std::fs::create_dir(&staging).unwrap();
+    for i in 0..300 {
+        std::fs::write(
+            staging.join(format!("p{i:03}.md")),
+            md(&format!("Post {i}"), "2020-01-01", "", "x"),
+        )
+        .unwrap();
+    }
+    // Like git checkout: many files appear in the source folder in a quick burst.
+    for i in 0..300 {
+        let name = format!("p{i:03}.md");
+        std::fs::rename(staging.join(&name), site.src().join(&name)).unwrap();
+    }
+    let reply = daemon.poll_until("/healthz", "300 entries", |r| {
+        serde_json::from_slice::<serde_json::Value>(&r.body).is_ok_and(|h| h["entries"] == 300)
+    });
+    assert_eq!(reply.status, 200);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        daemon.generation(),
+        generation + 1,
+        "one rebuild:\n{}",
+        daemon.log()
+    );
+}
+
+#[test]
+fn a_broken_edit_keeps_the_last_good_post_and_healthz_reports_it() {
+    let site = site_with_two_posts();
+    let daemon = Daemon::start(&site.config());
+    assert_eq!(daemon.get("/healthz").status, 200);
+    site.write(
+        "a.md",
+        "+++\ntitle = \"Alpha\"\ndate = 2020-01-01\nbogus = 1\n+++\n",
+    );
+    let health = daemon.poll_until("/healthz", "an error", |r| r.status == 503);
+    assert!(health.text().contains("a.md:4:"), "{}", health.text());
+    assert!(
+        has_title("Alpha")(&daemon.get("/atom.xml")),
+        "last good version stays"
+    );
+    assert!(
+        daemon.log().contains("a.md:4:"),
+        "logged:\n{}",
+        daemon.log()
+    );
+    site.write("a.md", &md("Alpha fixed", "2020-01-01", "", "x"));
+    daemon.poll_until("/healthz", "recovery", |r| r.status == 200);
+    assert!(has_title("Alpha fixed")(&daemon.get("/atom.xml")));
+}
+
+#[test]
+fn a_scheduled_post_appears_when_due_without_any_file_event() {
+    let site = site_with_two_posts();
+    let due = chrono::Utc::now() + chrono::Duration::seconds(3);
+    site.write(
+        "later.md",
+        &md(
+            "Scheduled",
+            &due.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "",
+            "x",
+        ),
+    );
+    let daemon = Daemon::start(&site.config());
+    assert!(lacks_title("Scheduled")(&daemon.get("/atom.xml")));
+    daemon.poll_until("/atom.xml", "the scheduled post", has_title("Scheduled"));
+}
+
+#[test]
+fn a_deleted_source_folder_keeps_the_last_documents_until_it_returns() {
+    let site = site_with_two_posts();
+    let daemon = Daemon::start(&site.config());
+    let before = daemon.get("/atom.xml");
+    std::fs::rename(site.src(), site.path().join("moved-away")).unwrap();
+    daemon.wait_for(
+        "still serving the last good documents",
+        Duration::from_secs(10),
+    );
+    assert_eq!(daemon.get("/atom.xml").body, before.body);
+    std::fs::create_dir(site.src()).unwrap();
+    std::fs::write(site.src().join("c.md"), md("Gamma", "2020-01-03", "", "x")).unwrap();
+    let reply = daemon.poll_until("/atom.xml", "the new folder", has_title("Gamma"));
+    assert_eq!(titles(&reply), ["Gamma"]);
+}
+
+#[test]
+fn sighup_reloads_the_config_and_an_invalid_one_is_refused() {
+    let site = site_with_two_posts();
+    let daemon = Daemon::start(&site.config());
+    let config = std::fs::read_to_string(site.config()).unwrap();
+    // Written elsewhere first, so the watcher does not pick it up before the signal.
+    std::fs::write(site.config(), config.replace("Test Site", "Renamed Site")).unwrap();
+    daemon.signal("HUP");
+    daemon.poll_until("/atom.xml", "the new title", |r| {
+        r.text().contains("Renamed Site")
+    });
+    std::fs::write(site.config(), format!("{config}bogus_key = 1\n")).unwrap();
+    daemon.signal("HUP");
+    daemon.wait_for("keeping the previous config", Duration::from_secs(10));
+    assert!(daemon.get("/atom.xml").text().contains("Renamed Site"));
+    assert_eq!(daemon.stop(), Some(0));
+}
+
+#[test]
+fn sigterm_stops_cleanly() {
+    let site = site_with_two_posts();
+    let daemon = Daemon::start(&site.config());
+    assert_eq!(daemon.get("/atom.xml").status, 200);
+    assert_eq!(daemon.stop(), Some(0));
+}
+
+#[test]
+fn the_output_folder_is_kept_in_sync_when_asked() {
+    let site = Site::with_config(&format!("{BASE_CONFIG}[server]\nwrite_output = true\n"));
+    site.write("a.md", &md("Alpha", "2020-01-01", "tags = [\"x\"]\n", "x"));
+    let daemon = Daemon::start(&site.config());
+    assert!(site.read_out("atom.xml").contains("Alpha"));
+    assert!(site.out().join("tags/x/atom.xml").exists());
+    site.write("a.md", &md("Alpha two", "2020-01-01", "", "x"));
+    daemon.poll_until("/atom.xml", "the edit", has_title("Alpha two"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while site.out().join("tags/x/atom.xml").exists()
+        || !site.read_out("atom.xml").contains("Alpha two")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "output folder not updated"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
