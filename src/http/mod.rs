@@ -222,10 +222,13 @@ async fn connection<S>(
     let service = service_fn(move |request: Request<Incoming>| {
         // The body of a GET or HEAD is not read; dropping it lets hyper discard it.
         let (parts, _body) = request.into_parts();
-        let response = respond(
-            &snapshots.load(),
-            &settings,
-            &Request::from_parts(parts, ()),
+        let request = Request::from_parts(parts, ());
+        let response = respond(&snapshots.load(), &settings, &request);
+        tracing::debug!(
+            method = %request.method(),
+            path = request.uri().path(),
+            status = response.status().as_u16(),
+            "request"
         );
         std::future::ready(Ok::<Response<Full<bytes::Bytes>>, Infallible>(
             response.map(Full::new),

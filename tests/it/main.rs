@@ -6,5 +6,6 @@ mod support;
 mod bad_input;
 mod daemon;
 mod identity;
+mod newsboat;
 mod once;
 mod serving;
