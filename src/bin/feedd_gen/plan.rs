@@ -127,7 +127,8 @@ fn plan_one<R: Rng>(
         kind,
     );
     let authors = authors(rng, kind);
-    let tag_count = rng.random_range(0..=4);
+    // The byline form has nowhere to put tags.
+    let tag_count = if markdown { rng.random_range(0..=4) } else { 0 };
     let tags = TAGS.choose_multiple(rng, tag_count).copied().collect();
     let summary = (markdown && rng.random_ratio(1, 4)).then(|| prose::sentence(rng));
     PostPlan {
@@ -324,6 +325,11 @@ mod tests {
             if plan.kind == Kind::Text {
                 assert_eq!(plan.authors.len(), 1);
                 assert!(plan.path.ends_with(".txt") && plan.summary.is_none());
+                assert!(
+                    plan.tags.is_empty(),
+                    "{}: plain text cannot carry tags",
+                    plan.path
+                );
             }
         }
     }

@@ -335,6 +335,44 @@ mod tests {
         assert!(links > 50 && images > 50, "{links} links, {images} images");
     }
 
+    /// The first paragraph's text and every link/image destination, as CommonMark reads them.
+    fn read_markdown(body: &str) -> (String, Vec<String>) {
+        use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+        let (mut first, mut in_first, mut seen_first, mut dests) =
+            (String::new(), false, false, vec![]);
+        for event in Parser::new(body) {
+            match event {
+                Event::Start(Tag::Paragraph) if !seen_first => {
+                    (in_first, seen_first) = (true, true)
+                }
+                Event::End(TagEnd::Paragraph) => in_first = false,
+                Event::Text(text) if in_first => first.push_str(&text),
+                Event::SoftBreak if in_first => first.push(' '),
+                Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) => {
+                    dests.push(dest_url.to_string())
+                }
+                _ => {}
+            }
+        }
+        (first, dests)
+    }
+
+    #[test]
+    fn commonmark_reads_a_plain_first_paragraph_and_relative_urls() {
+        for (plan, text) in rendered(150).iter().filter(|(p, _)| p.kind != Kind::Text) {
+            let (_, body) = parse_front(plan, text);
+            let (first, dests) = read_markdown(&body);
+            assert_eq!(first, plan.paragraphs[0], "{}", plan.path);
+            for dest in dests {
+                assert!(
+                    dest.starts_with("../") || dest.starts_with("images/"),
+                    "{}: {dest}",
+                    plan.path
+                );
+            }
+        }
+    }
+
     #[test]
     fn plain_text_posts_have_title_byline_and_paragraphs() {
         for (plan, text) in rendered(300).iter().filter(|(p, _)| p.kind == Kind::Text) {
