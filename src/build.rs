@@ -36,7 +36,8 @@ pub fn parse_options(config: &Config) -> ParseOptions {
 /// Renders every document from the posts in `cache`, keeping the ids in `ledger`. `now` only
 /// decides which scheduled posts are due.
 pub fn build(config: &Config, cache: &PostCache, ledger: &IdLedger, now: DateTime<Utc>) -> Build {
-    let built = feed::build(config, &cache.posts(), ledger, now);
+    let content = |post: &crate::post::Post| cache.content_html(post);
+    let built = feed::build(config, &cache.posts(), ledger, &content, now);
     let documents = render::render_all(&built.feeds);
     let mut diagnostics = cache.diagnostics();
     diagnostics.extend(built.diagnostics);

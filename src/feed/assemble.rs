@@ -34,6 +34,10 @@ pub struct Built {
     pub ledger: IdLedger,
 }
 
+/// Gives a post's body as HTML. Only posts that appear in some document are asked for, so a
+/// caller can render lazily (see `post::render_content`).
+pub type ContentFn<'a> = dyn Fn(&Post) -> String + 'a;
+
 /// A post that made it into the feed, with its id resolved.
 struct Candidate<'a> {
     post: &'a Post,
@@ -42,7 +46,13 @@ struct Candidate<'a> {
 
 /// Builds the site's feeds from every parsed post. `now` only decides which scheduled posts are
 /// due; nothing in the output depends on it otherwise.
-pub fn build(config: &Config, posts: &[Arc<Post>], ledger: &IdLedger, now: DateTime<Utc>) -> Built {
+pub fn build(
+    config: &Config,
+    posts: &[Arc<Post>],
+    ledger: &IdLedger,
+    content: &ContentFn<'_>,
+    now: DateTime<Utc>,
+) -> Built {
     let mut next_due: Option<DateTime<Utc>> = None;
     let mut due = Vec::with_capacity(posts.len());
     for post in posts.iter().filter(|p| !p.draft) {
@@ -66,7 +76,7 @@ pub fn build(config: &Config, posts: &[Arc<Post>], ledger: &IdLedger, now: DateT
             ),
             date: post.date,
             title: &post.title,
-            content_html: &post.content_html,
+            body_hash: post.body_hash,
         })
         .collect();
     let (ids, ledger) = ledger.resolve(&claims);
@@ -82,7 +92,7 @@ pub fn build(config: &Config, posts: &[Arc<Post>], ledger: &IdLedger, now: DateT
     let mut entry_at = |index: usize| -> Arc<Entry> {
         entries
             .entry(index)
-            .or_insert_with(|| Arc::new(make_entry(config, &candidates[index])))
+            .or_insert_with(|| Arc::new(make_entry(config, &candidates[index], content)))
             .clone()
     };
 
@@ -158,7 +168,7 @@ fn group_by_tag(candidates: &[Candidate<'_>]) -> BTreeMap<String, (String, Vec<u
     tags
 }
 
-fn make_entry(config: &Config, candidate: &Candidate<'_>) -> Entry {
+fn make_entry(config: &Config, candidate: &Candidate<'_>, content: &ContentFn<'_>) -> Entry {
     let post = candidate.post;
     let page = permalink(
         &config.base_url,
@@ -177,7 +187,7 @@ fn make_entry(config: &Config, candidate: &Candidate<'_>) -> Entry {
         updated: post.updated.unwrap_or(post.date),
         authors: post.authors.clone(),
         summary: post.summary.clone().unwrap_or_else(|| post.excerpt.clone()),
-        content_html: absolutize_html(&post.content_html, &page),
+        content_html: absolutize_html(&content(post), &page),
         tags: post.tags.clone(),
         lang: post.lang.clone(),
     }
@@ -266,8 +276,12 @@ mod tests {
             draft: false,
             link: None,
             lang: None,
-            content_html: "<p><img src=\"a.png\"></p>".into(),
+            body_hash: 0,
         })
+    }
+
+    fn html(_: &Post) -> String {
+        "<p><img src=\"a.png\"></p>".into()
     }
 
     fn now() -> DateTime<Utc> {
@@ -287,7 +301,7 @@ mod tests {
             post("a.md", "2019-06-30T00:00:00Z", &[]),
             post("c.md", "2019-07-05T00:00:00Z", &[]),
         ];
-        let built = build(&config(""), &posts, &IdLedger::default(), now());
+        let built = build(&config(""), &posts, &IdLedger::default(), &html, now());
         assert_eq!(
             ids(&built.feeds[0]),
             [
@@ -314,6 +328,7 @@ mod tests {
             &config("max_entries = 3"),
             &posts,
             &IdLedger::default(),
+            &html,
             now(),
         );
         assert_eq!(built.feeds[0].entries.len(), 3);
@@ -334,7 +349,7 @@ mod tests {
             post("f.md", "2030-01-01T00:00:00Z", &[]),
             post("p.md", "2019-01-01T00:00:00Z", &[]),
         ];
-        let built = build(&config(""), &posts, &IdLedger::default(), now());
+        let built = build(&config(""), &posts, &IdLedger::default(), &html, now());
         assert_eq!(ids(&built.feeds[0]), ["tag:example.org,2019-01-01:p"]);
         assert_eq!(
             built.next_due.map(|d| d.to_rfc3339()),
@@ -344,7 +359,7 @@ mod tests {
             .unwrap()
             .to_utc();
         assert_eq!(
-            build(&config(""), &posts, &IdLedger::default(), later).feeds[0]
+            build(&config(""), &posts, &IdLedger::default(), &html, later).feeds[0]
                 .entries
                 .len(),
             2
@@ -355,7 +370,7 @@ mod tests {
     fn duplicate_ids_name_both_files_and_keep_one() {
         let a = post("x/same.md", "2019-01-01T00:00:00Z", &[]);
         let b = post("y/same.md", "2019-01-01T00:00:00Z", &[]);
-        let built = build(&config(""), &[b, a], &IdLedger::default(), now());
+        let built = build(&config(""), &[b, a], &IdLedger::default(), &html, now());
         assert_eq!(built.feeds[0].entries.len(), 1);
         assert_eq!(built.diagnostics.len(), 1);
         let message = built.diagnostics[0].to_string();
@@ -369,7 +384,7 @@ mod tests {
             post("a.md", "2019-01-01T00:00:00Z", &["Rust", "web"]),
             post("b.md", "2019-01-02T00:00:00Z", &["rust"]),
         ];
-        let built = build(&config(""), &posts, &IdLedger::default(), now());
+        let built = build(&config(""), &posts, &IdLedger::default(), &html, now());
         let tags: Vec<_> = built.feeds[1..]
             .iter()
             .map(|f| f.tag.clone().unwrap())
@@ -395,12 +410,12 @@ mod tests {
         let mut edited = (*post("a.md", "2019-01-01T00:00:00Z", &[])).clone();
         edited.updated = Some(DateTime::parse_from_rfc3339("2020-05-05T00:00:00Z").unwrap());
         let posts = vec![Arc::new(edited), post("b.md", "2019-06-01T00:00:00Z", &[])];
-        let built = build(&config(""), &posts, &IdLedger::default(), now());
+        let built = build(&config(""), &posts, &IdLedger::default(), &html, now());
         assert_eq!(
             built.feeds[0].updated.to_rfc3339(),
             "2020-05-05T00:00:00+00:00"
         );
-        let empty = build(&config(""), &[], &IdLedger::default(), now());
+        let empty = build(&config(""), &[], &IdLedger::default(), &html, now());
         assert_eq!(empty.feeds[0].updated.timestamp(), 0);
     }
 
@@ -410,15 +425,16 @@ mod tests {
             &config(""),
             &[post("2019/a.md", "2019-01-01T00:00:00Z", &[])],
             &IdLedger::default(),
+            &html,
             now(),
         );
-        let moved = config("").clone();
-        let mut moved = moved;
+        let mut moved = config("");
         moved.base_url = url::Url::parse("http://other.example.net/x/").unwrap();
         let b = build(
             &moved,
             &[post("elsewhere/a.md", "2019-01-01T00:00:00Z", &[])],
             &IdLedger::default(),
+            &html,
             now(),
         );
         assert_eq!(ids(&a.feeds[0]), ids(&b.feeds[0]));

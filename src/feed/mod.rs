@@ -74,7 +74,7 @@ mod ids;
 mod ledger;
 mod links;
 
-pub use assemble::{Built, build};
+pub use assemble::{Built, ContentFn, build};
 pub use ids::minted_id;
 pub use ledger::IdLedger;
 pub use links::{absolutize_html, permalink};

@@ -40,7 +40,8 @@ pub(super) struct Fields {
     pub draft: bool,
     pub link: Option<String>,
     pub lang: Option<String>,
-    pub content_html: String,
+    /// Fingerprint of the body (everything after the front matter or byline).
+    pub body_hash: u64,
     pub excerpt: String,
 }
 
@@ -60,7 +61,7 @@ impl Fields {
             draft: false,
             link: None,
             lang: None,
-            content_html: String::new(),
+            body_hash: 0,
             excerpt: String::new(),
         }
     }
@@ -105,7 +106,7 @@ impl Fields {
             draft: self.draft,
             link: self.link,
             lang: non_empty(self.lang),
-            content_html: self.content_html,
+            body_hash: self.body_hash,
         })
     }
 

@@ -82,8 +82,17 @@ pub(super) fn parse(path: &Path, text: &str, options: &ParseOptions) -> Result<F
     fields.slug = front.slug.map(|slug| (slug, line_of("slug")));
     fields.draft = front.draft;
     fields.lang = front.lang;
-    (fields.content_html, fields.excerpt) = render(body);
+    fields.excerpt = excerpt(body);
+    fields.body_hash = super::fingerprint(body);
     Ok(fields)
+}
+
+/// The body of a Markdown post as HTML.
+pub(super) fn render_body(path: &Path, text: &str) -> Result<String, Diagnostic> {
+    let (_, body) = front_matter::split(path, text)?;
+    let mut html = String::with_capacity(body.len() + body.len() / 2);
+    pulldown_cmark::html::push_html(&mut html, Parser::new_ext(body, cmark_options()));
+    Ok(html)
 }
 
 /// `link` replaces the permalink in every feed, so it must work from anywhere: absolute http(s).
@@ -102,22 +111,45 @@ fn check_link(raw: &str) -> Result<String, String> {
     }
 }
 
-/// The body as HTML, and its first paragraph as plain text.
-fn render(body: &str) -> (String, String) {
-    let options = Options::ENABLE_TABLES
+/// The first paragraph as plain text.
+///
+/// Most posts open with a plain paragraph, and finding it should not cost a parse of the whole
+/// body (pulldown-cmark's first pass reads every block before the first event). So the text up
+/// to the first blank line is tried alone; its answer is taken only when that text starts like a
+/// plain paragraph and has no `[` (a link or footnote reference could be defined further down).
+/// Anything else gets the full parse.
+fn excerpt(body: &str) -> String {
+    let start = body.len() - body.trim_start_matches(['\n', ' ']).len();
+    if let Some(end) = body[start..].find("\n\n").map(|i| start + i) {
+        let head = &body[..end];
+        let first = &head[start..];
+        let plain_start = !first
+            .starts_with(['#', '>', '-', '*', '+', '`', '~', '<', '|', '[', '_', '='])
+            && !first.starts_with(|c: char| c.is_ascii_digit())
+            && !head.starts_with("    ")
+            && !head.contains(['[', '\t']);
+        if plain_start {
+            let text = first_paragraph_text(Parser::new_ext(head, cmark_options()));
+            if !text.is_empty() {
+                return text;
+            }
+        }
+    }
+    first_paragraph_text(Parser::new_ext(body, cmark_options()))
+}
+
+/// CommonMark with the usual extensions.
+fn cmark_options() -> Options {
+    Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_STRIKETHROUGH
-        | Options::ENABLE_TASKLISTS;
-    let events: Vec<Event> = Parser::new_ext(body, options).collect();
-    let excerpt = first_paragraph_text(&events);
-    let mut html = String::with_capacity(body.len() + body.len() / 2);
-    pulldown_cmark::html::push_html(&mut html, events.into_iter());
-    (html, excerpt)
+        | Options::ENABLE_TASKLISTS
 }
 
 /// The text and code of the first paragraph that has any, outside footnotes and image alt
-/// text; entities are already decoded by the parser, and whitespace is collapsed.
-fn first_paragraph_text(events: &[Event]) -> String {
+/// text; entities are already decoded by the parser, and whitespace is collapsed. Stops at the
+/// end of that paragraph, so the rest of the body is never inline-parsed.
+fn first_paragraph_text<'a>(events: impl Iterator<Item = Event<'a>>) -> String {
     let mut in_paragraph = false;
     let mut images = 0usize;
     let mut footnotes = 0usize;
@@ -139,7 +171,7 @@ fn first_paragraph_text(events: &[Event]) -> String {
                     return collapsed;
                 }
             }
-            Event::Text(t) | Event::Code(t) if in_paragraph && images == 0 => text.push_str(t),
+            Event::Text(t) | Event::Code(t) if in_paragraph && images == 0 => text.push_str(&t),
             Event::SoftBreak | Event::HardBreak if in_paragraph => text.push(' '),
             _ => {}
         }
@@ -159,12 +191,10 @@ mod tests {
 
     #[test]
     fn renders_commonmark_with_extensions_and_keeps_relative_urls() {
-        let f = read(
-            "+++\ntitle = \"T\"\n+++\n| a | b |\n|---|---|\n| 1 | 2 |\n\n~~gone~~ [x](../img.png)\n\n\
-             - [x] done\n\nNote[^1].\n\n[^1]: The note.\n",
-        )
-        .unwrap();
-        let html = &f.content_html;
+        let text = "+++\ntitle = \"T\"\n+++\n| a | b |\n|---|---|\n| 1 | 2 |\n\n~~gone~~ [x](../img.png)\n\n\
+             - [x] done\n\nNote[^1].\n\n[^1]: The note.\n";
+        read(text).unwrap();
+        let html = &render_body(Path::new("posts/a.md"), text).unwrap();
         assert!(html.contains("<table>"), "{html}");
         assert!(html.contains("<del>gone</del>"), "{html}");
         assert!(html.contains("href=\"../img.png\""), "{html}");
@@ -188,6 +218,26 @@ mod tests {
         );
         let f = read("+++\ntitle = \"T\"\n+++\nText[^n]\n\n[^n]: Note.\n").unwrap();
         assert_eq!(f.excerpt, "Text");
+    }
+
+    #[test]
+    fn the_short_excerpt_path_agrees_with_a_full_parse() {
+        let full = |body: &str| first_paragraph_text(Parser::new_ext(body, cmark_options()));
+        for body in [
+            "Plain *first* paragraph\nwith two lines.\n\nSecond.\n",
+            "\n\nLeading blank lines.\n\nMore.\n",
+            "A [link][r] here.\n\n[r]: https://example.org/\n",
+            "- a list\n\n  loose item\n\nAfter.\n",
+            "```\ncode\n\nstill code\n```\n\nText.\n",
+            "Setext\n======\n\nBody.\n",
+            "    indented code\n\nText.\n",
+            "<div>\nhtml\n\n</div>\n\nText.\n",
+            "1. one\n\n2. two\n",
+            "Only one paragraph, no blank line after it",
+            "Tab\tinside\n\nx\n",
+        ] {
+            assert_eq!(excerpt(body), full(body), "{body:?}");
+        }
     }
 
     #[test]

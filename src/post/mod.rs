@@ -64,8 +64,9 @@ pub struct Post {
     /// An external URL the entry points to instead of its permalink.
     pub link: Option<String>,
     pub lang: Option<String>,
-    /// The body as HTML; relative URLs are still relative here.
-    pub content_html: String,
+    /// A fingerprint of the body as written (not of the title or front matter), so a renamed
+    /// file whose title was also edited can still be recognised.
+    pub body_hash: u64,
 }
 
 /// Everything a parser needs besides the file itself.
@@ -73,6 +74,35 @@ pub struct Post {
 pub struct ParseOptions {
     /// The zone for dates written without an offset.
     pub timezone: Tz,
+}
+
+/// Removes what editors on Windows add (a BOM, CRLF endings); neither changes line numbers.
+fn normalise(text: &str) -> std::borrow::Cow<'_, str> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.contains('\r') {
+        text.replace("\r\n", "\n").into()
+    } else {
+        text.into()
+    }
+}
+
+/// The stable fingerprint of a post's body (xxh3, the same on every host and build).
+fn fingerprint(body: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(body.as_bytes())
+}
+
+/// Renders the body of a post file as HTML (relative URLs left as written).
+///
+/// Kept apart from [`Post::parse`] because a feed shows the full content of only its newest
+/// entries: parsing every post reads front matter, dates and the first paragraph, and only the
+/// few posts that make it into a document pay for rendering.
+pub fn render_content(path: &Path, text: &str) -> Result<String, Diagnostic> {
+    let text = normalise(text);
+    match PostFormat::of(path) {
+        Some(PostFormat::Markdown) => markdown::render_body(path, &text),
+        Some(PostFormat::PlainText) => Ok(plain_text::render_body(&text)),
+        None => Err(Diagnostic::for_file(path, "not a post")),
+    }
 }
 
 impl Post {
@@ -85,9 +115,7 @@ impl Post {
                 "not a post: feedd reads Markdown (.md, .markdown) and plain-text (.txt) files",
             )
         })?;
-        // Editors on Windows add a BOM and CRLF endings; neither changes line numbers here.
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let text = text.replace("\r\n", "\n");
+        let text = normalise(text);
         let fields = match format {
             PostFormat::Markdown => markdown::parse(path, &text, options)?,
             PostFormat::PlainText => plain_text::parse(path, &text, options)?,
@@ -125,7 +153,11 @@ mod tests {
         assert_eq!(post.slug, "hello");
         assert_eq!(post.excerpt, "First para.");
         assert_eq!(
-            post.content_html,
+            render_content(
+                Path::new("2019/hello.md"),
+                "\u{feff}+++\r\ntitle = \"T\"\r\n+++\r\n\r\nFirst *para*.\r\n\r\nSecond.\r\n"
+            )
+            .unwrap(),
             "<p>First <em>para</em>.</p>\n<p>Second.</p>\n"
         );
         assert_eq!(post.path, Path::new("2019/hello.md"));
@@ -156,7 +188,14 @@ mod tests {
         assert_eq!(post.date.to_rfc3339(), "2019-07-05T00:00:00+02:00");
         assert_eq!(post.authors, ["Joe"]);
         assert_eq!(post.slug, "ignored-date");
-        assert_eq!(post.content_html, "<p>One &lt;p&gt;.</p>\n");
+        assert_eq!(
+            render_content(
+                Path::new("x.txt"),
+                "A Title\r\nPosted on 5 July 2019 by Joe\r\n\r\nOne <p>.\r\n"
+            )
+            .unwrap(),
+            "<p>One &lt;p&gt;.</p>\n"
+        );
         assert_eq!(post.excerpt, "One <p>.");
     }
 
@@ -171,6 +210,30 @@ mod tests {
         assert_eq!(post.authors, ["Jane Doe"]);
         let err = parse("x.txt", "Title\nPosted on by\n").unwrap_err();
         assert!(err.starts_with("x.txt:1: missing `date`"), "{err}");
+    }
+
+    #[test]
+    fn body_fingerprint_ignores_title_and_front_matter_but_not_the_body() {
+        let a = parse(
+            "a.md",
+            "+++\ntitle = \"A\"\ndate = 2019-01-01\n+++\nBody.\n",
+        )
+        .unwrap();
+        let b = parse(
+            "b.md",
+            "+++\ntitle = \"B\"\ndate = 2019-01-01\n+++\nBody.\n",
+        )
+        .unwrap();
+        let c = parse(
+            "c.md",
+            "+++\ntitle = \"A\"\ndate = 2019-01-01\n+++\nOther.\n",
+        )
+        .unwrap();
+        assert_eq!(a.body_hash, b.body_hash);
+        assert_ne!(a.body_hash, c.body_hash);
+        let t = parse("t.txt", "Title one\nPosted on 2019-01-01\n\nBody.\n").unwrap();
+        let u = parse("u.txt", "Title two\n\nPosted on 2019-01-01 by X\n\nBody.\n").unwrap();
+        assert_eq!(t.body_hash, u.body_hash);
     }
 
     #[test]

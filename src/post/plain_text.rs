@@ -13,26 +13,16 @@ use crate::diagnostic::Diagnostic;
 
 /// Reads a plain-text post (BOM removed, `\n` line endings).
 pub(super) fn parse(path: &Path, text: &str, options: &ParseOptions) -> Result<Fields, Diagnostic> {
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .map(|(i, line)| (i + 1, line.trim_end()));
-    let Some((title_line, title)) = lines.by_ref().find(|(_, line)| !line.trim().is_empty()) else {
+    let Some(parts) = Parts::of(text) else {
         return Err(Diagnostic::at_line(
             path,
             1,
             "empty post: the first non-blank line is the title",
         ));
     };
+    let (title_line, title) = parts.title;
     let mut fields = Fields::new(Hints::Byline, title.trim().to_string(), title_line);
-    let mut rest: Vec<(usize, &str)> = lines
-        .skip_while(|(_, line)| line.trim().is_empty())
-        .collect();
-    if let Some(byline) = rest
-        .first()
-        .and_then(|(line, text)| Byline::parse(text).map(|b| (*line, b)))
-    {
-        let (line, Byline { date, author }) = byline;
+    if let Some((line, Byline { date, author })) = parts.byline {
         if let Some(text) = date {
             let date = date::parse(&text, options.timezone).map_err(|e| {
                 Diagnostic::at_line(
@@ -44,18 +34,56 @@ pub(super) fn parse(path: &Path, text: &str, options: &ParseOptions) -> Result<F
             fields.date = Some(date);
         }
         fields.authors = author.into_iter().collect();
-        rest.remove(0);
     }
-    let paragraphs = paragraphs(rest.iter().map(|(_, line)| *line));
+    let paragraphs = paragraphs(parts.body.iter().copied());
     fields.excerpt = paragraphs
         .first()
         .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
         .unwrap_or_default();
-    fields.content_html = paragraphs
+    fields.body_hash = super::fingerprint(&parts.body.join("\n"));
+    Ok(fields)
+}
+
+/// The body of a plain-text post as HTML: one escaped `<p>` per paragraph.
+pub(super) fn render_body(text: &str) -> String {
+    let body = Parts::of(text).map(|p| p.body).unwrap_or_default();
+    paragraphs(body.into_iter())
         .iter()
         .map(|p| format!("<p>{}</p>\n", escape_html(p)))
-        .collect();
-    Ok(fields)
+        .collect()
+}
+
+/// A plain-text post cut into its title, byline and body lines.
+struct Parts<'a> {
+    /// Line number and text.
+    title: (usize, &'a str),
+    byline: Option<(usize, Byline)>,
+    body: Vec<&'a str>,
+}
+
+impl<'a> Parts<'a> {
+    /// `None` for a post without any non-blank line.
+    fn of(text: &'a str) -> Option<Parts<'a>> {
+        let mut lines = text
+            .lines()
+            .enumerate()
+            .map(|(i, line)| (i + 1, line.trim_end()));
+        let title = lines.by_ref().find(|(_, line)| !line.trim().is_empty())?;
+        let mut rest = lines
+            .skip_while(|(_, line)| line.trim().is_empty())
+            .peekable();
+        let byline = rest
+            .peek()
+            .and_then(|(line, text)| Byline::parse(text).map(|b| (*line, b)));
+        if byline.is_some() {
+            rest.next();
+        }
+        Some(Parts {
+            title,
+            byline,
+            body: rest.map(|(_, line)| line).collect(),
+        })
+    }
 }
 
 /// `Posted on <date> by <author>`, either part possibly empty.
@@ -136,15 +164,13 @@ mod tests {
 
     #[test]
     fn reads_title_byline_and_paragraphs() {
-        let f = read(
-            "\n  Hello <World>  \n\nPosted on July 5, 2019 by Jane Doe\n\nFirst line\nsecond & \"third\"\n\n\n\nLast.  \n",
-        )
-        .unwrap();
+        let text = "\n  Hello <World>  \n\nPosted on July 5, 2019 by Jane Doe\n\nFirst line\nsecond & \"third\"\n\n\n\nLast.  \n";
+        let f = read(text).unwrap();
         assert_eq!((f.title.as_str(), f.title_line), ("Hello <World>", 2));
         assert_eq!(f.date.unwrap().to_rfc3339(), "2019-07-05T00:00:00+00:00");
         assert_eq!(f.authors, ["Jane Doe"]);
         assert_eq!(
-            f.content_html,
+            render_body(text),
             "<p>First line\nsecond &amp; &quot;third&quot;</p>\n<p>Last.</p>\n"
         );
         assert_eq!(f.excerpt, "First line second & \"third\"");
@@ -181,9 +207,15 @@ mod tests {
         let f = read("Title\nBody text.\n").unwrap();
         assert_eq!(f.date, None);
         assert!(f.authors.is_empty());
-        assert_eq!(f.content_html, "<p>Body text.</p>\n");
+        assert_eq!(render_body("Title\nBody text.\n"), "<p>Body text.</p>\n");
         let f = read("Title\nPosted on by\n").unwrap();
-        assert_eq!((f.content_html.as_str(), f.excerpt.as_str()), ("", ""));
+        assert_eq!(
+            (
+                render_body("Title\nPosted on by\n").as_str(),
+                f.excerpt.as_str()
+            ),
+            ("", "")
+        );
     }
 
     #[test]

@@ -274,7 +274,12 @@ def compare(path: Path, actual: list[Entry], expected: list[Entry]) -> None:
 
 def check(outdir: Path, expectations: Expectations | None) -> int:
     """Checks every document below `outdir`; returns how many were checked."""
-    documents = sorted(p for p in outdir.rglob("*") if p.is_file() and p.suffix in (".xml", ".json"))
+    # Hidden files (feedd's id ledger and manifest) are bookkeeping, not documents.
+    documents = sorted(
+        p
+        for p in outdir.rglob("*")
+        if p.is_file() and p.suffix in (".xml", ".json") and not p.name.startswith(".")
+    )
     if not documents:
         raise CheckFailure(f"{outdir}: no .xml or .json documents found")
     main_documents = {}
