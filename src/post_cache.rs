@@ -46,7 +46,7 @@ impl Refresh {
 /// The outcome of reading one file, computed in parallel and applied in order.
 enum Read {
     Unchanged,
-    Parsed(u64, Result<Post, Diagnostic>),
+    Parsed(u64, Box<Result<Post, Diagnostic>>),
     Failed(Diagnostic),
 }
 
@@ -131,7 +131,7 @@ impl PostCache {
                 Read::Parsed(hash, result) => {
                     refresh.parsed += 1;
                     cached.text_hash = Some(hash);
-                    match result {
+                    match *result {
                         Ok(post) => {
                             cached.last_good = Some(Arc::new(post));
                             cached.error = None;
@@ -202,7 +202,7 @@ fn read_one(path: &Path, known: Option<u64>, options: &ParseOptions) -> Read {
             if known == Some(hash) {
                 Read::Unchanged
             } else {
-                Read::Parsed(hash, Post::parse(path, &text, options))
+                Read::Parsed(hash, Box::new(Post::parse(path, &text, options)))
             }
         }
         Err(diagnostic) => Read::Failed(diagnostic),
