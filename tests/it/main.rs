@@ -8,4 +8,5 @@ mod daemon;
 mod identity;
 mod newsboat;
 mod once;
+mod parsers;
 mod serving;
