@@ -25,7 +25,12 @@ fn check_feeds(args: &[&std::ffi::OsStr]) {
         .arg(script)
         .args(args)
         .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}; run scripts/install-deps first", python().display()));
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run {}: {e}; run scripts/install-deps first",
+                python().display()
+            )
+        });
     assert!(
         output.status.success(),
         "check_feeds.py failed:\n{}\n{}",
@@ -57,11 +62,16 @@ fn check_with_rust_parsers(out: &Path) -> usize {
     let docs = documents(out);
     for doc in &docs {
         let bytes = std::fs::read(doc).unwrap();
-        let feed = feed_rs::parser::parse(&bytes[..]).unwrap_or_else(|e| panic!("{}: {e}", doc.display()));
+        let feed =
+            feed_rs::parser::parse(&bytes[..]).unwrap_or_else(|e| panic!("{}: {e}", doc.display()));
         assert!(!feed.entries.is_empty(), "{}", doc.display());
-        if doc.extension().is_some_and(|e| e == "xml") && doc.file_name().is_some_and(|n| n == "rss.xml") {
+        if doc.extension().is_some_and(|e| e == "xml")
+            && doc.file_name().is_some_and(|n| n == "rss.xml")
+        {
             let channel = rss::Channel::read_from(&bytes[..]).unwrap();
-            channel.validate().unwrap_or_else(|e| panic!("{}: {e}", doc.display()));
+            channel
+                .validate()
+                .unwrap_or_else(|e| panic!("{}: {e}", doc.display()));
         }
     }
     docs.len()
@@ -100,5 +110,9 @@ fn generated_corpus_is_accepted_and_every_field_matches_the_source() {
     let out = dir.path().join("public");
     let count = check_with_rust_parsers(&out);
     assert!(count > 3 * 5, "per-tag feeds are built too: {count}");
-    check_feeds(&[out.as_os_str(), "--manifest".as_ref(), dir.path().join("manifest.json").as_os_str()]);
+    check_feeds(&[
+        out.as_os_str(),
+        "--manifest".as_ref(),
+        dir.path().join("manifest.json").as_os_str(),
+    ]);
 }
