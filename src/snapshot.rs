@@ -264,7 +264,7 @@ impl Snapshot {
         self.built_at
     }
 
-    /// How many entries the main feed holds.
+    /// How many posts are published (not drafts, not scheduled).
     pub fn entry_count(&self) -> usize {
         self.entry_count
     }

@@ -155,8 +155,19 @@ fn restart_watching_if_moved(
 }
 
 fn reload(site: &mut Site) {
+    let before = site.config().server.clone();
     match site.reload_config() {
-        Ok(()) => tracing::info!("config reloaded"),
+        Ok(()) => {
+            tracing::info!("config reloaded");
+            let after = &site.config().server;
+            if (after.listen, after.max_age, after.max_connections)
+                != (before.listen, before.max_age, before.max_connections)
+            {
+                tracing::warn!(
+                    "`[server]` listen, max_age and max_connections take effect when feedd restarts"
+                );
+            }
+        }
         Err(err) => tracing::error!("{err}; keeping the previous config"),
     }
 }
