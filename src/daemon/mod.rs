@@ -50,13 +50,14 @@ pub async fn run(config_path: &Path, listen: Option<SocketAddr>) -> Result<(), D
     let mut site = tokio::task::block_in_place(|| Site::start(config_path, Utc::now()))?;
     let first = site.last().clone();
     report_problems(&first.diagnostics);
-    let publisher = Publisher::new(Snapshot::new(
-        1,
+    let publisher = Publisher::new(Snapshot::uncompressed(
+        None,
         first.documents,
         first.diagnostics,
         first.published,
         Utc::now(),
     ));
+    compress(&publisher);
     persist(&site);
 
     let addr = listen.unwrap_or(site.config().server.listen);
@@ -221,8 +222,8 @@ fn publish(
     report_problems(&build.diagnostics);
     let problems = build.diagnostics.len();
     let next = tokio::task::block_in_place(|| {
-        Snapshot::next(
-            &previous,
+        Snapshot::uncompressed(
+            Some(&previous),
             build.documents,
             build.diagnostics,
             build.published,
@@ -231,13 +232,23 @@ fn publish(
     });
     let generation = next.generation();
     publisher.publish(next);
+    let elapsed = started.elapsed();
+    compress(publisher);
     persist(site);
     tracing::info!(
-        "rebuilt ({cause}) in {:.1?}: {} re-read, {} removed; {published} posts; {changed} of {documents} documents changed; {problems} problems; generation {generation}",
-        started.elapsed(),
+        "rebuilt ({cause}) in {elapsed:.1?}: {} re-read, {} removed; {published} posts; {changed} of {documents} documents changed; {problems} problems; generation {generation}",
         rebuilt.refresh.parsed,
         rebuilt.refresh.removed,
     );
+}
+
+/// Adds gzip and brotli encodings to the snapshot just published. Done after publishing, so
+/// an edit is served as soon as it is rendered; until then, clients get the identity encoding.
+fn compress(publisher: &Publisher) {
+    let current = publisher.current();
+    if let Some(compressed) = tokio::task::block_in_place(|| current.compressed()) {
+        publisher.publish(compressed);
+    }
 }
 
 fn persist(site: &Site) {
