@@ -45,7 +45,7 @@ pub fn run(config: &Config, out: Option<&Path>, now: DateTime<Utc>) -> Result<Ou
     cache.refresh_all()?;
     let ledger_path = config.ledger_path(out.unwrap_or(&config.output_dir));
     let ledger = read_ledger(&ledger_path)?;
-    let build = build(config, &cache, &ledger, now);
+    let build = build(config, &cache, &ledger, None, now);
     if !build.diagnostics.is_empty() {
         return Ok(Outcome::Rejected(build));
     }

@@ -163,7 +163,7 @@ mod tests {
         Document {
             path: path.into(),
             format: Format::Atom,
-            body: body.as_bytes().to_vec(),
+            body: body.as_bytes().to_vec().into(),
             etag: "\"x\"".into(),
             last_modified: DateTime::UNIX_EPOCH,
         }

@@ -8,11 +8,13 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
+use url::Url;
 
 use crate::diagnostic::Diagnostic;
+use crate::feed::absolutize_html;
 use crate::post::{ParseOptions, Post, render_content};
 use crate::source::{self, SourceError};
 
@@ -21,11 +23,15 @@ struct Cached {
     /// Fingerprint of the text last read, to skip re-parsing a file that was only touched or
     /// rewritten with the same bytes.
     text_hash: Option<u64>,
+    /// Size, modification time and inode when last read: a full rescan skips reading files
+    /// whose stamp is unchanged, so rescanning 100,000 posts costs stats, not reads.
+    stamp: Option<Stamp>,
     error: Option<Diagnostic>,
     last_good: Option<Arc<Post>>,
-    /// The last good version's body as HTML, rendered on first use (most posts never appear in
-    /// a document, so most are never rendered).
-    content: OnceLock<Arc<str>>,
+    /// The last good version's body as HTML with URLs resolved against the page it was rendered
+    /// for, made on first use (most posts never appear in a document, so most never are) and
+    /// kept while the post and its page stay the same.
+    content: Mutex<Option<(String, Arc<str>)>>,
 }
 
 /// What a refresh did, for the rebuild log.
@@ -43,10 +49,30 @@ impl Refresh {
     }
 }
 
+/// What `stat` says of a file; equal stamps mean the file was not written since.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    inode: u64,
+}
+
+impl Stamp {
+    fn of(path: &Path) -> Option<Stamp> {
+        use std::os::unix::fs::MetadataExt;
+        let metadata = std::fs::metadata(path).ok()?;
+        Some(Stamp {
+            len: metadata.len(),
+            modified: metadata.modified().ok(),
+            inode: metadata.ino(),
+        })
+    }
+}
+
 /// The outcome of reading one file, computed in parallel and applied in order.
 enum Read {
-    Unchanged,
-    Parsed(u64, Box<Result<Post, Diagnostic>>),
+    Unchanged(Option<Stamp>),
+    Parsed(u64, Option<Stamp>, Box<Result<Post, Diagnostic>>),
     Failed(Diagnostic),
 }
 
@@ -89,7 +115,7 @@ impl PostCache {
             removed: before - self.files.len(),
             ..Refresh::default()
         };
-        self.reload_all(present.into_iter().collect(), &mut refresh);
+        self.reload_all(present.into_iter().collect(), true, &mut refresh);
         Ok(refresh)
     }
 
@@ -108,34 +134,46 @@ impl PostCache {
                 refresh.removed += 1;
             }
         }
-        self.reload_all(present, &mut refresh);
+        // Named by an event: read even if the stamp looks the same (a write within the
+        // filesystem's timestamp resolution keeps it).
+        self.reload_all(present, false, &mut refresh);
         refresh
     }
 
     /// Reads and parses files on all cores, then records the results.
-    fn reload_all(&mut self, paths: Vec<PathBuf>, refresh: &mut Refresh) {
+    fn reload_all(&mut self, paths: Vec<PathBuf>, trust_stamps: bool, refresh: &mut Refresh) {
         let files = &self.files;
         let options = &self.options;
         let results: Vec<(PathBuf, Read)> = paths
             .into_par_iter()
             .map(|path| {
-                let known = files.get(&path).and_then(|c| c.text_hash);
-                let read = read_one(&path, known, options);
+                let known = files.get(&path);
+                let stamp = Stamp::of(&path);
+                let read = match known {
+                    Some(c) if trust_stamps && stamp.is_some() && c.stamp == stamp => {
+                        Read::Unchanged(stamp)
+                    }
+                    _ => read_one(&path, known.and_then(|c| c.text_hash), stamp, options),
+                };
                 (path, read)
             })
             .collect();
         for (path, read) in results {
             let cached = self.files.entry(path).or_default();
             match read {
-                Read::Unchanged => refresh.unchanged += 1,
-                Read::Parsed(hash, result) => {
+                Read::Unchanged(stamp) => {
+                    refresh.unchanged += 1;
+                    cached.stamp = stamp;
+                }
+                Read::Parsed(hash, stamp, result) => {
                     refresh.parsed += 1;
                     cached.text_hash = Some(hash);
+                    cached.stamp = stamp;
                     match *result {
                         Ok(post) => {
                             cached.last_good = Some(Arc::new(post));
                             cached.error = None;
-                            cached.content = OnceLock::new();
+                            cached.content = Mutex::default();
                         }
                         // The last good version (and its rendered content) stays published.
                         Err(diagnostic) => cached.error = Some(diagnostic),
@@ -144,6 +182,7 @@ impl PostCache {
                 Read::Failed(diagnostic) => {
                     refresh.parsed += 1;
                     cached.text_hash = None;
+                    cached.stamp = None;
                     cached.error = Some(diagnostic);
                 }
             }
@@ -158,30 +197,38 @@ impl PostCache {
             .collect()
     }
 
-    /// The body of `post` (one of [`PostCache::posts`]) as HTML, rendered once per version.
+    /// The body of `post` (one of [`PostCache::posts`]) as HTML, with relative URLs resolved
+    /// against `page`; rendered once per version of the post and page.
     ///
     /// Rendering reads the file again. If it cannot be read or rendered any more (it was broken
     /// or removed since it was parsed), the post's first paragraph stands in until the next
     /// rebuild, which the same change triggers.
-    pub fn content_html(&self, post: &Post) -> String {
+    pub fn content_html(&self, post: &Post, page: &Url) -> String {
         let render = || -> Arc<str> {
             let rendered =
                 source::read(&post.path).and_then(|text| render_content(&post.path, &text));
-            match rendered {
-                Ok(html) => html.into(),
-                Err(diagnostic) => {
-                    tracing::warn!("{diagnostic}; using the first paragraph as content for now");
-                    let mut html = String::from("<p>");
-                    // Writing into a String cannot fail.
-                    let _ = pulldown_cmark_escape::escape_html(&mut html, &post.excerpt);
-                    html.push_str("</p>\n");
-                    html.into()
-                }
-            }
+            let html = rendered.unwrap_or_else(|diagnostic| {
+                tracing::warn!("{diagnostic}; using the first paragraph as content for now");
+                let mut html = String::from("<p>");
+                // Writing into a String cannot fail.
+                let _ = pulldown_cmark_escape::escape_html(&mut html, &post.excerpt);
+                html.push_str("</p>\n");
+                html
+            });
+            absolutize_html(&html, page).into()
         };
-        match self.files.get(&post.path) {
-            Some(cached) => cached.content.get_or_init(render).to_string(),
-            None => render().to_string(),
+        let Some(cached) = self.files.get(&post.path) else {
+            return render().to_string();
+        };
+        // A poisoned lock only means another rendering panicked; the cached value is still whole.
+        let mut slot = cached.content.lock().unwrap_or_else(|e| e.into_inner());
+        match &*slot {
+            Some((for_page, html)) if for_page == page.as_str() => html.to_string(),
+            _ => {
+                let html = render();
+                *slot = Some((page.to_string(), html.clone()));
+                html.to_string()
+            }
         }
     }
 
@@ -195,14 +242,16 @@ impl PostCache {
     }
 }
 
-fn read_one(path: &Path, known: Option<u64>, options: &ParseOptions) -> Read {
+/// `stamp` is taken before reading, so a write during the read leaves a stale stamp and the
+/// next rescan reads the file again.
+fn read_one(path: &Path, known: Option<u64>, stamp: Option<Stamp>, options: &ParseOptions) -> Read {
     match source::read(path) {
         Ok(text) => {
             let hash = xxhash_rust::xxh3::xxh3_64(text.as_bytes());
             if known == Some(hash) {
-                Read::Unchanged
+                Read::Unchanged(stamp)
             } else {
-                Read::Parsed(hash, Box::new(Post::parse(path, &text, options)))
+                Read::Parsed(hash, stamp, Box::new(Post::parse(path, &text, options)))
             }
         }
         Err(diagnostic) => Read::Failed(diagnostic),
@@ -233,6 +282,27 @@ mod tests {
         let again = cache.refresh_all().unwrap();
         assert_eq!((again.parsed, again.unchanged), (0, 1));
         assert!(!again.changed());
+    }
+
+    #[test]
+    fn a_rescan_reads_only_files_whose_stamp_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.txt");
+        std::fs::write(&a, GOOD).unwrap();
+        std::fs::write(dir.path().join("b.txt"), GOOD).unwrap();
+        let mut cache = cache(dir.path());
+        assert_eq!(cache.refresh_all().unwrap().parsed, 2);
+        std::fs::write(&a, GOOD.replace("Title", "Longer title")).unwrap();
+        let again = cache.refresh_all().unwrap();
+        assert_eq!((again.parsed, again.unchanged), (1, 1));
+        assert_eq!(
+            cache
+                .posts()
+                .iter()
+                .filter(|p| p.title == "Longer title")
+                .count(),
+            1
+        );
     }
 
     #[test]

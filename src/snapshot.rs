@@ -155,7 +155,7 @@ impl ServedDocument {
             identity: Variant {
                 encoding: Encoding::Identity,
                 etag: format!("\"{opaque}\""),
-                body: Bytes::from(document.body),
+                body: document.body,
             },
             compressed: false,
             gzip: None,

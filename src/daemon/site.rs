@@ -52,7 +52,7 @@ impl Site {
             Some(path) => output::read_ledger(&path)?,
             None => IdLedger::default(),
         };
-        let last = build(&config, &cache, &ledger, now);
+        let last = build(&config, &cache, &ledger, None, now);
         Ok(Site {
             config_path: config_path.to_path_buf(),
             config,
@@ -100,7 +100,13 @@ impl Site {
     }
 
     fn rebuild(&mut self, refresh: Refresh, now: DateTime<Utc>) -> Rebuilt {
-        let next = build(&self.config, &self.cache, &self.ledger, now);
+        let next = build(
+            &self.config,
+            &self.cache,
+            &self.ledger,
+            Some(&self.last),
+            now,
+        );
         let same = next.documents == self.last.documents
             && next.diagnostics == self.last.diagnostics
             && next.published == self.last.published;

@@ -10,10 +10,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, Utc};
+use url::Url;
 
 use super::ids::minted_id;
 use super::ledger::{Claim, IdLedger};
-use super::links::{absolutize_html, permalink};
+use super::links::permalink;
 use super::{DocumentLink, Entry, Feed};
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
@@ -34,9 +35,10 @@ pub struct Built {
     pub ledger: IdLedger,
 }
 
-/// Gives a post's body as HTML. Only posts that appear in some document are asked for, so a
-/// caller can render lazily (see `post::render_content`).
-pub type ContentFn<'a> = dyn Fn(&Post) -> String + 'a;
+/// Gives a post's body as HTML with every relative URL resolved against the given page (see
+/// [`absolutize_html`]). Only posts that appear in some document are asked for, so a caller can
+/// render lazily and keep the result while the post and its page stay the same.
+pub type ContentFn<'a> = dyn Fn(&Post, &Url) -> String + 'a;
 
 /// A post that made it into the feed, with its id resolved.
 struct Candidate<'a> {
@@ -187,7 +189,7 @@ fn make_entry(config: &Config, candidate: &Candidate<'_>, content: &ContentFn<'_
         updated: post.updated.unwrap_or(post.date),
         authors: post.authors.clone(),
         summary: post.summary.clone().unwrap_or_else(|| post.excerpt.clone()),
-        content_html: absolutize_html(&content(post), &page),
+        content_html: content(post, &page),
         tags: post.tags.clone(),
         lang: post.lang.clone(),
     }
@@ -280,8 +282,8 @@ mod tests {
         })
     }
 
-    fn html(_: &Post) -> String {
-        "<p><img src=\"a.png\"></p>".into()
+    fn html(_: &Post, page: &Url) -> String {
+        crate::feed::absolutize_html("<p><img src=\"a.png\"></p>", page)
     }
 
     fn now() -> DateTime<Utc> {

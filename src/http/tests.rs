@@ -34,7 +34,7 @@ fn document(path: &str, body: Vec<u8>) -> Document {
         path: path.into(),
         format: Format::Atom,
         etag: format!("\"{}-{}\"", path.len(), body.len()),
-        body,
+        body: body.into(),
         last_modified: Utc.timestamp_opt(1_700_000_000, 0).unwrap(),
     }
 }

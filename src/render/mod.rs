@@ -13,6 +13,7 @@ mod xml_text;
 #[cfg(test)]
 pub(crate) mod fixtures;
 
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
 use crate::config::Format;
@@ -29,7 +30,8 @@ pub struct Document {
     /// Path below `base_url` and the output folder, e.g. `atom.xml`.
     pub path: String,
     pub format: Format,
-    pub body: Vec<u8>,
+    /// Shared, so keeping the last build and serving it never copies the bytes.
+    pub body: Bytes,
     /// Strong validator: a quoted hash of `body`.
     pub etag: String,
     /// From the content (the feed's `updated`), never from the clock.
@@ -75,7 +77,7 @@ fn render_document(feed: &CleanFeed, link: &DocumentLink) -> Document {
         path: link.path.clone(),
         format: link.format,
         etag: etag(&body),
-        body,
+        body: Bytes::from(body),
         last_modified: feed.updated.with_timezone(&Utc),
     }
 }

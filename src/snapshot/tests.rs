@@ -15,7 +15,7 @@ fn document(path: &str, body: &str) -> Document {
     Document {
         path: path.into(),
         format: Format::Atom,
-        body: body.as_bytes().to_vec(),
+        body: body.as_bytes().to_vec().into(),
         etag: format!("\"{:x}\"", Sha256::digest(body.as_bytes())),
         last_modified: at(1_700_000_000),
     }

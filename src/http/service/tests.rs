@@ -18,7 +18,7 @@ fn document(path: &str, format: Format, body: String, etag: &str) -> Document {
     Document {
         path: path.into(),
         format,
-        body: body.into_bytes(),
+        body: body.into_bytes().into(),
         etag: format!("\"{etag}\""),
         last_modified: last_modified(),
     }
