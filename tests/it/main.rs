@@ -5,3 +5,5 @@ mod support;
 mod bad_input;
 mod identity;
 mod once;
+mod running;
+mod systemd;

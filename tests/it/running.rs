@@ -3,6 +3,9 @@
 //! The client is deliberately raw (one request per connection, headers as sent) so tests see
 //! exactly what the server wrote.
 
+// Shared by the topic files; not every topic uses every helper.
+#![allow(dead_code)]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
@@ -26,21 +29,39 @@ impl Daemon {
     }
 
     pub fn start_with(config: &Path, args: &[&str], env: &[(&str, &str)]) -> Daemon {
+        let mut command = Daemon::command(config);
+        command.args(["--listen", "127.0.0.1:0"]).args(args);
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        Daemon::spawn(command)
+    }
+
+    /// `feedd --config <config>` with a debug log, no inherited systemd or log settings, and no
+    /// address: add `--listen`, or pass a socket.
+    pub fn command(config: &Path) -> Command {
         let mut command = Command::new(BIN);
         command
             .arg("--config")
             .arg(config)
-            .args(["--listen", "127.0.0.1:0", "--log", "feedd=debug,info"])
-            .args(args)
+            .args(["--log", "feedd=debug,info"])
             .env_remove("RUST_LOG")
+            .env_remove("FEEDD_LISTEN")
             .env_remove("NOTIFY_SOCKET")
             .env_remove("LISTEN_FDS")
+            .env_remove("LISTEN_PID")
+            .env_remove("WATCHDOG_USEC")
+            .env_remove("WATCHDOG_PID")
+            .env_remove("JOURNAL_STREAM");
+        command
+    }
+
+    /// Spawns `command` (a `feedd` daemon) and waits until it is ready to serve.
+    pub fn spawn(mut command: Command) -> Daemon {
+        command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
-        for (k, v) in env {
-            command.env(k, v);
-        }
         let mut child = command.spawn().expect("spawn feedd");
         let stderr = child.stderr.take().expect("stderr");
         let log = Arc::new(Mutex::new(String::new()));
@@ -57,7 +78,9 @@ impl Daemon {
         });
         let addr = rx
             .recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|_| panic!("feedd did not start serving; log:\n{}", log.lock().unwrap()));
+            .unwrap_or_else(|_| {
+                panic!("feedd did not start serving; log:\n{}", log.lock().unwrap())
+            });
         let daemon = Daemon {
             child: Some(child),
             addr: addr.parse().expect("address in log"),
@@ -75,7 +98,11 @@ impl Daemon {
     pub fn wait_for(&self, needle: &str, limit: Duration) {
         let deadline = Instant::now() + limit;
         while !self.log().contains(needle) {
-            assert!(Instant::now() < deadline, "no `{needle}` in the log:\n{}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "no `{needle}` in the log:\n{}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -109,13 +136,17 @@ impl Daemon {
 
     /// The snapshot generation from /healthz.
     pub fn generation(&self) -> u64 {
-        let health: serde_json::Value = serde_json::from_slice(&self.get("/healthz").body).expect("healthz json");
+        let health: serde_json::Value =
+            serde_json::from_slice(&self.get("/healthz").body).expect("healthz json");
         health["generation"].as_u64().expect("generation")
     }
 
     pub fn signal(&self, signal: &str) {
         let pid = self.child.as_ref().expect("running").id().to_string();
-        let status = Command::new("kill").args(["-s", signal, &pid]).status().expect("kill");
+        let status = Command::new("kill")
+            .args(["-s", signal, &pid])
+            .status()
+            .expect("kill");
         assert!(status.success());
     }
 
@@ -166,7 +197,9 @@ impl Reply {
 
 pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)]) -> Reply {
     let mut stream = TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
@@ -186,11 +219,24 @@ fn parse_reply(raw: &[u8], head_only: bool) -> Reply {
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
     let mut lines = head.split("\r\n");
     let status_line = lines.next().expect("status line");
-    let status = status_line.split(' ').nth(1).expect("status").parse().expect("status code");
+    let status = status_line
+        .split(' ')
+        .nth(1)
+        .expect("status")
+        .parse()
+        .expect("status code");
     let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect();
-    let body = if head_only { Vec::new() } else { raw[split + 4..].to_vec() };
-    Reply { status, headers, body }
+    let body = if head_only {
+        Vec::new()
+    } else {
+        raw[split + 4..].to_vec()
+    };
+    Reply {
+        status,
+        headers,
+        body,
+    }
 }
