@@ -2,14 +2,34 @@
 //!
 //! Only shape and syntax are checked here; what the values mean is decided in `config` and the
 //! drivers, so `--help` and `--version` exit before any file is read.
+//!
+//! The man page and the shell completions are generated from these same definitions by two
+//! hidden commands, `feedd man` and `feedd completions SHELL`, so an installer takes them from the
+//! binary it installs and they cannot drift from `--help`.
 
+use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use clap_complete::Shell;
+use clap_mangen::Man;
+use clap_mangen::roff::{Roff, bold, roman};
 
-const AFTER_HELP: &str = "\
-Config keys (config.toml; unknown keys are errors):
+/// The parts of `--help` after the options, each also a section of the man page:
+/// (man page section, `--help` heading, text).
+const SECTIONS: [(&str, &str, &str); 4] = [
+    (
+        "CONFIGURATION",
+        "Config keys (config.toml; unknown keys are errors):",
+        CONFIG_KEYS,
+    ),
+    ("EXIT STATUS", "Exit codes:", EXIT_CODES),
+    ("SIGNALS", "Signals (daemon):", SIGNALS),
+    ("ENVIRONMENT", "Environment:", ENVIRONMENT),
+];
+
+const CONFIG_KEYS: &str = "\
   title = \"...\"              feed title (required)
   base_url = \"https://...\"   absolute address the feeds are published under (required)
   id_authority = \"example.org\"  domain or e-mail pinned into every entry id (required;
@@ -27,19 +47,37 @@ Config keys (config.toml; unknown keys are errors):
            tags = \"tags/{tag}/\", tag_feeds = true
   [server] listen = \"127.0.0.1:8080\", max_age = 300, debounce_ms = 100,
            watch = \"native\" | \"poll\", poll_interval_ms = 1000,
-           max_connections = 1024, write_output = false
+           max_connections = 1024, write_output = false";
 
-Exit codes:
+const EXIT_CODES: &str = "\
   0  success
   1  some posts have problems (each printed as path:line: message); nothing was written
   2  the config, the source folder or the output folder could not be used";
+
+const SIGNALS: &str = "\
+  SIGHUP           read the config again; an invalid one is reported and the old one stays
+  SIGTERM, SIGINT  finish in-flight requests, then exit 0";
+
+const ENVIRONMENT: &str = "\
+  FEEDD_CONFIG, FEEDD_LISTEN  defaults for --config and --listen
+  RUST_LOG         log filter when --log is not given
+  NOTIFY_SOCKET    systemd Type=notify: readiness, reload, status, stopping, watchdog
+  WATCHDOG_USEC    systemd WatchdogSec=: ping at half the period
+  LISTEN_FDS       systemd socket activation: serve on the socket passed in, bind nothing
+  JOURNAL_STREAM   log to the journal: no colours, no timestamps (the journal adds them)";
+
+fn after_help() -> String {
+    SECTIONS
+        .map(|(_, heading, text)| format!("{heading}\n{text}"))
+        .join("\n\n")
+}
 
 /// Turns a folder of posts into RSS 2.0, Atom 1.0 and JSON Feed 1.1 documents.
 ///
 /// Without a mode, feedd runs as a daemon: it builds the feeds, serves them over HTTP and
 /// rebuilds them whenever the source folder or the config changes.
 #[derive(Debug, Parser)]
-#[command(name = "feedd", version, after_long_help = AFTER_HELP)]
+#[command(name = "feedd", version, after_long_help = after_help())]
 pub struct Cli {
     /// The site's config file.
     #[arg(
@@ -90,6 +128,95 @@ pub enum Mode {
     Daemon { listen: Option<SocketAddr> },
 }
 
+/// The hidden commands that print what an installer puts beside the binary. They are added to
+/// the parser, not to [`Cli`], so the man page and completions generated from `Cli` leave them
+/// out (`clap_complete` lists hidden commands too).
+#[derive(Debug, Subcommand)]
+enum Generate {
+    /// Print the man page, feedd(1), as roff.
+    #[command(hide = true)]
+    Man,
+    /// Print the completion script for SHELL.
+    #[command(hide = true)]
+    Completions {
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+}
+
+/// What the process was started for.
+#[derive(Debug)]
+pub enum Invocation {
+    Run(Cli),
+    Man,
+    Completions(Shell),
+}
+
+/// Parses the process's arguments; on `--help`, `--version` or an error, prints and exits as
+/// clap does.
+pub fn parse() -> Invocation {
+    parse_from(std::env::args_os()).unwrap_or_else(|err| err.exit())
+}
+
+fn parse_from<I, T>(args: I) -> Result<Invocation, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let mut command = Generate::augment_subcommands(Cli::command());
+    let matches = command.try_get_matches_from_mut(args)?;
+    if matches
+        .subcommand_name()
+        .is_some_and(Generate::has_subcommand)
+    {
+        return Ok(match Generate::from_arg_matches(&matches)? {
+            Generate::Man => Invocation::Man,
+            Generate::Completions { shell } => Invocation::Completions(shell),
+        });
+    }
+    Cli::from_arg_matches(&matches)
+        .map(Invocation::Run)
+        .map_err(|err| err.format(&mut command))
+}
+
+/// Writes the man page, feedd(1): clap_mangen's sections for the options, then the commands and
+/// the [`SECTIONS`] as written for `--help` (in no-fill mode, so their columns survive).
+pub fn write_man(out: &mut dyn Write) -> io::Result<()> {
+    let command = Cli::command();
+    let man = Man::new(command.clone());
+    man.render_title(out)?;
+    man.render_name_section(out)?;
+    man.render_synopsis_section(out)?;
+    man.render_description_section(out)?;
+    man.render_options_section(out)?;
+    let mut roff = Roff::new();
+    roff.control("SH", ["COMMANDS"]);
+    for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let about = sub.get_long_about().or(sub.get_about());
+        roff.control("TP", [])
+            .text([bold(format!("feedd {}", sub.get_name()))])
+            .text([roman(about.map(ToString::to_string).unwrap_or_default())]);
+    }
+    for (section, _, text) in SECTIONS {
+        // The help indents every line by two; roff drops a first line's indent but keeps the rest.
+        let text: Vec<&str> = text
+            .lines()
+            .map(|line| line.strip_prefix("  ").unwrap_or(line))
+            .collect();
+        roff.control("SH", [section])
+            .control("nf", [])
+            .text([roman(text.join("\n"))])
+            .control("fi", []);
+    }
+    roff.to_writer(out)?;
+    man.render_version_section(out)
+}
+
+/// Writes `shell`'s completion script for `feedd`.
+pub fn write_completions(shell: Shell, out: &mut dyn Write) {
+    clap_complete::generate(shell, &mut Cli::command(), "feedd", out);
+}
+
 impl Cli {
     pub fn mode(&self) -> Mode {
         match (&self.command, self.once) {
@@ -107,7 +234,6 @@ impl Cli {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn definitions_are_consistent() {
@@ -130,5 +256,65 @@ mod tests {
             "--out needs --once"
         );
         assert!(mode(&["feedd", "--once", "--listen", "127.0.0.1:1"]).is_err());
+    }
+
+    fn run(args: &[&str]) -> Cli {
+        match parse_from(args).unwrap() {
+            Invocation::Run(cli) => cli,
+            other => panic!("{args:?} parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn generator_commands_parse_beside_the_real_ones() {
+        assert!(matches!(parse_from(["feedd", "man"]), Ok(Invocation::Man)));
+        assert!(matches!(
+            parse_from(["feedd", "completions", "zsh"]),
+            Ok(Invocation::Completions(Shell::Zsh))
+        ));
+        assert_eq!(run(&["feedd", "check"]).mode(), Mode::Check);
+        assert_eq!(
+            run(&["feedd", "--listen", "127.0.0.1:1"]).mode(),
+            Mode::Daemon {
+                listen: Some("127.0.0.1:1".parse().unwrap())
+            }
+        );
+        assert!(parse_from(["feedd", "completions", "tcsh"]).is_err());
+        assert!(parse_from(["feedd", "--once", "--listen", "127.0.0.1:1"]).is_err());
+    }
+
+    #[test]
+    fn completions_offer_the_real_commands_and_options_only() {
+        let mut bash = Vec::new();
+        write_completions(Shell::Bash, &mut bash);
+        let bash = String::from_utf8(bash).unwrap();
+        assert!(
+            bash.contains("--config") && bash.contains("check"),
+            "{bash}"
+        );
+        assert!(
+            !bash.contains("completions") && !bash.contains(" man "),
+            "{bash}"
+        );
+    }
+
+    #[test]
+    fn man_page_has_options_commands_and_help_sections() {
+        let mut page = Vec::new();
+        write_man(&mut page).unwrap();
+        let page = String::from_utf8(page).unwrap();
+        for wanted in [
+            ".TH feedd 1",
+            "\\fB\\-\\-config\\fR",
+            "feedd check",
+            ".SH \"EXIT STATUS\"\n.nf\n0  success\n1  some posts",
+            ".SH ENVIRONMENT",
+            "NOTIFY_SOCKET",
+            ".nf",
+        ] {
+            assert!(page.contains(wanted), "no {wanted:?} in:\n{page}");
+        }
+        assert!(!page.contains("feedd\\-check(1)"), "no page exists for it");
+        assert!(!page.contains("completions"), "hidden commands stay hidden");
     }
 }

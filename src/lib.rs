@@ -30,4 +30,5 @@ pub mod post_cache;
 pub mod render;
 pub mod snapshot;
 pub mod source;
+pub mod systemd;
 pub mod watch;

@@ -5,13 +5,19 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::Parser;
-use feedd::cli::{Cli, Mode};
+use feedd::cli::{self, Invocation, Mode};
 use feedd::config::Config;
 use feedd::once::{self, Outcome};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match cli::parse() {
+        Invocation::Run(cli) => cli,
+        Invocation::Man => return generated(cli::write_man(&mut std::io::stdout().lock())),
+        Invocation::Completions(shell) => {
+            cli::write_completions(shell, &mut std::io::stdout().lock());
+            return ExitCode::SUCCESS;
+        }
+    };
     feedd::logging::init(cli.log.as_deref());
     match run(&cli.config, cli.mode()) {
         Ok(code) => code,
@@ -35,10 +41,23 @@ fn run(config_path: &Path, mode: Mode) -> anyhow::Result<ExitCode> {
             Ok(report(outcome, Some(&out)))
         }
         Mode::Daemon { listen } => {
+            // SAFETY: no other thread exists yet (the runtime starts below), and nothing has
+            // claimed the descriptors systemd passes from 3 on.
+            let inherited = unsafe { feedd::systemd::take_listener() }?;
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-            runtime.block_on(feedd::daemon::run(config_path, listen))?;
+            runtime.block_on(feedd::daemon::run(config_path, listen, inherited))?;
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn generated(result: std::io::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("feedd: cannot write the man page: {err}");
+            ExitCode::from(2)
         }
     }
 }

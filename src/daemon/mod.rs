@@ -3,24 +3,30 @@
 //!
 //! This module owns the event loop and nothing else: changes come from `watch`, signals from
 //! `signals`, rebuilding is `site`'s job and serving is `http`'s. Each rebuild is published as one
-//! new snapshot; a rebuild that changed nothing a reader could see publishes nothing.
+//! new snapshot; a rebuild that changed nothing a reader could see publishes nothing. The service
+//! manager hears about each step (ready, reloading, status, stopping, watchdog) through `systemd`,
+//! which does nothing when feedd does not run under it.
 
 mod signals;
 mod site;
+mod status;
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Instant;
 
-use chrono::Utc;
+use chrono::{Local, Utc};
 use tokio::net::TcpListener;
+use tokio::time::{Interval, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
 use crate::http::{self, Settings};
 use crate::snapshot::{Publisher, Snapshot};
+use crate::systemd;
 use crate::watch::{self, Batch, WatchSettings, Watching};
 use signals::{Signal, Signals};
 use site::{Rebuilt, Site};
+use status::Status;
 
 pub use site::StartError;
 
@@ -29,13 +35,16 @@ pub use site::StartError;
 pub enum DaemonError {
     #[error(transparent)]
     Start(#[from] StartError),
+    // `error`, not `source`: the message already includes it, and a source would be printed twice.
     #[error(
-        "cannot listen on {addr}: {source}; is another process using it? (set `[server] listen` or --listen)"
+        "cannot listen on {addr}: {error}; is another process using it? (set `[server] listen` or --listen)"
     )]
     Bind {
         addr: SocketAddr,
-        source: std::io::Error,
+        error: std::io::Error,
     },
+    #[error("cannot serve on the socket passed by systemd: {0}")]
+    Inherited(std::io::Error),
     #[error(transparent)]
     Watch(#[from] watch::WatchError),
     #[error("cannot set up signal handling: {0}")]
@@ -44,8 +53,13 @@ pub enum DaemonError {
     Serve(std::io::Error),
 }
 
-/// Runs the daemon until SIGTERM or SIGINT. `listen` overrides the config's address.
-pub async fn run(config_path: &Path, listen: Option<SocketAddr>) -> Result<(), DaemonError> {
+/// Runs the daemon until SIGTERM or SIGINT. It serves on `inherited` when the service manager
+/// passed a socket (socket activation), else it binds `listen`, else the config's address.
+pub async fn run(
+    config_path: &Path,
+    listen: Option<SocketAddr>,
+    inherited: Option<std::net::TcpListener>,
+) -> Result<(), DaemonError> {
     let started = Instant::now();
     let mut site = tokio::task::block_in_place(|| Site::start(config_path, Utc::now()))?;
     let first = site.last().clone();
@@ -60,10 +74,7 @@ pub async fn run(config_path: &Path, listen: Option<SocketAddr>) -> Result<(), D
     compress(&publisher);
     persist(&site);
 
-    let addr = listen.unwrap_or(site.config().server.listen);
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|source| DaemonError::Bind { addr, source })?;
+    let listener = open_listener(inherited, listen.unwrap_or(site.config().server.listen)).await?;
     let shutdown = CancellationToken::new();
     let server = tokio::spawn(http::serve(
         listener,
@@ -80,6 +91,14 @@ pub async fn run(config_path: &Path, listen: Option<SocketAddr>) -> Result<(), D
         site.last().published,
         site.last().documents.len()
     );
+    let mut status = Status::new(
+        site.last().published,
+        site.last().documents.len(),
+        site.last().diagnostics.len(),
+        Local::now(),
+    );
+    systemd::ready(&status.take_line());
+    let mut watchdog = watchdog();
 
     loop {
         let due = next_due_sleep(&site);
@@ -91,37 +110,39 @@ pub async fn run(config_path: &Path, listen: Option<SocketAddr>) -> Result<(), D
                     continue;
                 };
                 if batch.config {
-                    reload(&mut site);
+                    reload(&mut site, &mut status);
                     restart_watching_if_moved(&mut watching, &mut watch_settings, &site, config_path)?;
                 }
-                let started = Instant::now();
-                match tokio::task::block_in_place(|| site.apply(&batch, Utc::now())) {
-                    Ok(rebuilt) => publish(&mut site, &publisher, rebuilt, started, describe(&batch)),
-                    Err(err) => tracing::warn!("{err}; still serving the last good documents"),
+                apply(&mut site, &publisher, &mut status, &batch, describe(&batch));
+                if let Some(line) = status.take_update() {
+                    systemd::status(&line);
                 }
             }
             () = due => {
                 let started = Instant::now();
                 let rebuilt = tokio::task::block_in_place(|| site.tick(Utc::now()));
-                publish(&mut site, &publisher, rebuilt, started, "a scheduled post came due".into());
+                publish(&mut site, &publisher, &mut status, rebuilt, started, "a scheduled post came due".into());
+                if let Some(line) = status.take_update() {
+                    systemd::status(&line);
+                }
             }
             signal = signals.recv() => match signal {
                 Signal::Reload => {
                     tracing::info!("SIGHUP: reloading {}", config_path.display());
-                    reload(&mut site);
+                    systemd::reloading();
+                    reload(&mut site, &mut status);
                     restart_watching_if_moved(&mut watching, &mut watch_settings, &site, config_path)?;
-                    let started = Instant::now();
                     let batch = Batch { rescan: true, ..Batch::default() };
-                    match tokio::task::block_in_place(|| site.apply(&batch, Utc::now())) {
-                        Ok(rebuilt) => publish(&mut site, &publisher, rebuilt, started, "reload".into()),
-                        Err(err) => tracing::warn!("{err}; still serving the last good documents"),
-                    }
+                    apply(&mut site, &publisher, &mut status, &batch, "reload".into());
+                    systemd::ready(&status.take_line());
                 }
                 Signal::Stop(name) => {
                     tracing::info!("{name}: finishing in-flight requests, then stopping");
+                    systemd::stopping();
                     break;
                 }
             },
+            () = tick(&mut watchdog) => systemd::watchdog(),
         }
     }
     drop(watching);
@@ -129,6 +150,43 @@ pub async fn run(config_path: &Path, listen: Option<SocketAddr>) -> Result<(), D
     match server.await {
         Ok(result) => result.map_err(DaemonError::Serve),
         Err(join) => Err(DaemonError::Serve(std::io::Error::other(join))),
+    }
+}
+
+/// Serves on the socket systemd passed when there is one: it is already bound and connections
+/// may be queued on it, so binding `addr` instead would leave them unanswered.
+async fn open_listener(
+    inherited: Option<std::net::TcpListener>,
+    addr: SocketAddr,
+) -> Result<TcpListener, DaemonError> {
+    let Some(socket) = inherited else {
+        return TcpListener::bind(addr)
+            .await
+            .map_err(|error| DaemonError::Bind { addr, error });
+    };
+    tracing::info!("serving on the socket passed by systemd; {addr} is not bound");
+    socket
+        .set_nonblocking(true)
+        .map_err(DaemonError::Inherited)?;
+    TcpListener::from_std(socket).map_err(DaemonError::Inherited)
+}
+
+/// Pings at half the period systemd's `WatchdogSec=` set, from the event loop itself, so a loop
+/// that hangs stops pinging and gets restarted.
+fn watchdog() -> Option<Interval> {
+    let every = systemd::watchdog_interval()?;
+    tracing::debug!("systemd watchdog: pinging every {every:?}");
+    let mut interval = tokio::time::interval(every);
+    interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    Some(interval)
+}
+
+async fn tick(watchdog: &mut Option<Interval>) {
+    match watchdog {
+        Some(interval) => {
+            interval.tick().await;
+        }
+        None => std::future::pending().await,
     }
 }
 
@@ -155,11 +213,12 @@ fn restart_watching_if_moved(
     Ok(())
 }
 
-fn reload(site: &mut Site) {
+fn reload(site: &mut Site, status: &mut Status) {
     let before = site.config().server.clone();
     match site.reload_config() {
         Ok(()) => {
             tracing::info!("config reloaded");
+            status.config_read(Ok(()));
             let after = &site.config().server;
             if (after.listen, after.max_age, after.max_connections)
                 != (before.listen, before.max_age, before.max_connections)
@@ -169,7 +228,10 @@ fn reload(site: &mut Site) {
                 );
             }
         }
-        Err(err) => tracing::error!("{err}; keeping the previous config"),
+        Err(err) => {
+            tracing::error!("{err}; keeping the previous config");
+            status.config_read(Err(err.to_string()));
+        }
     }
 }
 
@@ -197,9 +259,26 @@ fn describe(batch: &Batch) -> String {
     }
 }
 
+/// Re-reads what `batch` names and publishes the result. A source folder that cannot be read
+/// leaves the last good documents served.
+fn apply(
+    site: &mut Site,
+    publisher: &Publisher,
+    status: &mut Status,
+    batch: &Batch,
+    cause: String,
+) {
+    let started = Instant::now();
+    match tokio::task::block_in_place(|| site.apply(batch, Utc::now())) {
+        Ok(rebuilt) => publish(site, publisher, status, rebuilt, started, cause),
+        Err(err) => tracing::warn!("{err}; still serving the last good documents"),
+    }
+}
+
 fn publish(
     site: &mut Site,
     publisher: &Publisher,
+    status: &mut Status,
     rebuilt: Rebuilt,
     started: Instant,
     cause: String,
@@ -233,6 +312,7 @@ fn publish(
     let generation = next.generation();
     publisher.publish(next);
     let elapsed = started.elapsed();
+    status.rebuilt(published, documents, problems, changed, Local::now());
     compress(publisher);
     persist(site);
     tracing::info!(

@@ -10,3 +10,4 @@ mod newsboat;
 mod once;
 mod parsers;
 mod serving;
+mod systemd;

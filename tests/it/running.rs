@@ -3,6 +3,9 @@
 //! The client is deliberately raw (one request per connection, headers as sent) so tests see
 //! exactly what the server wrote.
 
+// Shared by the topic files; not every topic uses every helper.
+#![allow(dead_code)]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
@@ -26,21 +29,39 @@ impl Daemon {
     }
 
     pub fn start_with(config: &Path, args: &[&str], env: &[(&str, &str)]) -> Daemon {
+        let mut command = Daemon::command(config);
+        command.args(["--listen", "127.0.0.1:0"]).args(args);
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        Daemon::spawn(command)
+    }
+
+    /// `feedd --config <config>` with a debug log, no inherited systemd or log settings, and no
+    /// address: add `--listen`, or pass a socket.
+    pub fn command(config: &Path) -> Command {
         let mut command = Command::new(BIN);
         command
             .arg("--config")
             .arg(config)
-            .args(["--listen", "127.0.0.1:0", "--log", "feedd=debug,info"])
-            .args(args)
+            .args(["--log", "feedd=debug,info"])
             .env_remove("RUST_LOG")
+            .env_remove("FEEDD_LISTEN")
             .env_remove("NOTIFY_SOCKET")
             .env_remove("LISTEN_FDS")
+            .env_remove("LISTEN_PID")
+            .env_remove("WATCHDOG_USEC")
+            .env_remove("WATCHDOG_PID")
+            .env_remove("JOURNAL_STREAM");
+        command
+    }
+
+    /// Spawns `command` (a `feedd` daemon) and waits until it is ready to serve.
+    pub fn spawn(mut command: Command) -> Daemon {
+        command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
-        for (k, v) in env {
-            command.env(k, v);
-        }
         let mut child = command.spawn().expect("spawn feedd");
         let stderr = child.stderr.take().expect("stderr");
         let log = Arc::new(Mutex::new(String::new()));
