@@ -15,7 +15,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use percent_encoding::percent_decode_str;
 
 use super::{Settings, conditional, encoding, health};
-use crate::snapshot::{ServedDocument, Snapshot};
+use crate::snapshot::{ServedDocument, Snapshot, Variant};
 
 /// Where monitors ask whether the last build was clean.
 pub const HEALTH_PATH: &str = "/healthz";
@@ -63,7 +63,20 @@ fn serve_document(
     request: &Request<()>,
 ) -> Response<Bytes> {
     let encoding = encoding::negotiate(request.headers(), |e| document.variant(e).is_some());
-    let variant = document.variant(encoding).unwrap_or(document.identity());
+    let negotiated = document.variant(encoding).unwrap_or(document.identity());
+    let fresh = |variant: &Variant| {
+        conditional::not_modified(request.headers(), variant.etag(), document.last_modified())
+    };
+    // A client holding the uncompressed body of the current bytes (say it fetched while the
+    // snapshot was not compressed yet) is told its copy is current, under the tag it holds,
+    // rather than sent the same content again in another coding.
+    let (variant, not_modified) = if fresh(negotiated) {
+        (negotiated, true)
+    } else if fresh(document.identity()) {
+        (document.identity(), true)
+    } else {
+        (negotiated, false)
+    };
 
     // The validators and caching headers a 304 must repeat (RFC 9110 §15.4.5).
     let mut validators = HeaderMap::new();
@@ -78,23 +91,22 @@ fn serve_document(
     // Even a document kept only in identity varies: the next snapshot may compress it.
     validators.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
 
-    let mut response =
-        if conditional::not_modified(request.headers(), variant.etag(), document.last_modified()) {
-            let mut response = Response::new(Bytes::new());
-            *response.status_mut() = StatusCode::NOT_MODIFIED;
-            response
-        } else {
-            let mut response = with_body(request.method(), StatusCode::OK, variant.body().clone());
-            let headers = response.headers_mut();
-            headers.insert(
-                CONTENT_TYPE,
-                HeaderValue::from_static(document.content_type()),
-            );
-            if let Some(token) = variant.encoding().token() {
-                headers.insert(CONTENT_ENCODING, HeaderValue::from_static(token));
-            }
-            response
-        };
+    let mut response = if not_modified {
+        let mut response = Response::new(Bytes::new());
+        *response.status_mut() = StatusCode::NOT_MODIFIED;
+        response
+    } else {
+        let mut response = with_body(request.method(), StatusCode::OK, variant.body().clone());
+        let headers = response.headers_mut();
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static(document.content_type()),
+        );
+        if let Some(token) = variant.encoding().token() {
+            headers.insert(CONTENT_ENCODING, HeaderValue::from_static(token));
+        }
+        response
+    };
     response.headers_mut().extend(validators);
     response
 }
