@@ -385,6 +385,14 @@ impl Publisher {
         tracing::debug!(generation = next.generation, "publishing snapshot");
         self.current.store(Arc::new(next));
     }
+
+    /// Publishes `next` only if `expected` is still the current snapshot, in one atomic step;
+    /// returns whether it did. Lets work started on one snapshot (compressing it) never
+    /// overwrite a newer one.
+    pub fn replace(&self, expected: &Arc<Snapshot>, next: Snapshot) -> bool {
+        let previous = self.current.compare_and_swap(expected, Arc::new(next));
+        Arc::ptr_eq(&previous, expected)
+    }
 }
 
 /// HTTP dates cover 1970–9999 only (and `httpdate` panics outside), and must not lie in the future.

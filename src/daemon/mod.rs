@@ -7,6 +7,7 @@
 //! manager hears about each step (ready, reloading, status, stopping, watchdog) through `systemd`,
 //! which does nothing when feedd does not run under it.
 
+mod compressor;
 mod signals;
 mod site;
 mod status;
@@ -24,6 +25,7 @@ use crate::http::{self, Settings};
 use crate::snapshot::{Publisher, Snapshot};
 use crate::systemd;
 use crate::watch::{self, Batch, WatchSettings, Watching};
+use compressor::CompressingPublisher;
 use signals::{Signal, Signals};
 use site::{Rebuilt, Site};
 use status::Status;
@@ -82,6 +84,7 @@ pub async fn run(
         Settings::from_server(&site.config().server),
         shutdown.clone(),
     ));
+    let publishing = CompressingPublisher::spawn(publisher);
     let mut signals = Signals::new().map_err(DaemonError::Signals)?;
     let mut watching = start_watching(&site, config_path)?;
     let mut watch_settings = WatchSettings::from_config(site.config(), config_path);
@@ -113,7 +116,7 @@ pub async fn run(
                     reload(&mut site, &mut status);
                     restart_watching_if_moved(&mut watching, &mut watch_settings, &site, config_path)?;
                 }
-                apply(&mut site, &publisher, &mut status, &batch, describe(&batch));
+                apply(&mut site, &publishing, &mut status, &batch, describe(&batch));
                 if let Some(line) = status.take_update() {
                     systemd::status(&line);
                 }
@@ -121,7 +124,7 @@ pub async fn run(
             () = due => {
                 let started = Instant::now();
                 let rebuilt = tokio::task::block_in_place(|| site.tick(Utc::now()));
-                publish(&mut site, &publisher, &mut status, rebuilt, started, "a scheduled post came due".into());
+                publish(&mut site, &publishing, &mut status, rebuilt, started, "a scheduled post came due".into());
                 if let Some(line) = status.take_update() {
                     systemd::status(&line);
                 }
@@ -133,7 +136,7 @@ pub async fn run(
                     reload(&mut site, &mut status);
                     restart_watching_if_moved(&mut watching, &mut watch_settings, &site, config_path)?;
                     let batch = Batch { rescan: true, ..Batch::default() };
-                    apply(&mut site, &publisher, &mut status, &batch, "reload".into());
+                    apply(&mut site, &publishing, &mut status, &batch, "reload".into());
                     systemd::ready(&status.take_line());
                 }
                 Signal::Stop(name) => {
@@ -263,7 +266,7 @@ fn describe(batch: &Batch) -> String {
 /// leaves the last good documents served.
 fn apply(
     site: &mut Site,
-    publisher: &Publisher,
+    publisher: &CompressingPublisher,
     status: &mut Status,
     batch: &Batch,
     cause: String,
@@ -277,7 +280,7 @@ fn apply(
 
 fn publish(
     site: &mut Site,
-    publisher: &Publisher,
+    publisher: &CompressingPublisher,
     status: &mut Status,
     rebuilt: Rebuilt,
     started: Instant,
@@ -313,7 +316,6 @@ fn publish(
     publisher.publish(next);
     let elapsed = started.elapsed();
     status.rebuilt(published, documents, problems, changed, Local::now());
-    compress(publisher);
     persist(site);
     tracing::info!(
         "rebuilt ({cause}) in {elapsed:.1?}: {} re-read, {} removed; {published} posts; {changed} of {documents} documents changed; {problems} problems; generation {generation}",
@@ -322,8 +324,8 @@ fn publish(
     );
 }
 
-/// Adds gzip and brotli encodings to the snapshot just published. Done after publishing, so
-/// an edit is served as soon as it is rendered; until then, clients get the identity encoding.
+/// Adds gzip and brotli encodings to the first snapshot before feedd reports ready; later
+/// snapshots are compressed in the background by [`Compressor`].
 fn compress(publisher: &Publisher) {
     let current = publisher.current();
     if let Some(compressed) = tokio::task::block_in_place(|| current.compressed()) {

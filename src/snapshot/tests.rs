@@ -256,3 +256,70 @@ fn publish_swaps_whole_and_old_readers_keep_their_snapshot() {
     assert_eq!(now.generation(), 2);
     assert!(now.get("a.xml").is_none() && now.get("b.xml").is_some());
 }
+
+#[test]
+fn uncompressed_snapshots_gain_their_encodings_later_under_the_same_generation() {
+    let body = long_body("x");
+    let first = Snapshot::uncompressed(None, vec![document("a.xml", &body)], vec![], 1, at(0));
+    assert_eq!(first.generation(), 1);
+    assert!(
+        first
+            .get("a.xml")
+            .unwrap()
+            .variant(Encoding::Gzip)
+            .is_none()
+    );
+    let compressed = first.compressed().expect("something to compress");
+    assert_eq!(compressed.generation(), 1);
+    let gz = compressed
+        .get("a.xml")
+        .unwrap()
+        .variant(Encoding::Gzip)
+        .unwrap();
+    assert_eq!(gunzip(gz.body()), body.as_bytes());
+    assert!(
+        compressed.compressed().is_none(),
+        "nothing left to compress"
+    );
+    let next = Snapshot::uncompressed(
+        Some(&compressed),
+        vec![document("a.xml", &body)],
+        vec![],
+        1,
+        at(1),
+    );
+    assert_eq!(next.generation(), 2);
+    assert!(
+        next.get("a.xml")
+            .unwrap()
+            .variant(Encoding::Brotli)
+            .is_some(),
+        "unchanged documents keep the encodings they had"
+    );
+}
+
+#[test]
+fn replace_never_overwrites_a_newer_snapshot() {
+    let publisher = Publisher::new(Snapshot::new(
+        1,
+        vec![document("a.xml", "a")],
+        vec![],
+        0,
+        at(0),
+    ));
+    let first = publisher.current();
+    assert!(publisher.replace(
+        &first,
+        Snapshot::new(1, vec![document("a.xml", "a")], vec![], 0, at(0))
+    ));
+    let stale = first;
+    publisher.publish(Snapshot::new(
+        2,
+        vec![document("b.xml", "b")],
+        vec![],
+        0,
+        at(1),
+    ));
+    assert!(!publisher.replace(&stale, Snapshot::new(1, vec![], vec![], 0, at(0))));
+    assert_eq!(publisher.current().generation(), 2);
+}
