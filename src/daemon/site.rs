@@ -52,11 +52,11 @@ impl Site {
             Some(path) => output::read_ledger(&path)?,
             None => IdLedger::default(),
         };
-        let last = build(&config, &cache, &ledger, None, now);
+        let mut last = build(&config, &cache, &ledger, None, now);
         Ok(Site {
             config_path: config_path.to_path_buf(),
             config,
-            ledger: last.ledger.clone(),
+            ledger: std::mem::take(&mut last.ledger),
             cache,
             last,
         })
@@ -100,7 +100,7 @@ impl Site {
     }
 
     fn rebuild(&mut self, refresh: Refresh, now: DateTime<Utc>) -> Rebuilt {
-        let next = build(
+        let mut next = build(
             &self.config,
             &self.cache,
             &self.ledger,
@@ -110,7 +110,8 @@ impl Site {
         let same = next.documents == self.last.documents
             && next.diagnostics == self.last.diagnostics
             && next.published == self.last.published;
-        self.ledger = next.ledger.clone();
+        // The ledger is the one large part of a build; it is kept once, here, not in `last`.
+        self.ledger = std::mem::take(&mut next.ledger);
         if same {
             self.last.next_due = next.next_due;
             return Rebuilt {
@@ -129,7 +130,7 @@ impl Site {
     /// last build.
     pub fn persist(&self) -> Result<Option<WriteReport>, OutputError> {
         if let Some(path) = persisted_ledger(&self.config) {
-            output::write_ledger(&path, &self.last.ledger)?;
+            output::write_ledger(&path, &self.ledger)?;
         }
         if !self.config.server.write_output {
             return Ok(None);

@@ -153,15 +153,23 @@ fn drop_duplicate_ids(candidates: &mut Vec<Candidate<'_>>) -> Vec<Diagnostic> {
 }
 
 /// Tag slug → (the tag as first written, indices of its posts in feed order).
+///
+/// A site has few distinct tags and many tagged posts, so each tag is slugified once.
 fn group_by_tag(candidates: &[Candidate<'_>]) -> BTreeMap<String, (String, Vec<usize>)> {
     let mut tags: BTreeMap<String, (String, Vec<usize>)> = BTreeMap::new();
+    let mut slugs: HashMap<&str, String> = HashMap::new();
     for (index, candidate) in candidates.iter().enumerate() {
         for tag in &candidate.post.tags {
-            let key = slug::slugify(tag);
+            let key = slugs.entry(tag).or_insert_with(|| slug::slugify(tag));
             if key.is_empty() {
                 continue;
             }
-            let (_, indices) = tags.entry(key).or_insert_with(|| (tag.clone(), Vec::new()));
+            if !tags.contains_key(key.as_str()) {
+                tags.insert(key.clone(), (tag.clone(), Vec::new()));
+            }
+            let Some((_, indices)) = tags.get_mut(key.as_str()) else {
+                continue;
+            };
             if indices.last() != Some(&index) {
                 indices.push(index);
             }

@@ -9,7 +9,7 @@
 //!
 //! Resolution is pure; `output` loads and saves the ledger file.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
@@ -47,23 +47,18 @@ impl IdLedger {
     /// An explicit id always wins; then the id recorded for the same file; then the id of a
     /// vanished file that this one was renamed from; then the minted id.
     pub fn resolve(&self, claims: &[Claim<'_>]) -> (Vec<String>, IdLedger) {
-        let present: BTreeSet<&str> = claims.iter().map(|c| c.key.as_str()).collect();
-        let mut vanished: Vec<(&String, &Record)> = self
-            .posts
-            .iter()
-            .filter(|(key, _)| !present.contains(key.as_str()))
-            .collect();
-        let mut next = IdLedger {
-            version: 1,
-            posts: BTreeMap::new(),
-        };
+        // Only a file the ledger has not seen can be a rename; the list of vanished files is
+        // worked out the first time one shows up, which on most rebuilds is never.
+        let mut vanished: Option<Vec<(&String, &Record)>> = None;
         let mut ids = Vec::with_capacity(claims.len());
+        let mut records = Vec::with_capacity(claims.len());
         for claim in claims {
             let content = format!("{:016x}", claim.body_hash);
             let id = match (claim.explicit_id, self.posts.get(&claim.key)) {
                 (Some(explicit), _) => explicit.to_string(),
                 (None, Some(record)) => record.id.clone(),
                 (None, None) => {
+                    let vanished = vanished.get_or_insert_with(|| self.vanished(claims));
                     let renamed_from = vanished.iter().position(|(_, r)| {
                         r.date == claim.date && (r.title == claim.title || r.content == content)
                     });
@@ -81,18 +76,31 @@ impl IdLedger {
                     }
                 }
             };
-            next.posts.insert(
-                claim.key.clone(),
-                Record {
-                    id: id.clone(),
-                    date: claim.date,
-                    title: claim.title.to_string(),
-                    content,
-                },
-            );
+            let record = Record {
+                id: id.clone(),
+                date: claim.date,
+                title: claim.title.to_string(),
+                content,
+            };
+            records.push((claim.key.clone(), record));
             ids.push(id);
         }
+        // Built from a list in one go, which for 100,000 posts is several times faster than
+        // inserting one by one.
+        let next = IdLedger {
+            version: 1,
+            posts: records.into_iter().collect(),
+        };
         (ids, next)
+    }
+
+    /// Recorded files that no claim names any more, in path order.
+    fn vanished(&self, claims: &[Claim<'_>]) -> Vec<(&String, &Record)> {
+        let present: HashSet<&str> = claims.iter().map(|c| c.key.as_str()).collect();
+        self.posts
+            .iter()
+            .filter(|(key, _)| !present.contains(key.as_str()))
+            .collect()
     }
 }
 
