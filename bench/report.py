@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Turns bench/compare's raw samples into one markdown table.
+
+    report.py RESULTS.tsv --debounce-ms MS --serve-size N
+
+RESULTS.tsv holds one sample a line: size, metric, side (feedd / hugo / nginx), value. Each row of
+the table is a median over the samples (p50 and p99 for edit latencies), the ratio feedd/baseline,
+the target from the issue, and whether feedd meets it. Targets stated for 10,000 posts are judged
+at that size only; the rest of the rows at every size.
+"""
+
+import argparse
+import statistics
+from collections import defaultdict
+
+
+def load(path):
+    samples = defaultdict(list)
+    for line in open(path, encoding="utf-8"):
+        size, metric, side, value = line.rstrip("\n").split("\t")
+        samples[(int(size), metric, side)].append(float(value))
+    return samples
+
+
+def p99(values):
+    if len(values) < 2:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[98]
+
+
+def fmt(value, unit):
+    if value is None:
+        return "–"
+    if unit == "s":
+        return f"{value:.3g} s" if value < 10 else f"{value:.1f} s"
+    if unit == "ms":
+        return f"{value:.1f} ms"
+    if unit == "MB":
+        return f"{value:.0f} MB" if value >= 10 else f"{value:.1f} MB"
+    if unit == "req/s":
+        return f"{value:,.0f} req/s"
+    if unit == "x":
+        return f"{value:.2f}×"
+    return f"{value:.3g}"
+
+
+def verdict(ok):
+    if ok is None:
+        return "–"
+    return "yes" if ok else "**no**"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("results")
+    parser.add_argument("--debounce-ms", type=float, required=True)
+    parser.add_argument("--serve-size", type=int, required=True)
+    args = parser.parse_args()
+    samples = load(args.results)
+    sizes = sorted({size for size, _, _ in samples})
+    smallest = sizes[0]
+
+    def get(size, metric, side, stat=statistics.median):
+        values = samples.get((size, metric, side))
+        return stat(values) if values else None
+
+    rows = []
+
+    def row(name, size, unit, feedd, base, target, ok, base_name):
+        ratio = feedd / base if feedd is not None and base else None
+        rows.append((name, f"{size:,}", fmt(feedd, unit), f"{fmt(base, unit)} ({base_name})",
+                     fmt(ratio, "x"), target, verdict(ok)))
+
+    debounce = args.debounce_ms
+    for size in sizes:
+        at_10k = size == 10000
+
+        def ratio_target(metric, bound, only_10k, base_side):
+            f, b = get(size, metric, "feedd"), get(size, metric, base_side)
+            if f is None or b is None:
+                return f, b, "–", None
+            if only_10k and not at_10k:
+                return f, b, f"(≤ {bound:.2f}× at 10,000)", None
+            return f, b, f"≤ {bound:.2f}×", f / b <= bound
+
+        f, b, t, ok = ratio_target("once_wall", 0.10, True, "hugo")
+        row("`--once` wall time", size, "s", f, b, t, ok, "hugo")
+        f, b, t, ok = ratio_target("once_peak", 0.20, True, "hugo")
+        row("`--once` peak memory", size, "MB", f, b, t, ok, "hugo")
+        if size != smallest:
+            grow = {
+                side: get(size, "once_wall", side) / get(smallest, "once_wall", side)
+                for side in ("feedd", "hugo")
+                if get(size, "once_wall", side) and get(smallest, "once_wall", side)
+            }
+            bound = size / smallest
+            f, b = grow.get("feedd"), grow.get("hugo")
+            row(f"`--once` growth from {smallest:,}", size, "x", f, b,
+                f"≤ {bound:.0f}× (linear)", None if f is None else f <= bound, "hugo")
+        f50, b50 = get(size, "edit_ms", "feedd"), get(size, "edit_ms", "hugo")
+        row("edit-to-served p50", size, "ms", f50, b50, f"≤ {debounce + 10:.0f} ms",
+            None if f50 is None else f50 <= debounce + 10, "hugo server")
+        f99, b99 = get(size, "edit_ms", "feedd", p99), get(size, "edit_ms", "hugo", p99)
+        row("edit-to-served p99", size, "ms", f99, b99, f"≤ {debounce + 50:.0f} ms",
+            None if f99 is None else f99 <= debounce + 50, "hugo server")
+        f, b = get(size, "rebuild_ms", "feedd"), get(size, "rebuild_ms", "hugo")
+        reference = get(smallest, "rebuild_ms", "feedd")
+        if size == smallest or reference is None:
+            target, ok = "reference for ≈ flat", None
+        else:
+            target = f"≤ 2× the {smallest:,}-post figure ({2 * reference:.0f} ms)"
+            ok = None if f is None else f <= 2 * reference
+        row("incremental rebuild, one edit", size, "ms", f, b, target, ok, "hugo server")
+        f, b = get(size, "start_s", "feedd"), get(size, "start_s", "hugo")
+        row("daemon start to first 200", size, "s", f, b, "–", None, "hugo server")
+        f, b, t, ok = ratio_target("rss_mb", 0.20, False, "hugo")
+        row("daemon resident memory", size, "MB", f, b, t, ok, "hugo server")
+        if size == args.serve_size:
+            for kind, label in (("identity", "200 identity"), ("gzip", "200 gzip"),
+                                ("304", "304 If-None-Match")):
+                f, b = get(size, f"rps_{kind}", "feedd"), get(size, f"rps_{kind}", "nginx")
+                row(f"serving `/atom.xml`, {label}", size, "req/s", f, b, "≥ 1.00×",
+                    None if f is None or b is None else f >= b, "nginx")
+
+    header = ("measurement", "posts", "feedd (median)", "baseline (median)", "feedd/baseline",
+              "target", "met?")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "|".join("---" for _ in header) + "|")
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+
+    print()
+    print(f"- feedd's daemon runs with its default `debounce_ms = {debounce:.0f}`; edit latencies "
+          "include it. Polling is one keep-alive GET of the whole feed every 1 ms.")
+    for size in sizes:
+        counts = {side: len(samples.get((size, "edit_ms", side), [])) for side in ("feedd", "hugo")}
+        runs = len(samples.get((size, "once_wall", "feedd"), []))
+        cores = {side: get(size, "once_cores", side) for side in ("feedd", "hugo")}
+        rebuilds = {side: len(samples.get((size, "rebuild_ms", side), []))
+                    for side in ("feedd", "hugo")}
+        print(f"- {size:,} posts: {runs} `--once` runs per tool, cores used (CPU time / wall) "
+              f"feedd {fmt(cores['feedd'], '')}, hugo {fmt(cores['hugo'], '')}; edits timed "
+              f"feedd {counts['feedd']}, hugo {counts['hugo']}; rebuild log lines feedd "
+              f"{rebuilds['feedd']}, hugo {rebuilds['hugo']}.")
+    size = args.serve_size
+    parts = []
+    for kind in ("identity", "gzip", "304"):
+        f, n = get(size, f"cores_{kind}", "feedd"), get(size, f"cores_{kind}", "nginx")
+        if f is not None and n is not None:
+            parts.append(f"{kind} feedd {f:.2f} / nginx {n:.2f}")
+    if parts:
+        rounds = len(samples.get((size, "rps_identity", "feedd"), []))
+        print(f"- serving: {rounds} rounds of `wrk -t1 -c64 -d10s` per row; cores the server "
+              f"used (CPU time / 10 s): {'; '.join(parts)}. nginx runs 1 worker; feedd's runtime "
+              "has one worker thread per core; wrk itself takes one core.")
+
+
+if __name__ == "__main__":
+    main()
