@@ -132,12 +132,7 @@ impl ServedDocument {
         }
     }
 
-    fn build(
-        document: Document,
-        built_at: DateTime<Utc>,
-        reuse: Option<&ServedDocument>,
-        compress: bool,
-    ) -> Self {
+    fn build(document: Document, built_at: DateTime<Utc>, reuse: Option<&ServedDocument>) -> Self {
         let last_modified = clamp_http_date(document.last_modified, built_at);
         let opaque = document.etag.trim_matches('"').to_string();
         if let Some(previous) = reuse {
@@ -148,7 +143,7 @@ impl ServedDocument {
                 ..previous.clone()
             };
         }
-        let served = ServedDocument {
+        ServedDocument {
             path: document.path,
             format: document.format,
             last_modified,
@@ -160,8 +155,7 @@ impl ServedDocument {
             compressed: false,
             gzip: None,
             brotli: None,
-        };
-        if compress { served.compress() } else { served }
+        }
     }
 
     /// This document with its gzip and brotli encodings; an encoding that does not make the body
@@ -223,8 +217,8 @@ impl Snapshot {
             entry_count,
             built_at,
             None,
-            true,
         )
+        .with_encodings()
     }
 
     /// The snapshot after `previous` (generation + 1). Documents whose bytes are unchanged keep
@@ -243,8 +237,8 @@ impl Snapshot {
             entry_count,
             built_at,
             Some(previous),
-            true,
         )
+        .with_encodings()
     }
 
     /// Like [`Snapshot::new`] (with `previous`: like [`Snapshot::next`]) but leaves new documents
@@ -264,7 +258,6 @@ impl Snapshot {
             entry_count,
             built_at,
             previous,
-            false,
         )
     }
 
@@ -286,7 +279,11 @@ impl Snapshot {
         })
     }
 
-    #[allow(clippy::too_many_arguments)] // the constructors' parameters, passed through once
+    fn with_encodings(self) -> Snapshot {
+        self.compressed().unwrap_or(self)
+    }
+
+    /// Every document, new ones uncompressed; unchanged ones keep `previous`'s encodings.
     fn build(
         generation: u64,
         documents: Vec<Document>,
@@ -294,7 +291,6 @@ impl Snapshot {
         entry_count: usize,
         built_at: DateTime<Utc>,
         previous: Option<&Snapshot>,
-        compress: bool,
     ) -> Snapshot {
         // Keyed by ETag rather than path, so a document that only moved is reused too.
         let reusable: HashMap<&str, &ServedDocument> = previous
@@ -314,7 +310,7 @@ impl Snapshot {
                     // The ETag is a hash of the body; comparing the bytes too costs a memcmp and
                     // guards against a renderer that got its ETag wrong.
                     .filter(|d| d.identity.body[..] == document.body[..]);
-                let served = ServedDocument::build(document, built_at, reuse, compress);
+                let served = ServedDocument::build(document, built_at, reuse);
                 (served.path.clone(), served)
             })
             .collect();

@@ -66,14 +66,17 @@ pub async fn run(
     let mut site = tokio::task::block_in_place(|| Site::start(config_path, Utc::now()))?;
     let first = site.last().clone();
     report_problems(&first.diagnostics);
-    let publisher = Publisher::new(Snapshot::uncompressed(
-        None,
-        first.documents,
-        first.diagnostics,
-        first.published,
-        Utc::now(),
-    ));
-    compress(&publisher);
+    // The first snapshot is compressed before feedd reports ready; later ones in the background.
+    let first = tokio::task::block_in_place(|| {
+        Snapshot::new(
+            1,
+            first.documents,
+            first.diagnostics,
+            first.published,
+            Utc::now(),
+        )
+    });
+    let publisher = Publisher::new(first);
     persist(&site);
 
     let listener = open_listener(inherited, listen.unwrap_or(site.config().server.listen)).await?;
@@ -322,15 +325,6 @@ fn publish(
         rebuilt.refresh.parsed,
         rebuilt.refresh.removed,
     );
-}
-
-/// Adds gzip and brotli encodings to the first snapshot before feedd reports ready; later
-/// snapshots are compressed in the background by [`Compressor`].
-fn compress(publisher: &Publisher) {
-    let current = publisher.current();
-    if let Some(compressed) = tokio::task::block_in_place(|| current.compressed()) {
-        publisher.publish(compressed);
-    }
 }
 
 fn persist(site: &Site) {
