@@ -19,8 +19,9 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use hyper::Request;
 
 use feedd::config::Config;
-use feedd::feed::{self, IdLedger};
+use feedd::feed;
 use feedd::http::{Settings, respond};
+use feedd::ledger::IdLedger;
 use feedd::post::{ParseOptions, Post, render_content};
 use feedd::render::{self, Document};
 use feedd::snapshot::Snapshot;

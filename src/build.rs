@@ -11,7 +11,8 @@ use url::Url;
 
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
-use crate::feed::{self, Feed, IdLedger};
+use crate::feed::{self, Feed};
+use crate::ledger::IdLedger;
 use crate::post::{ParseOptions, Post};
 use crate::post_cache::PostCache;
 use crate::render::{self, Document};

@@ -39,8 +39,10 @@ const CONFIG_KEYS: &str = "\
   max_entries = 50           entries per document
   source_dir = \"feed-src\"    posts folder, relative to the config file
   output_dir = \"public\"      where --once writes, relative to the config file
-  id_ledger = \"FILE\"         where ids are remembered across renames
-                             (default: .feedd-ids.json in the output folder)
+  lock_file = \"feedd.lock\"   where every post's id is remembered, so renamed posts keep
+                             theirs; commit it with the posts (relative to the config file)
+  state_dir = \".feedd\"      feedd's own bookkeeping (default: $STATE_DIRECTORY, else .feedd
+                             beside the config file)
   post_path = \"posts/{slug}/\"  permalink pattern: {slug} {year} {month} {day}
   formats = [\"rss\", \"atom\", \"json\"]
   [paths]  rss = \"rss.xml\", atom = \"atom.xml\", json = \"feed.json\",
@@ -97,6 +99,11 @@ pub struct Cli {
     #[arg(long, value_name = "DIR", requires = "once")]
     pub out: Option<PathBuf>,
 
+    /// With --once: never write the lock file, and fail (exit 1) when it is missing or does not
+    /// record every post's id as the sources give it. For CI.
+    #[arg(long, requires = "once")]
+    pub locked: bool,
+
     /// Address to serve on, overriding `[server] listen`.
     #[arg(
         long,
@@ -117,14 +124,19 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Parse and validate the config and every post; write nothing. Exit codes as above.
-    Check,
+    Check {
+        /// Also fail (exit 1) when the lock file is missing or does not record every post's id
+        /// as the sources give it.
+        #[arg(long)]
+        locked: bool,
+    },
 }
 
 /// What the process was asked to do, with the flags that only make sense for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
-    Check,
-    Once { out: Option<PathBuf> },
+    Check { locked: bool },
+    Once { out: Option<PathBuf>, locked: bool },
     Daemon { listen: Option<SocketAddr> },
 }
 
@@ -220,9 +232,10 @@ pub fn write_completions(shell: Shell, out: &mut dyn Write) {
 impl Cli {
     pub fn mode(&self) -> Mode {
         match (&self.command, self.once) {
-            (Some(Command::Check), _) => Mode::Check,
+            (Some(Command::Check { locked }), _) => Mode::Check { locked: *locked },
             (None, true) => Mode::Once {
                 out: self.out.clone(),
+                locked: self.locked,
             },
             (None, false) => Mode::Daemon {
                 listen: self.listen,
@@ -247,10 +260,29 @@ mod tests {
         assert_eq!(
             mode(&["feedd", "--once", "--out", "x"]).unwrap(),
             Mode::Once {
-                out: Some("x".into())
+                out: Some("x".into()),
+                locked: false,
             }
         );
-        assert_eq!(mode(&["feedd", "check"]).unwrap(), Mode::Check);
+        assert_eq!(
+            mode(&["feedd", "--once", "--locked"]).unwrap(),
+            Mode::Once {
+                out: None,
+                locked: true,
+            }
+        );
+        assert_eq!(
+            mode(&["feedd", "check"]).unwrap(),
+            Mode::Check { locked: false }
+        );
+        assert_eq!(
+            mode(&["feedd", "check", "--locked"]).unwrap(),
+            Mode::Check { locked: true }
+        );
+        assert!(
+            mode(&["feedd", "--locked"]).is_err(),
+            "--locked needs --once"
+        );
         assert!(
             mode(&["feedd", "--out", "x"]).is_err(),
             "--out needs --once"
@@ -272,7 +304,10 @@ mod tests {
             parse_from(["feedd", "completions", "zsh"]),
             Ok(Invocation::Completions(Shell::Zsh))
         ));
-        assert_eq!(run(&["feedd", "check"]).mode(), Mode::Check);
+        assert_eq!(
+            run(&["feedd", "check"]).mode(),
+            Mode::Check { locked: false }
+        );
         assert_eq!(
             run(&["feedd", "--listen", "127.0.0.1:1"]).mode(),
             Mode::Daemon {

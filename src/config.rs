@@ -78,8 +78,14 @@ pub struct Config {
     pub max_entries: usize,
     pub source_dir: PathBuf,
     pub output_dir: PathBuf,
-    /// Where the id ledger is kept when set; by default it lives in the output folder.
-    pub id_ledger: Option<PathBuf>,
+    /// The lock file that remembers every post's id (`feedd.lock` beside the config file).
+    pub lock_file: PathBuf,
+    /// The ledger file of an earlier version (`id_ledger`), read once and moved into the lock.
+    pub legacy_ledger: Option<PathBuf>,
+    /// Where feedd keeps what it needs between runs that is neither source nor published: the
+    /// list of documents it wrote to each output folder. systemd's `StateDirectory=` when set,
+    /// else `.feedd` beside the config file.
+    pub state_dir: PathBuf,
     /// Permalink pattern below `base_url`, with `{slug}`, `{year}`, `{month}`, `{day}`.
     pub post_path: String,
     pub formats: Vec<Format>,
@@ -136,7 +142,10 @@ struct RawConfig {
     max_entries: Option<usize>,
     source_dir: Option<PathBuf>,
     output_dir: Option<PathBuf>,
+    lock_file: Option<PathBuf>,
+    /// The name of `lock_file` before it became a lock file; still read, so old configs work.
     id_ledger: Option<PathBuf>,
+    state_dir: Option<PathBuf>,
     post_path: Option<String>,
     formats: Option<Vec<Format>>,
     #[serde(default)]
@@ -185,7 +194,9 @@ impl Config {
         })?;
         config.source_dir = base.join(&config.source_dir);
         config.output_dir = base.join(&config.output_dir);
-        config.id_ledger = config.id_ledger.map(|p| base.join(p));
+        config.lock_file = base.join(&config.lock_file);
+        config.legacy_ledger = config.legacy_ledger.map(|p| base.join(p));
+        config.state_dir = base.join(&config.state_dir);
         Ok(config)
     }
 
@@ -244,7 +255,17 @@ impl Config {
             max_entries,
             source_dir: raw.source_dir.unwrap_or_else(|| "feed-src".into()),
             output_dir: raw.output_dir.unwrap_or_else(|| "public".into()),
-            id_ledger: raw.id_ledger,
+            lock_file: raw.lock_file.unwrap_or_else(|| match &raw.id_ledger {
+                // An old config named where ids are kept; the lock goes in the same folder,
+                // where feedd was already allowed to write.
+                Some(old) => crate::atomic_file::parent(old).join(crate::ledger::LOCK_FILE),
+                None => crate::ledger::LOCK_FILE.into(),
+            }),
+            legacy_ledger: raw.id_ledger,
+            state_dir: raw
+                .state_dir
+                .or_else(systemd_state_directory)
+                .unwrap_or_else(|| ".feedd".into()),
             post_path,
             formats,
             paths,
@@ -253,13 +274,12 @@ impl Config {
     }
 }
 
-impl Config {
-    /// The id ledger's file for documents written to `out`.
-    pub fn ledger_path(&self, out: &Path) -> PathBuf {
-        self.id_ledger
-            .clone()
-            .unwrap_or_else(|| out.join(crate::output::LEDGER))
-    }
+/// The first folder of systemd's `StateDirectory=` (`$STATE_DIRECTORY`), the one place the
+/// service may write. Read here, not by each user of `state_dir`, so the rule sits in one place.
+fn systemd_state_directory() -> Option<PathBuf> {
+    let dirs = std::env::var_os("STATE_DIRECTORY")?;
+    let first = std::env::split_paths(&dirs).next()?;
+    first.is_absolute().then_some(first)
 }
 
 fn line_of(text: &str, offset: usize) -> usize {

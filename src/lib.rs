@@ -15,6 +15,7 @@
 //! `once` (build, write, exit) and `daemon` (build, serve, watch, rebuild) are two drivers of the
 //! same pipeline (`build`).
 
+pub mod atomic_file;
 pub mod build;
 pub mod cli;
 pub mod config;
@@ -22,6 +23,7 @@ pub mod daemon;
 pub mod diagnostic;
 pub mod feed;
 pub mod http;
+pub mod ledger;
 pub mod logging;
 pub mod once;
 pub mod output;

@@ -30,14 +30,22 @@ fn main() -> ExitCode {
 
 fn run(config_path: &Path, mode: Mode) -> anyhow::Result<ExitCode> {
     match mode {
-        Mode::Check => {
+        Mode::Check { locked } => {
             let config = Config::load(config_path)?;
-            Ok(report(once::run(&config, None, chrono::Utc::now())?, None))
+            let options = once::Options { out: None, locked };
+            Ok(report(
+                once::run(&config, options, chrono::Utc::now())?,
+                None,
+            ))
         }
-        Mode::Once { out } => {
+        Mode::Once { out, locked } => {
             let config = Config::load(config_path)?;
             let out = out.unwrap_or_else(|| config.output_dir.clone());
-            let outcome = once::run(&config, Some(&out), chrono::Utc::now())?;
+            let options = once::Options {
+                out: Some(&out),
+                locked,
+            };
+            let outcome = once::run(&config, options, chrono::Utc::now())?;
             Ok(report(outcome, Some(&out)))
         }
         Mode::Daemon { listen } => {
@@ -65,7 +73,11 @@ fn generated(result: std::io::Result<()>) -> ExitCode {
 /// Prints the outcome of a one-shot run: a summary on stdout, problems on stderr.
 fn report(outcome: Outcome, out: Option<&Path>) -> ExitCode {
     match outcome {
-        Outcome::Built { build, written } => {
+        Outcome::Built {
+            build,
+            written,
+            recorded,
+        } => {
             let documents = build.documents.len();
             match (written, out) {
                 (Some(w), Some(out)) => println!(
@@ -80,6 +92,9 @@ fn report(outcome: Outcome, out: Option<&Path>) -> ExitCode {
                     "feedd: ok: {} posts, {documents} documents",
                     build.published
                 ),
+            }
+            if let Some((changes, lock)) = recorded {
+                println!("feedd: {changes} in {} — commit it", lock.display());
             }
             ExitCode::SUCCESS
         }

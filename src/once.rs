@@ -1,7 +1,9 @@
 //! `feedd --once` and `feedd check`: build everything a single time, then write it or not.
 //!
 //! All or nothing: when any post has a problem, nothing is written, so a CI job never publishes a
-//! feed that silently lost a post.
+//! feed that silently lost a post. The output folder is checked before anything is read, and the
+//! lock file is updated after the documents are in place (never with `--locked`, which instead
+//! fails when the lock file does not already say what the sources give).
 
 use std::path::Path;
 
@@ -9,9 +11,8 @@ use chrono::{DateTime, Utc};
 
 use crate::build::{Build, build, parse_options};
 use crate::config::Config;
-use crate::output::{
-    LedgerError, OutputError, WriteReport, read_ledger, write_documents, write_ledger,
-};
+use crate::ledger::{Changes, LedgerError, LockFile};
+use crate::output::{OutputError, OutputFolder, WriteReport};
 use crate::post_cache::PostCache;
 use crate::source::SourceError;
 
@@ -26,39 +27,71 @@ pub enum OnceError {
     Ledger(#[from] LedgerError),
 }
 
+/// What a one-shot run is asked to do.
+#[derive(Debug, Clone, Copy)]
+pub struct Options<'a> {
+    /// Where to write the documents; `None` for `check`, which writes nothing.
+    pub out: Option<&'a Path>,
+    /// Never write the lock file; a lock file that is missing or out of date is a problem.
+    pub locked: bool,
+}
+
 /// How a one-shot run ended.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // made once per process; boxing would buy nothing
 pub enum Outcome {
     /// Every post parsed; the documents were written when an output folder was given.
     Built {
         build: Build,
         written: Option<WriteReport>,
+        /// What was recorded in the lock file, when it changed.
+        recorded: Option<(Changes, std::path::PathBuf)>,
     },
     /// Some posts have problems; nothing was written.
     Rejected(Build),
 }
 
-/// Builds the site; writes it to `out` only when no post has a problem. `check` passes no `out`
-/// and still reads the ledger of the configured output folder, to judge ids as `--once` would.
-pub fn run(config: &Config, out: Option<&Path>, now: DateTime<Utc>) -> Result<Outcome, OnceError> {
+/// Builds the site; writes it to `options.out` only when no post has a problem.
+pub fn run(
+    config: &Config,
+    options: Options<'_>,
+    now: DateTime<Utc>,
+) -> Result<Outcome, OnceError> {
+    let folder = options
+        .out
+        .map(|dir| OutputFolder::open(dir, &config.source_dir, &config.state_dir))
+        .transpose()?;
     let mut cache = PostCache::new(&config.source_dir, parse_options(config));
     cache.refresh_all()?;
-    let ledger_path = config.ledger_path(out.unwrap_or(&config.output_dir));
-    let ledger = read_ledger(&ledger_path)?;
-    let build = build(config, &cache, &ledger, None, now);
+    let output_dirs = [options.out.unwrap_or(&config.output_dir)];
+    let mut lock = LockFile::open(config, &output_dirs)?;
+    let mut build = build(config, &cache, &lock.ledger()?, None, now);
+    if options.locked {
+        build
+            .diagnostics
+            .extend(lock.locked_problems(&build.ledger, &config.source_dir));
+        build.diagnostics.sort();
+    }
     if !build.diagnostics.is_empty() {
         return Ok(Outcome::Rejected(build));
     }
-    let Some(dir) = out else {
+    let Some(folder) = folder else {
         return Ok(Outcome::Built {
             build,
             written: None,
+            recorded: None,
         });
     };
-    let written = write_documents(dir, &build.documents)?;
-    write_ledger(&ledger_path, &build.ledger)?;
+    let written = folder.write(&build.documents)?;
+    let recorded = if options.locked {
+        None
+    } else {
+        lock.save(&build.ledger)?
+            .map(|changes| (changes, lock.path().to_path_buf()))
+    };
     Ok(Outcome::Built {
         build,
         written: Some(written),
+        recorded,
     })
 }

@@ -1,67 +1,47 @@
-//! Writes documents into an output folder so that no reader ever sees a half-written file.
+//! Writes documents into an output folder so that no reader ever sees a half-written file, nor a
+//! mix of old and new documents.
 //!
-//! Each file is written to a temporary file in its own folder, flushed to disk, then renamed over
-//! the old one. Files whose bytes did not change are left alone (their mtime too, so static hosts
-//! and rsync see no change). Files feedd wrote before and no longer produces (a tag that went
-//! away) are removed; the list of what feedd wrote is kept in `.feedd-manifest`, so files that
-//! other tools put in the same folder are never touched.
+//! All or nothing: every changed document is first written in full to a temporary file beside
+//! its destination and synced; only when all of them succeeded are they renamed into place. On
+//! any failure (a full disk, a read-only folder) the temporary files are removed and the folder
+//! is left exactly as it was. Files whose bytes did not change are left alone (their mtime too,
+//! so static hosts and rsync see no change). Files feedd wrote before and no longer produces (a
+//! tag that went away) are removed; the list of what feedd wrote is kept in the state folder
+//! (never in the output folder, which holds only what is published), so files that other tools
+//! put in the same folder are never touched.
 
 use std::collections::BTreeSet;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
-use crate::feed::IdLedger;
+use crate::atomic_file::{self, Staged};
 use crate::render::Document;
 
-/// The list of files feedd wrote in the last run, one path per line.
-pub const MANIFEST: &str = ".feedd-manifest";
+/// Where earlier versions kept the list of written files, inside the output folder itself.
+const LEGACY_MANIFEST: &str = ".feedd-manifest";
 
-/// The default name of the id ledger (see `feed::IdLedger`) in the output folder.
-pub const LEDGER: &str = ".feedd-ids.json";
-
-/// The id ledger file exists but cannot be used.
+/// Why the output folder could not be brought up to date. Unless said otherwise, the folder was
+/// left as it was.
 #[derive(Debug, thiserror::Error)]
-#[error("id ledger {}: {message}; fix it or delete it to start afresh (renamed posts would then get new ids)", path.display())]
-pub struct LedgerError {
-    pub path: PathBuf,
-    pub message: String,
-}
-
-/// Reads the id ledger; a missing file is an empty ledger.
-pub fn read_ledger(path: &Path) -> Result<IdLedger, LedgerError> {
-    let error = |message: String| LedgerError {
-        path: path.to_path_buf(),
-        message,
-    };
-    match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| error(e.to_string())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(IdLedger::default()),
-        Err(e) => Err(error(e.to_string())),
-    }
-}
-
-/// Saves the id ledger atomically, unless it already holds exactly these bytes.
-pub fn write_ledger(path: &Path, ledger: &IdLedger) -> Result<bool, OutputError> {
-    let mut bytes = serde_json::to_vec_pretty(ledger).map_err(|e| OutputError {
-        path: path.to_path_buf(),
-        source: std::io::Error::other(e),
-    })?;
-    bytes.push(b'\n');
-    if std::fs::read(path).is_ok_and(|old| old == bytes) {
-        return Ok(false);
-    }
-    write_atomically(path, &bytes).map_err(|source| OutputError {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    Ok(true)
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("cannot write {}: {source}", path.display())]
-pub struct OutputError {
-    pub path: PathBuf,
-    pub source: std::io::Error,
+pub enum OutputError {
+    #[error("output folder {}: is a file, not a folder; point --out or `output_dir` at a folder", path.display())]
+    NotAFolder { path: PathBuf },
+    #[error(
+        "output folder {} is inside the source folder {}: its documents would be read back as posts; choose a folder outside it",
+        dir.display(), source_dir.display()
+    )]
+    InsideSource { dir: PathBuf, source_dir: PathBuf },
+    // `error`, not `source`: the message includes it, and a source would be printed twice.
+    #[error("cannot write {}: {error}; the previous documents were left as they were", path.display())]
+    Write {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("cannot {what} {}: {error}", path.display())]
+    Tidy {
+        what: &'static str,
+        path: PathBuf,
+        error: std::io::Error,
+    },
 }
 
 /// What a write changed.
@@ -72,67 +52,166 @@ pub struct WriteReport {
     pub removed: Vec<String>,
 }
 
-/// Brings `dir` in line with `documents`.
-pub fn write_documents(dir: &Path, documents: &[Document]) -> Result<WriteReport, OutputError> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| OutputError { path, source }
-    };
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let mut report = WriteReport::default();
-    for document in documents {
-        let path = dir.join(&document.path);
-        if std::fs::read(&path).is_ok_and(|old| old == document.body) {
-            report.unchanged += 1;
-            continue;
-        }
-        write_atomically(&path, &document.body).map_err(io(&path))?;
-        report.written.push(document.path.clone());
-    }
-
-    let current: BTreeSet<&str> = documents.iter().map(|d| d.path.as_str()).collect();
-    let manifest_path = dir.join(MANIFEST);
-    let previous = std::fs::read_to_string(&manifest_path).unwrap_or_default();
-    for stale in previous
-        .lines()
-        .filter(|p| is_safe_relative(p) && !current.contains(p))
-    {
-        let path = dir.join(stale);
-        match std::fs::remove_file(&path) {
-            Ok(()) => report.removed.push(stale.to_string()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io(&path)(e)),
-        }
-        remove_empty_parents(dir, &path);
-    }
-
-    let listing: String = current.iter().map(|p| format!("{p}\n")).collect();
-    if previous != listing {
-        write_atomically(&manifest_path, listing.as_bytes()).map_err(io(&manifest_path))?;
-    }
-    Ok(report)
+/// An output folder checked for use, with the place its list of written files is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputFolder {
+    dir: PathBuf,
+    manifest: PathBuf,
 }
 
-/// Temp file in the same folder (so the rename cannot cross filesystems), fsync, rename, then
-/// fsync the folder so the rename itself survives a crash.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let folder = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(folder)?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(".feedd-")
-        .suffix(".tmp")
-        .tempfile_in(folder)?;
-    temp.write_all(bytes)?;
-    temp.as_file().sync_all()?;
-    set_readable(temp.as_file())?;
-    temp.persist(path).map_err(|e| e.error)?;
-    std::fs::File::open(folder)?.sync_all()
+impl OutputFolder {
+    /// Refuses a folder that is a file or lies inside `source_dir`, before anything is written.
+    /// The manifest lives in `state_dir`, named after the folder, so several output folders
+    /// (`--out`) keep separate lists.
+    pub fn open(dir: &Path, source_dir: &Path, state_dir: &Path) -> Result<Self, OutputError> {
+        if dir.exists() && !dir.is_dir() {
+            return Err(OutputError::NotAFolder {
+                path: dir.to_path_buf(),
+            });
+        }
+        let resolved = resolve(dir);
+        let source = resolve(source_dir);
+        if resolved.starts_with(&source) {
+            return Err(OutputError::InsideSource {
+                dir: dir.to_path_buf(),
+                source_dir: source_dir.to_path_buf(),
+            });
+        }
+        let key = xxhash_rust::xxh3::xxh3_64(resolved.as_os_str().as_encoded_bytes());
+        Ok(OutputFolder {
+            dir: dir.to_path_buf(),
+            manifest: state_dir.join(format!("output-{key:016x}.manifest")),
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Brings the folder in line with `documents`: all changed documents or none.
+    pub fn write(&self, documents: &[Document]) -> Result<WriteReport, OutputError> {
+        let mut report = WriteReport::default();
+        let staged = self.stage(documents, &mut report)?;
+        let mut folders = BTreeSet::new();
+        for file in staged {
+            folders.insert(atomic_file::parent(file.dest()).to_path_buf());
+            let dest = file.dest().to_path_buf();
+            file.commit()
+                .map_err(|error| OutputError::Write { path: dest, error })?;
+        }
+        for folder in &folders {
+            atomic_file::sync_folder(folder).map_err(|error| OutputError::Tidy {
+                what: "sync",
+                path: folder.clone(),
+                error,
+            })?;
+        }
+        let current: BTreeSet<&str> = documents.iter().map(|d| d.path.as_str()).collect();
+        self.remove_stale(&current, &mut report)?;
+        Ok(report)
+    }
+
+    /// Writes every changed document to a temporary file. On failure the staged files are
+    /// dropped (deleted), and so are the folders made for them.
+    fn stage(
+        &self,
+        documents: &[Document],
+        report: &mut WriteReport,
+    ) -> Result<Vec<Staged>, OutputError> {
+        let mut staged = Vec::new();
+        let mut made = Vec::new();
+        let result = documents.iter().try_for_each(|document| {
+            let path = self.dir.join(&document.path);
+            if std::fs::read(&path).is_ok_and(|old| old == document.body) {
+                report.unchanged += 1;
+                return Ok(());
+            }
+            let folder = atomic_file::parent(&path);
+            if !folder.is_dir() {
+                made.push(path.clone());
+            }
+            std::fs::create_dir_all(folder)
+                .and_then(|()| Staged::new(&path, &document.body))
+                .map(|file| staged.push(file))
+                .map_err(|error| OutputError::Write {
+                    path: path.clone(),
+                    error,
+                })?;
+            report.written.push(document.path.clone());
+            Ok(())
+        });
+        if let Err(error) = result {
+            drop(staged);
+            for path in made {
+                remove_empty_parents(&self.dir, &path);
+            }
+            return Err(error);
+        }
+        Ok(staged)
+    }
+
+    /// Removes documents listed in the last manifest that are no longer produced, then records
+    /// the current list.
+    fn remove_stale(
+        &self,
+        current: &BTreeSet<&str>,
+        report: &mut WriteReport,
+    ) -> Result<(), OutputError> {
+        let tidy = |what: &'static str, path: &Path| {
+            let path = path.to_path_buf();
+            move |error| OutputError::Tidy { what, path, error }
+        };
+        let legacy = self.dir.join(LEGACY_MANIFEST);
+        let previous = std::fs::read_to_string(&self.manifest)
+            .or_else(|_| std::fs::read_to_string(&legacy))
+            .unwrap_or_default();
+        for stale in previous
+            .lines()
+            .filter(|p| is_safe_relative(p) && !current.contains(p))
+        {
+            let path = self.dir.join(stale);
+            match std::fs::remove_file(&path) {
+                Ok(()) => report.removed.push(stale.to_string()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(tidy("remove", &path)(e)),
+            }
+            remove_empty_parents(&self.dir, &path);
+        }
+        let listing: String = current.iter().map(|p| format!("{p}\n")).collect();
+        if std::fs::read_to_string(&self.manifest).ok().as_ref() != Some(&listing) {
+            atomic_file::write(&self.manifest, listing.as_bytes())
+                .map_err(tidy("record the documents in", &self.manifest))?;
+        }
+        if legacy.exists() {
+            std::fs::remove_file(&legacy).map_err(tidy("remove", &legacy))?;
+            tracing::info!(
+                "moved the list of written documents from {} to {}",
+                legacy.display(),
+                self.manifest.display()
+            );
+        }
+        Ok(())
+    }
 }
 
-/// Temp files are created 0600; published documents are meant to be read by a web server.
-fn set_readable(file: &std::fs::File) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    file.set_permissions(std::fs::Permissions::from_mode(0o644))
+/// `path` with symbolic links and `..` resolved as far as it exists, so that two spellings of
+/// one folder compare equal even before the folder is created.
+fn resolve(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = existing.canonicalize() {
+            return rest.iter().rev().fold(real, |p, c| p.join(c));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => return absolute,
+        }
+    }
 }
 
 /// Manifest lines are only trusted when they stay inside the output folder.
@@ -140,13 +219,13 @@ fn is_safe_relative(path: &str) -> bool {
     !path.is_empty()
         && Path::new(path)
             .components()
-            .all(|c| matches!(c, std::path::Component::Normal(_)))
+            .all(|c| matches!(c, Component::Normal(_)))
 }
 
 fn remove_empty_parents(root: &Path, file: &Path) {
     let mut folder = file.parent();
     while let Some(dir) = folder {
-        if dir == root || std::fs::remove_dir(dir).is_err() {
+        if dir == root || !dir.starts_with(root) || std::fs::remove_dir(dir).is_err() {
             break;
         }
         folder = dir.parent();
@@ -169,72 +248,134 @@ mod tests {
         }
     }
 
+    struct Scratch {
+        root: tempfile::TempDir,
+    }
+
+    impl Scratch {
+        fn new() -> Scratch {
+            let root = tempfile::tempdir().unwrap();
+            std::fs::create_dir(root.path().join("src")).unwrap();
+            Scratch { root }
+        }
+        fn out(&self) -> PathBuf {
+            self.root.path().join("out")
+        }
+        fn folder(&self) -> OutputFolder {
+            let root = self.root.path();
+            OutputFolder::open(&self.out(), &root.join("src"), &root.join("state")).unwrap()
+        }
+        fn listing(&self) -> Vec<String> {
+            let mut names: Vec<String> = walkdir::WalkDir::new(self.out())
+                .min_depth(1)
+                .into_iter()
+                .map(|e| {
+                    let e = e.unwrap();
+                    e.path()
+                        .strip_prefix(self.out())
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned()
+                })
+                .collect();
+            names.sort();
+            names
+        }
+    }
+
     #[test]
     fn writes_then_skips_unchanged_files() {
-        let dir = tempfile::tempdir().unwrap();
+        let scratch = Scratch::new();
         let docs = [doc("atom.xml", "a"), doc("tags/x/atom.xml", "b")];
-        let first = write_documents(dir.path(), &docs).unwrap();
+        let first = scratch.folder().write(&docs).unwrap();
         assert_eq!(first.written, ["atom.xml", "tags/x/atom.xml"]);
-        assert_eq!(
-            std::fs::read_to_string(dir.path().join("tags/x/atom.xml")).unwrap(),
-            "b"
-        );
-        let mtime = std::fs::metadata(dir.path().join("atom.xml"))
-            .unwrap()
-            .modified()
-            .unwrap();
-        let second = write_documents(dir.path(), &docs).unwrap();
+        let read = |p: &str| std::fs::read_to_string(scratch.out().join(p)).unwrap();
+        assert_eq!(read("tags/x/atom.xml"), "b");
+        let mtime = || {
+            std::fs::metadata(scratch.out().join("atom.xml"))
+                .unwrap()
+                .modified()
+                .unwrap()
+        };
+        let before = mtime();
+        let second = scratch.folder().write(&docs).unwrap();
         assert!(second.written.is_empty());
         assert_eq!(second.unchanged, 2);
-        let after = std::fs::metadata(dir.path().join("atom.xml"))
-            .unwrap()
-            .modified()
-            .unwrap();
-        assert_eq!(mtime, after);
+        assert_eq!(before, mtime());
     }
 
     #[test]
     fn stale_documents_are_removed_but_foreign_files_stay() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("index.html"), "not ours").unwrap();
-        write_documents(
-            dir.path(),
-            &[doc("atom.xml", "a"), doc("tags/x/atom.xml", "b")],
-        )
-        .unwrap();
-        let report = write_documents(dir.path(), &[doc("atom.xml", "a2")]).unwrap();
+        let scratch = Scratch::new();
+        std::fs::create_dir_all(scratch.out()).unwrap();
+        std::fs::write(scratch.out().join("index.html"), "not ours").unwrap();
+        let folder = scratch.folder();
+        folder
+            .write(&[doc("atom.xml", "a"), doc("tags/x/atom.xml", "b")])
+            .unwrap();
+        let report = folder.write(&[doc("atom.xml", "a2")]).unwrap();
         assert_eq!(report.removed, ["tags/x/atom.xml"]);
-        assert!(
-            !dir.path().join("tags").exists(),
-            "empty tag folders go too"
+        assert_eq!(
+            scratch.listing(),
+            ["atom.xml", "index.html"],
+            "empty tag folders go too, and nothing but documents is in the folder"
         );
-        assert!(dir.path().join("index.html").exists());
-        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .filter(|n| n.ends_with(".tmp"))
-            .collect();
-        assert!(leftovers.is_empty(), "{leftovers:?}");
     }
 
     #[test]
-    fn ledger_round_trips_and_a_corrupt_one_is_named() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(LEDGER);
-        assert_eq!(read_ledger(&path).unwrap(), IdLedger::default());
-        let ledger = IdLedger {
-            version: 1,
-            ..IdLedger::default()
-        };
-        assert!(write_ledger(&path, &ledger).unwrap());
-        assert!(
-            !write_ledger(&path, &ledger).unwrap(),
-            "same bytes are not rewritten"
+    fn a_failed_write_leaves_the_previous_set_exactly_as_it_was() {
+        let scratch = Scratch::new();
+        let folder = scratch.folder();
+        folder
+            .write(&[doc("a.xml", "old a"), doc("b.xml", "old b")])
+            .unwrap();
+        // A folder where a document's folder must go makes its write fail after `a.xml` staged.
+        std::fs::write(scratch.out().join("tags"), "a file in the way").unwrap();
+        let err = folder
+            .write(&[
+                doc("a.xml", "new a"),
+                doc("tags/x/b.xml", "new b"),
+                doc("b.xml", "new b"),
+            ])
+            .unwrap_err();
+        assert!(matches!(err, OutputError::Write { .. }), "{err}");
+        assert!(err.to_string().contains("tags/x/b.xml"), "{err}");
+        let read = |p: &str| std::fs::read_to_string(scratch.out().join(p)).unwrap();
+        assert_eq!(
+            (read("a.xml"), read("b.xml")),
+            ("old a".into(), "old b".into())
         );
-        assert_eq!(read_ledger(&path).unwrap(), ledger);
-        std::fs::write(&path, "{not json").unwrap();
-        let err = read_ledger(&path).unwrap_err().to_string();
-        assert!(err.contains(".feedd-ids.json"), "{err}");
+        assert_eq!(scratch.listing(), ["a.xml", "b.xml", "tags"]);
+    }
+
+    #[test]
+    fn a_file_or_a_folder_inside_the_sources_is_refused() {
+        let scratch = Scratch::new();
+        let root = scratch.root.path();
+        let (src, state) = (root.join("src"), root.join("state"));
+        std::fs::write(root.join("file"), "").unwrap();
+        let err = OutputFolder::open(&root.join("file"), &src, &state).unwrap_err();
+        assert!(matches!(err, OutputError::NotAFolder { .. }), "{err}");
+        for inside in [src.clone(), src.join("public"), root.join("src/../src/x/y")] {
+            let err = OutputFolder::open(&inside, &src, &state).unwrap_err();
+            assert!(matches!(err, OutputError::InsideSource { .. }), "{err}");
+        }
+        assert!(OutputFolder::open(&root.join("srcfoo"), &src, &state).is_ok());
+    }
+
+    #[test]
+    fn a_legacy_manifest_in_the_output_folder_is_used_then_removed() {
+        let scratch = Scratch::new();
+        std::fs::create_dir_all(scratch.out().join("tags/old")).unwrap();
+        std::fs::write(scratch.out().join("tags/old/atom.xml"), "x").unwrap();
+        std::fs::write(
+            scratch.out().join(LEGACY_MANIFEST),
+            "atom.xml\ntags/old/atom.xml\n",
+        )
+        .unwrap();
+        let report = scratch.folder().write(&[doc("atom.xml", "a")]).unwrap();
+        assert_eq!(report.removed, ["tags/old/atom.xml"]);
+        assert_eq!(scratch.listing(), ["atom.xml"]);
     }
 
     #[test]

@@ -77,7 +77,7 @@ pub async fn run(
         )
     });
     let publisher = Publisher::new(first);
-    persist(&site);
+    persist(&mut site);
 
     let listener = open_listener(inherited, listen.unwrap_or(site.config().server.listen)).await?;
     let shutdown = CancellationToken::new();
@@ -327,17 +327,24 @@ fn publish(
     );
 }
 
-fn persist(site: &Site) {
-    match tokio::task::block_in_place(|| site.persist()) {
-        Ok(Some(report)) if !report.written.is_empty() || !report.removed.is_empty() => {
+fn persist(site: &mut Site) {
+    let persisted = tokio::task::block_in_place(|| site.persist());
+    if let Some(changes) = persisted.recorded {
+        let lock = site.lock_path().display();
+        if changes.is_notable() {
+            tracing::info!("{changes} in {lock} — commit it");
+        } else {
+            tracing::debug!("{changes} in {lock}");
+        }
+    }
+    if let Some(report) = persisted.written {
+        if !report.written.is_empty() || !report.removed.is_empty() {
             tracing::info!(
                 "output folder: {} written, {} removed",
                 report.written.len(),
                 report.removed.len()
             );
         }
-        Ok(_) => {}
-        Err(err) => tracing::error!("{err}; the served documents are unaffected"),
     }
 }
 

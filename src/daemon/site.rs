@@ -1,5 +1,5 @@
-//! The daemon's view of the site: the config in force, the parsed posts, the id ledger and the
-//! last build, and how each kind of change moves them forward.
+//! The daemon's view of the site: the config in force, the parsed posts, the lock file with the
+//! ids in force, and the last build, and how each kind of change moves them forward.
 //!
 //! Blocking and CPU-bound by design (reads files, parses, renders); the event loop in `mod.rs`
 //! calls it off the async workers.
@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 
 use crate::build::{Build, build, parse_options};
 use crate::config::{Config, ConfigError};
-use crate::feed::IdLedger;
-use crate::output::{self, LedgerError, OutputError, WriteReport};
+use crate::ledger::{Changes, IdLedger, LedgerError, LockFile};
+use crate::output::{OutputError, OutputFolder, WriteReport};
 use crate::post_cache::{PostCache, Refresh};
 use crate::source::SourceError;
 use crate::watch::Batch;
@@ -25,6 +25,26 @@ pub enum StartError {
     Source(#[from] SourceError),
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    #[error(transparent)]
+    Output(#[from] OutputError),
+}
+
+/// What keeping the disk in step with a build did.
+#[derive(Debug, Default)]
+pub struct Persisted {
+    /// What changed in the lock file, when it was written.
+    pub recorded: Option<Changes>,
+    /// What changed in the output folder, when `write_output` is on.
+    pub written: Option<WriteReport>,
+}
+
+/// Why the disk could not be brought in step with a build; the served documents are unaffected.
+#[derive(Debug, thiserror::Error)]
+pub enum PersistError {
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error(transparent)]
+    Output(#[from] OutputError),
 }
 
 /// The result of applying changes: the new build when its documents or problems differ from the
@@ -38,7 +58,13 @@ pub struct Site {
     config_path: PathBuf,
     config: Config,
     cache: PostCache,
+    lock: LockFile,
+    /// The ids in force: the lock file's, updated by every build.
     ledger: IdLedger,
+    /// Where the documents are also written, when `write_output` is on.
+    output: Option<OutputFolder>,
+    /// The failures of the last [`Site::persist`], so each is logged once, not on every rebuild.
+    persist_errors: Vec<String>,
     last: Build,
 }
 
@@ -46,17 +72,18 @@ impl Site {
     /// Loads the config, reads every post and builds once.
     pub fn start(config_path: &Path, now: DateTime<Utc>) -> Result<Site, StartError> {
         let config = Config::load(config_path)?;
+        let output = output_folder(&config)?;
         let mut cache = PostCache::new(&config.source_dir, parse_options(&config));
         cache.refresh_all()?;
-        let ledger = match persisted_ledger(&config) {
-            Some(path) => output::read_ledger(&path)?,
-            None => IdLedger::default(),
-        };
-        let mut last = build(&config, &cache, &ledger, None, now);
+        let lock = LockFile::open(&config, &[&config.output_dir])?;
+        let mut last = build(&config, &cache, &lock.ledger()?, None, now);
         Ok(Site {
             config_path: config_path.to_path_buf(),
             config,
             ledger: std::mem::take(&mut last.ledger),
+            lock,
+            output,
+            persist_errors: Vec::new(),
             cache,
             last,
         })
@@ -73,8 +100,14 @@ impl Site {
     /// Reads the config file again. An invalid config is returned as an error and the old one
     /// stays in force; a valid one takes effect at the next rebuild (the whole folder is re-read
     /// when the source folder or time zone changed).
-    pub fn reload_config(&mut self) -> Result<(), ConfigError> {
+    pub fn reload_config(&mut self) -> Result<(), StartError> {
         let config = Config::load(&self.config_path)?;
+        let output = output_folder(&config)?;
+        if config.lock_file != self.config.lock_file {
+            self.lock = LockFile::open(&config, &[&config.output_dir])?;
+            self.ledger = self.lock.ledger()?;
+        }
+        self.output = output;
         let options = parse_options(&config);
         if !self.cache.fits(&config.source_dir, &options) {
             self.cache = PostCache::new(&config.source_dir, options);
@@ -134,25 +167,43 @@ impl Site {
         }
     }
 
-    /// Keeps the output folder (when `write_output` is on) and the ledger file in step with the
-    /// last build.
-    pub fn persist(&self) -> Result<Option<WriteReport>, OutputError> {
-        if let Some(path) = persisted_ledger(&self.config) {
-            output::write_ledger(&path, &self.ledger)?;
+    pub fn lock_path(&self) -> &Path {
+        self.lock.path()
+    }
+
+    /// Keeps the lock file and (when `write_output` is on) the output folder in step with the
+    /// last build. Both are tried even when the first fails; a failure is logged when it first
+    /// happens and when it is over, not on every rebuild in between.
+    pub fn persist(&mut self) -> Persisted {
+        let mut persisted = Persisted::default();
+        let mut errors: Vec<PersistError> = Vec::new();
+        match self.lock.save(&self.ledger) {
+            Ok(recorded) => persisted.recorded = recorded,
+            Err(e) => errors.push(e.into()),
         }
-        if !self.config.server.write_output {
-            return Ok(None);
+        if let Some(folder) = &self.output {
+            match folder.write(&self.last.documents) {
+                Ok(report) => persisted.written = Some(report),
+                Err(e) => errors.push(e.into()),
+            }
         }
-        output::write_documents(&self.config.output_dir, &self.last.documents).map(Some)
+        let errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        for error in errors.iter().filter(|e| !self.persist_errors.contains(e)) {
+            tracing::error!("{error}; the served documents are unaffected");
+        }
+        if errors.is_empty() && !self.persist_errors.is_empty() {
+            tracing::info!("writing to disk works again");
+        }
+        self.persist_errors = errors;
+        persisted
     }
 }
 
-/// The daemon keeps its ledger on disk only where it was told it may write: the output folder
-/// when `write_output` is on, or an explicit `id_ledger`.
-fn persisted_ledger(config: &Config) -> Option<PathBuf> {
-    if config.id_ledger.is_some() || config.server.write_output {
-        Some(config.ledger_path(&config.output_dir))
-    } else {
-        None
-    }
+/// The output folder the daemon keeps in sync, checked before anything is written.
+fn output_folder(config: &Config) -> Result<Option<OutputFolder>, OutputError> {
+    config
+        .server
+        .write_output
+        .then(|| OutputFolder::open(&config.output_dir, &config.source_dir, &config.state_dir))
+        .transpose()
 }

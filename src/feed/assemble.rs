@@ -13,11 +13,11 @@ use chrono::{DateTime, FixedOffset, Utc};
 use url::Url;
 
 use super::ids::minted_id;
-use super::ledger::{Claim, IdLedger};
 use super::links::permalink;
 use super::{DocumentLink, Entry, Feed};
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
+use crate::ledger::{Claim, IdLedger};
 use crate::post::Post;
 
 /// The feed model of a whole site, with what kept some posts out of it.
@@ -55,17 +55,10 @@ pub fn build(
     content: &ContentFn<'_>,
     now: DateTime<Utc>,
 ) -> Built {
-    let mut next_due: Option<DateTime<Utc>> = None;
-    let mut due = Vec::with_capacity(posts.len());
-    for post in posts.iter().filter(|p| !p.draft) {
-        let date = post.date.with_timezone(&Utc);
-        if date > now {
-            next_due = Some(next_due.map_or(date, |d| d.min(date)));
-        } else {
-            due.push(post.as_ref());
-        }
-    }
-    let claims: Vec<Claim<'_>> = due
+    // Scheduled posts get their ids now, so the lock file lists them before they come due and a
+    // CI build that publishes one (`--locked`) finds it already recorded.
+    let listed: Vec<&Post> = posts.iter().filter(|p| !p.draft).map(Arc::as_ref).collect();
+    let claims: Vec<Claim<'_>> = listed
         .iter()
         .map(|post| Claim {
             key: ledger_key(&config.source_dir, &post.path),
@@ -82,11 +75,16 @@ pub fn build(
         })
         .collect();
     let (ids, ledger) = ledger.resolve(&claims);
-    let mut candidates: Vec<Candidate<'_>> = due
-        .into_iter()
-        .zip(ids)
-        .map(|(post, id)| Candidate { post, id })
-        .collect();
+    let mut next_due: Option<DateTime<Utc>> = None;
+    let mut candidates: Vec<Candidate<'_>> = Vec::with_capacity(listed.len());
+    for (post, id) in listed.into_iter().zip(ids) {
+        let date = post.date.with_timezone(&Utc);
+        if date > now {
+            next_due = Some(next_due.map_or(date, |d| d.min(date)));
+        } else {
+            candidates.push(Candidate { post, id });
+        }
+    }
     let diagnostics = drop_duplicate_ids(&mut candidates);
     candidates.sort_by(|a, b| (Reverse(a.post.date), &a.id).cmp(&(Reverse(b.post.date), &b.id)));
 

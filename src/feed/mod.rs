@@ -71,10 +71,8 @@ impl Feed {
 
 mod assemble;
 mod ids;
-mod ledger;
 mod links;
 
 pub use assemble::{Built, ContentFn, build};
 pub use ids::minted_id;
-pub use ledger::IdLedger;
 pub use links::{absolutize_html, permalink};
