@@ -17,7 +17,8 @@ use clap_mangen::Man;
 use clap_mangen::roff::{Roff, bold, roman};
 
 /// The parts of `--help` after the options, each also a section of the man page:
-/// (man page section, `--help` heading, text).
+/// (man page section, `--help` heading, text). Each text starts with `\x20\x20` because a string
+/// continuation (`\` at the end of a line) swallows the first line's literal indent.
 const SECTIONS: [(&str, &str, &str); 4] = [
     (
         "CONFIGURATION",
@@ -30,7 +31,7 @@ const SECTIONS: [(&str, &str, &str); 4] = [
 ];
 
 const CONFIG_KEYS: &str = "\
-  title = \"...\"              feed title (required)
+\x20\x20title = \"...\"              feed title (required)
   base_url = \"https://...\"   absolute address the feeds are published under (required)
   id_authority = \"example.org\"  domain or e-mail pinned into every entry id (required;
                              set once, never change)
@@ -41,7 +42,7 @@ const CONFIG_KEYS: &str = "\
   output_dir = \"public\"      where --once writes, relative to the config file
   lock_file = \"feedd.lock\"   where every post's id is remembered, so renamed posts keep
                              theirs; commit it with the posts (relative to the config file)
-  state_dir = \".feedd\"      feedd's own bookkeeping (default: $STATE_DIRECTORY, else .feedd
+  state_dir = \".feedd\"       feedd's own bookkeeping (default: $STATE_DIRECTORY, else .feedd
                              beside the config file)
   post_path = \"posts/{slug}/\"  permalink pattern: {slug} {year} {month} {day}
   formats = [\"rss\", \"atom\", \"json\"]
@@ -52,16 +53,22 @@ const CONFIG_KEYS: &str = "\
            max_connections = 1024, write_output = false";
 
 const EXIT_CODES: &str = "\
-  0  success
-  1  some posts have problems (each printed as path:line: message); nothing was written
-  2  the config, the source folder or the output folder could not be used";
+\x20\x200   success
+  1   some posts have problems (each printed as path:line: message), or with --locked the
+      lock file is out of date; nothing was written
+  2   the config, the source folder or the output folder could not be used
+  64  the command line is wrong (an unknown option, a missing value)";
+
+/// The exit code of a command line that cannot be parsed: `EX_USAGE` from sysexits(3), so CI
+/// can tell a typo in a workflow from a broken config (2).
+pub const USAGE_ERROR: u8 = 64;
 
 const SIGNALS: &str = "\
-  SIGHUP           read the config again; an invalid one is reported and the old one stays
+\x20\x20SIGHUP           read the config again; an invalid one is reported and the old one stays
   SIGTERM, SIGINT  finish in-flight requests, then exit 0";
 
 const ENVIRONMENT: &str = "\
-  FEEDD_CONFIG, FEEDD_LISTEN  defaults for --config and --listen
+\x20\x20FEEDD_CONFIG, FEEDD_LISTEN  defaults for --config and --listen
   RUST_LOG         log filter when --log is not given
   NOTIFY_SOCKET    systemd Type=notify: readiness, reload, status, stopping, watchdog
   WATCHDOG_USEC    systemd WatchdogSec=: ping at half the period
@@ -87,7 +94,8 @@ pub struct Cli {
         short,
         value_name = "FILE",
         default_value = "config.toml",
-        env = "FEEDD_CONFIG"
+        env = "FEEDD_CONFIG",
+        global = true
     )]
     pub config: PathBuf,
 
@@ -114,7 +122,7 @@ pub struct Cli {
     pub listen: Option<SocketAddr>,
 
     /// Log filter, e.g. `info` or `feedd=debug` (default: $RUST_LOG, else `info`).
-    #[arg(long, value_name = "FILTER")]
+    #[arg(long, value_name = "FILTER", global = true)]
     pub log: Option<String>,
 
     #[command(subcommand)]
@@ -123,7 +131,15 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Parse and validate the config and every post; write nothing. Exit codes as above.
+    /// Parse and validate the config and every post; write nothing.
+    ///
+    /// Exit codes:
+    ///   0   all is well
+    ///   1   some posts have problems (each printed as path:line: message),
+    ///       or with --locked the lock file is out of date
+    ///   2   the config or the source folder could not be used
+    ///   64  the command line is wrong
+    #[command(verbatim_doc_comment)]
     Check {
         /// Also fail (exit 1) when the lock file is missing or does not record every post's id
         /// as the sources give it.
@@ -140,9 +156,10 @@ pub enum Mode {
     Daemon { listen: Option<SocketAddr> },
 }
 
-/// The hidden commands that print what an installer puts beside the binary. They are added to
-/// the parser, not to [`Cli`], so the man page and completions generated from `Cli` leave them
-/// out (`clap_complete` lists hidden commands too).
+// The hidden commands that print what an installer puts beside the binary. They are added to
+// the parser, not to `Cli`, so the man page and completions generated from `Cli` leave them out
+// (`clap_complete` lists hidden commands too). Plain comments, not doc comments: clap would take
+// a doc comment here as feedd's own description.
 #[derive(Debug, Subcommand)]
 enum Generate {
     /// Print the man page, feedd(1), as roff.
@@ -167,7 +184,14 @@ pub enum Invocation {
 /// Parses the process's arguments; on `--help`, `--version` or an error, prints and exits as
 /// clap does.
 pub fn parse() -> Invocation {
-    parse_from(std::env::args_os()).unwrap_or_else(|err| err.exit())
+    parse_from(std::env::args_os()).unwrap_or_else(|err| {
+        if err.use_stderr() {
+            // Printing can only fail on a closed stderr, and there is nobody to tell then.
+            let _ = err.print();
+            std::process::exit(i32::from(USAGE_ERROR));
+        }
+        err.exit()
+    })
 }
 
 fn parse_from<I, T>(args: I) -> Result<Invocation, clap::Error>
@@ -224,9 +248,13 @@ pub fn write_man(out: &mut dyn Write) -> io::Result<()> {
     man.render_version_section(out)
 }
 
-/// Writes `shell`'s completion script for `feedd`.
-pub fn write_completions(shell: Shell, out: &mut dyn Write) {
-    clap_complete::generate(shell, &mut Cli::command(), "feedd", out);
+/// Writes `shell`'s completion script for `feedd`. Generated into memory first: clap_complete
+/// panics on a failed write, and a closed pipe (`| head`) is a normal end, not a crash.
+pub fn write_completions(shell: Shell, out: &mut dyn Write) -> io::Result<()> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "feedd", &mut script);
+    out.write_all(&script)?;
+    out.flush()
 }
 
 impl Cli {
@@ -321,7 +349,7 @@ mod tests {
     #[test]
     fn completions_offer_the_real_commands_and_options_only() {
         let mut bash = Vec::new();
-        write_completions(Shell::Bash, &mut bash);
+        write_completions(Shell::Bash, &mut bash).unwrap();
         let bash = String::from_utf8(bash).unwrap();
         assert!(
             bash.contains("--config") && bash.contains("check"),

@@ -14,10 +14,11 @@ use url::Url;
 /// Why a config could not be used. Each message names the file, the key and what to write instead.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config {path}: {source}")]
+    // `error`, not `source`: the message includes it, and a source would be printed twice.
+    #[error("cannot read config {path}: {error}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path}:{line}: {message}")]
     Syntax {
@@ -179,17 +180,17 @@ struct RawServer {
 impl Config {
     /// Reads and validates `path`; relative folders in it are taken from the config file's folder.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         let mut config = Config::from_str(&text, path)?;
         // Absolute, because the watcher reports absolute paths and they must match the cache's.
         let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
-        let base = std::path::absolute(folder.unwrap_or(Path::new("."))).map_err(|source| {
+        let base = std::path::absolute(folder.unwrap_or(Path::new("."))).map_err(|error| {
             ConfigError::Read {
                 path: path.to_path_buf(),
-                source,
+                error,
             }
         })?;
         config.source_dir = base.join(&config.source_dir);

@@ -34,3 +34,4 @@ pub mod snapshot;
 pub mod source;
 pub mod systemd;
 pub mod watch;
+pub mod wording;

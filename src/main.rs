@@ -1,5 +1,5 @@
 //! The `feedd` binary: parse arguments, set up logging, run the chosen mode, map the result to an
-//! exit code (0 success, 1 problems in posts, 2 unusable config or folders).
+//! exit code (0 success, 1 problems in posts, 2 unusable config or folders, 64 usage error).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -8,14 +8,14 @@ use anyhow::Context;
 use feedd::cli::{self, Invocation, Mode};
 use feedd::config::Config;
 use feedd::once::{self, Outcome};
+use feedd::wording::count;
 
 fn main() -> ExitCode {
     let cli = match cli::parse() {
         Invocation::Run(cli) => cli,
         Invocation::Man => return generated(cli::write_man(&mut std::io::stdout().lock())),
         Invocation::Completions(shell) => {
-            cli::write_completions(shell, &mut std::io::stdout().lock());
-            return ExitCode::SUCCESS;
+            return generated(cli::write_completions(shell, &mut std::io::stdout().lock()));
         }
     };
     feedd::logging::init(cli.log.as_deref());
@@ -62,9 +62,11 @@ fn run(config_path: &Path, mode: Mode) -> anyhow::Result<ExitCode> {
 
 fn generated(result: std::io::Result<()>) -> ExitCode {
     match result {
+        // `feedd man | head`: the reader had what it wanted; that is a normal end.
         Ok(()) => ExitCode::SUCCESS,
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("feedd: cannot write the man page: {err}");
+            eprintln!("feedd: cannot write to standard output: {err}");
             ExitCode::from(2)
         }
     }
@@ -81,16 +83,18 @@ fn report(outcome: Outcome, out: Option<&Path>) -> ExitCode {
             let documents = build.documents.len();
             match (written, out) {
                 (Some(w), Some(out)) => println!(
-                    "feedd: {} posts, {documents} documents in {}: {} written, {} unchanged, {} removed",
-                    build.published,
+                    "feedd: {}, {} in {}: {} written, {} unchanged, {} removed",
+                    count(build.published, "post"),
+                    count(documents, "document"),
                     out.display(),
                     w.written.len(),
                     w.unchanged,
                     w.removed.len()
                 ),
                 _ => println!(
-                    "feedd: ok: {} posts, {documents} documents",
-                    build.published
+                    "feedd: ok: {}, {}",
+                    count(build.published, "post"),
+                    count(documents, "document")
                 ),
             }
             if let Some((changes, lock)) = recorded {
@@ -102,14 +106,13 @@ fn report(outcome: Outcome, out: Option<&Path>) -> ExitCode {
             for diagnostic in &build.diagnostics {
                 eprintln!("{diagnostic}");
             }
-            let n = build.diagnostics.len();
-            let plural = if n == 1 { "" } else { "s" };
+            let problems = count(build.diagnostics.len(), "problem");
             let tail = if out.is_some() {
                 "; nothing was written"
             } else {
                 ""
             };
-            eprintln!("feedd: {n} problem{plural}{tail}");
+            eprintln!("feedd: {problems}{tail}");
             ExitCode::from(1)
         }
     }

@@ -7,6 +7,7 @@
 //! manager hears about each step (ready, reloading, status, stopping, watchdog) through `systemd`,
 //! which does nothing when feedd does not run under it.
 
+mod change_times;
 mod compressor;
 mod signals;
 mod site;
@@ -25,6 +26,7 @@ use crate::http::{self, Settings};
 use crate::snapshot::{Publisher, Snapshot};
 use crate::systemd;
 use crate::watch::{self, Batch, WatchSettings, Watching};
+use crate::wording::count;
 use compressor::CompressingPublisher;
 use signals::{Signal, Signals};
 use site::{Rebuilt, Site};
@@ -68,12 +70,13 @@ pub async fn run(
     report_problems(&first.diagnostics);
     // The first snapshot is compressed before feedd reports ready; later ones in the background.
     let first = tokio::task::block_in_place(|| {
+        let built_at = built_at(&first.documents);
         Snapshot::new(
             1,
             first.documents,
             first.diagnostics,
             first.published,
-            Utc::now(),
+            built_at,
         )
     });
     let publisher = Publisher::new(first);
@@ -92,10 +95,10 @@ pub async fn run(
     let mut watching = start_watching(&site, config_path)?;
     let mut watch_settings = WatchSettings::from_config(site.config(), config_path);
     tracing::info!(
-        "ready in {:.1?}: {} posts, {} documents",
+        "ready in {:.1?}: {}, {}",
         started.elapsed(),
-        site.last().published,
-        site.last().documents.len()
+        count(site.last().published, "post"),
+        count(site.last().documents.len(), "document")
     );
     let mut status = Status::new(
         site.last().published,
@@ -307,12 +310,13 @@ fn publish(
     report_problems(&build.diagnostics);
     let problems = build.diagnostics.len();
     let next = tokio::task::block_in_place(|| {
+        let built_at = built_at(&build.documents);
         Snapshot::uncompressed(
             Some(&previous),
             build.documents,
             build.diagnostics,
             build.published,
-            Utc::now(),
+            built_at,
         )
     });
     let generation = next.generation();
@@ -321,9 +325,12 @@ fn publish(
     status.rebuilt(published, documents, problems, changed, Local::now());
     persist(site);
     tracing::info!(
-        "rebuilt ({cause}) in {elapsed:.1?}: {} re-read, {} removed; {published} posts; {changed} of {documents} documents changed; {problems} problems; generation {generation}",
+        "rebuilt ({cause}) in {elapsed:.1?}: {} re-read, {} removed; {}; {changed} of {} changed; {}; generation {generation}",
         rebuilt.refresh.parsed,
         rebuilt.refresh.removed,
+        count(published, "post"),
+        count(documents, "document"),
+        count(problems, "problem"),
     );
 }
 
@@ -346,6 +353,15 @@ fn persist(site: &mut Site) {
             );
         }
     }
+}
+
+/// Now, or the newest `Last-Modified` when a burst of changes stamped one a second ahead (see
+/// `change_times`), so the snapshot does not clamp it back onto the previous one.
+fn built_at(documents: &[crate::render::Document]) -> chrono::DateTime<Utc> {
+    documents
+        .iter()
+        .map(|d| d.last_modified)
+        .fold(Utc::now(), chrono::DateTime::max)
 }
 
 fn report_problems(diagnostics: &[crate::diagnostic::Diagnostic]) {

@@ -16,6 +16,8 @@ use crate::post_cache::{PostCache, Refresh};
 use crate::source::SourceError;
 use crate::watch::Batch;
 
+use super::change_times::ChangeTimes;
+
 /// Why the daemon cannot start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -27,6 +29,11 @@ pub enum StartError {
     Ledger(#[from] LedgerError),
     #[error(transparent)]
     Output(#[from] OutputError),
+    #[error("cannot keep the Last-Modified times in {}: {error}", path.display())]
+    ChangeTimes {
+        path: PathBuf,
+        error: std::io::Error,
+    },
 }
 
 /// What keeping the disk in step with a build did.
@@ -45,6 +52,11 @@ pub enum PersistError {
     Ledger(#[from] LedgerError),
     #[error(transparent)]
     Output(#[from] OutputError),
+    #[error("cannot keep the Last-Modified times in {}: {error}", path.display())]
+    ChangeTimes {
+        path: PathBuf,
+        error: std::io::Error,
+    },
 }
 
 /// The result of applying changes: the new build when its documents or problems differ from the
@@ -65,6 +77,8 @@ pub struct Site {
     output: Option<OutputFolder>,
     /// The failures of the last [`Site::persist`], so each is logged once, not on every rebuild.
     persist_errors: Vec<String>,
+    /// When each served document's bytes last changed: its `Last-Modified`.
+    times: ChangeTimes,
     last: Build,
 }
 
@@ -77,7 +91,10 @@ impl Site {
         cache.refresh_all()?;
         let lock = LockFile::open(&config, &[&config.output_dir])?;
         let mut last = build(&config, &cache, &lock.ledger()?, None, now);
+        let mut times = ChangeTimes::load(&config.state_dir);
+        times.stamp(&mut last.documents, now);
         Ok(Site {
+            times,
             config_path: config_path.to_path_buf(),
             config,
             ledger: std::mem::take(&mut last.ledger),
@@ -108,6 +125,9 @@ impl Site {
             self.ledger = self.lock.ledger()?;
         }
         self.output = output;
+        if config.state_dir != self.config.state_dir {
+            self.times = ChangeTimes::load(&config.state_dir);
+        }
         let options = parse_options(&config);
         if !self.cache.fits(&config.source_dir, &options) {
             self.cache = PostCache::new(&config.source_dir, options);
@@ -160,6 +180,7 @@ impl Site {
                 refresh,
             };
         }
+        self.times.stamp(&mut next.documents, now);
         self.last = next.clone();
         Rebuilt {
             build: Some(next),
@@ -186,6 +207,10 @@ impl Site {
                 Ok(report) => persisted.written = Some(report),
                 Err(e) => errors.push(e.into()),
             }
+        }
+        if let Err(error) = self.times.save() {
+            let path = self.times.path().to_path_buf();
+            errors.push(PersistError::ChangeTimes { path, error });
         }
         let errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
         for error in errors.iter().filter(|e| !self.persist_errors.contains(e)) {

@@ -8,6 +8,8 @@ use std::fmt;
 
 use chrono::{DateTime, Local};
 
+use crate::wording::count;
+
 pub struct Status {
     posts: usize,
     documents: usize,
@@ -83,29 +85,18 @@ impl fmt::Display for Status {
         }
         write!(
             f,
-            "{} {}, {} {}; last rebuild {}",
-            self.posts,
-            plural(self.posts, "post"),
-            self.documents,
-            plural(self.documents, "document"),
+            "{}, {}; last rebuild {}",
+            count(self.posts, "post"),
+            count(self.documents, "document"),
             self.rebuilt.format("%H:%M:%S"),
         )?;
         if let Some(changed) = self.changed {
             write!(f, " ({changed} changed)")?;
         }
         if self.problems > 0 {
-            let problems = plural(self.problems, "problem");
-            write!(f, "; {} {problems} (see /healthz)", self.problems)?;
+            write!(f, "; {} (see /healthz)", count(self.problems, "problem"))?;
         }
         Ok(())
-    }
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        word.to_string()
-    } else {
-        format!("{word}s")
     }
 }
 

@@ -266,17 +266,13 @@ impl Changes {
 
 impl fmt::Display for Changes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let count = |n: usize, one: &str, many: &str| match n {
-            0 => None,
-            1 => Some(format!("1 {one}")),
-            n => Some(format!("{n} {many}")),
-        };
+        let count = |n: usize, noun: &str| (n > 0).then(|| crate::wording::count(n, noun));
         let parts: Vec<String> = [
-            count(self.added.len(), "new id", "new ids"),
-            count(self.renamed.len(), "rename", "renames"),
-            count(self.removed.len(), "removed post", "removed posts"),
-            count(self.reassigned.len(), "changed id", "changed ids"),
-            count(self.edited, "edited post", "edited posts"),
+            count(self.added.len(), "new id"),
+            count(self.renamed.len(), "rename"),
+            count(self.removed.len(), "removed post"),
+            count(self.reassigned.len(), "changed id"),
+            count(self.edited, "edited post"),
         ]
         .into_iter()
         .flatten()

@@ -57,12 +57,27 @@ fn channel(feed: &CleanFeed, link: &DocumentLink) -> Channel {
             links: vec![self_link],
         }),
         namespaces,
-        items: feed.entries.iter().map(|e| item(e)).collect(),
+        // `managingEditor` wants an e-mail address; `dc:creator` takes the name as given.
+        dublin_core_ext: feed.author.as_ref().map(|author| DublinCoreExtension {
+            creators: vec![author.clone()],
+            ..DublinCoreExtension::default()
+        }),
+        items: feed
+            .entries
+            .iter()
+            .map(|e| item(e, feed.author.as_deref()))
+            .collect(),
         ..Channel::default()
     }
 }
 
-fn item(entry: &Entry) -> Item {
+/// One entry; its authors, else the site's `author`, as Atom and JSON Feed have them too.
+fn item(entry: &Entry, site_author: Option<&str>) -> Item {
+    let creators = if entry.authors.is_empty() {
+        site_author.map(|a| vec![a.to_owned()]).unwrap_or_default()
+    } else {
+        entry.authors.clone()
+    };
     Item {
         title: Some(entry.title.clone()),
         link: Some(entry.link.clone()),
@@ -72,8 +87,8 @@ fn item(entry: &Entry) -> Item {
         }),
         description: (!entry.summary.is_empty()).then(|| html_text(&entry.summary)),
         content: Some(entry.content_html.clone()),
-        dublin_core_ext: (!entry.authors.is_empty()).then(|| DublinCoreExtension {
-            creators: entry.authors.clone(),
+        dublin_core_ext: (!creators.is_empty()).then(|| DublinCoreExtension {
+            creators,
             ..DublinCoreExtension::default()
         }),
         categories: entry
@@ -220,9 +235,28 @@ mod tests {
         let mut e = entry(1);
         e.summary.clear();
         e.authors.clear();
-        let item = &rendered(&fixtures::feed(vec![e])).items[0];
-        assert_eq!(item.description, None);
-        assert_eq!(item.dublin_core_ext, None);
+        let mut feed = fixtures::feed(vec![e]);
+        feed.author = None;
+        let channel = rendered(&feed);
+        assert_eq!(channel.items[0].description, None);
+        assert_eq!(channel.items[0].dublin_core_ext, None);
+        assert_eq!(channel.dublin_core_ext, None);
+    }
+
+    #[test]
+    fn the_site_author_stands_in_for_entries_without_one() {
+        let mut e = entry(1);
+        e.authors.clear();
+        let channel = rendered(&fixtures::feed(vec![e, entry(2)]));
+        let creators = |dc: Option<&DublinCoreExtension>| dc.map(|d| d.creators.clone());
+        let site = Some(vec!["Site Owner".to_owned()]);
+        assert_eq!(creators(channel.dublin_core_ext.as_ref()), site);
+        assert_eq!(creators(channel.items[0].dublin_core_ext.as_ref()), site);
+        assert_eq!(
+            creators(channel.items[1].dublin_core_ext.as_ref()),
+            Some(vec!["Ann Author".to_owned()]),
+            "an entry's own author wins"
+        );
     }
 
     #[test]

@@ -126,10 +126,10 @@ pub enum WatchError {
         path.display()
     )]
     NoParent { path: PathBuf },
-    #[error("cannot resolve {}: {source}", path.display())]
+    #[error("cannot resolve {}: {error}", path.display())]
     Resolve {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("watching needs a tokio runtime; call watch::start from inside one")]
     NoRuntime,

@@ -132,9 +132,9 @@ pub(super) fn start(
 }
 
 fn absolute(path: &Path) -> Result<PathBuf, WatchError> {
-    std::path::absolute(path).map_err(|source| WatchError::Resolve {
+    std::path::absolute(path).map_err(|error| WatchError::Resolve {
         path: path.to_path_buf(),
-        source,
+        error,
     })
 }
 

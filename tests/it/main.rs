@@ -4,6 +4,8 @@ mod running;
 mod support;
 
 mod bad_input;
+mod caching;
+mod command_line;
 mod daemon;
 mod identity;
 mod lock_file;

@@ -170,3 +170,18 @@ fn healthz_reports_generation_entries_and_problems() {
     assert_eq!(health["entries"], 10);
     assert_eq!(health["diagnostics"], serde_json::json!([]));
 }
+
+#[test]
+fn a_client_that_refuses_every_coding_gets_the_document_uncompressed() {
+    // RFC 9110 §12.5.3 allows 406 or the unencoded document; feedd sends the document.
+    let (_site, daemon) = daemon();
+    let reply = daemon.request(
+        "GET",
+        "/atom.xml",
+        &[("Accept-Encoding", "identity;q=0, *;q=0")],
+    );
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("content-encoding"), None);
+    assert_eq!(reply.header("vary"), Some("Accept-Encoding"));
+    assert_eq!(parse_feed(&reply.body).entries.len(), 10);
+}
