@@ -370,7 +370,7 @@ mod tests {
             ".TH feedd 1",
             "\\fB\\-\\-config\\fR",
             "feedd check",
-            ".SH \"EXIT STATUS\"\n.nf\n0  success\n1  some posts",
+            ".SH \"EXIT STATUS\"\n.nf\n0   success\n1   some posts",
             ".SH ENVIRONMENT",
             "NOTIFY_SOCKET",
             ".nf",
