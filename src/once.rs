@@ -41,7 +41,7 @@ pub enum Outcome {
 /// Builds the site; writes it to `out` only when no post has a problem. `check` passes no `out`
 /// and still reads the ledger of the configured output folder, to judge ids as `--once` would.
 pub fn run(config: &Config, out: Option<&Path>, now: DateTime<Utc>) -> Result<Outcome, OnceError> {
-    let mut cache = PostCache::new(&config.source_dir, parse_options(config));
+    let mut cache = PostCache::new(config.source(), parse_options(config));
     cache.refresh_all()?;
     let ledger_path = config.ledger_path(out.unwrap_or(&config.output_dir));
     let ledger = read_ledger(&ledger_path)?;

@@ -46,7 +46,7 @@ impl Site {
     /// Loads the config, reads every post and builds once.
     pub fn start(config_path: &Path, now: DateTime<Utc>) -> Result<Site, StartError> {
         let config = Config::load(config_path)?;
-        let mut cache = PostCache::new(&config.source_dir, parse_options(&config));
+        let mut cache = PostCache::new(config.source(), parse_options(&config));
         cache.refresh_all()?;
         let ledger = match persisted_ledger(&config) {
             Some(path) => output::read_ledger(&path)?,
@@ -76,8 +76,9 @@ impl Site {
     pub fn reload_config(&mut self) -> Result<(), ConfigError> {
         let config = Config::load(&self.config_path)?;
         let options = parse_options(&config);
-        if !self.cache.fits(&config.source_dir, &options) {
-            self.cache = PostCache::new(&config.source_dir, options);
+        let source = config.source();
+        if !self.cache.fits(&source, &options) {
+            self.cache = PostCache::new(source, options);
         }
         self.config = config;
         Ok(())
