@@ -1,13 +1,16 @@
 //! `feedd` without a mode: build once, serve, then keep the served documents in step with the
 //! source folder and the config until told to stop.
 //!
-//! This module owns the event loop and nothing else: changes come from `watch`, signals from
-//! `signals`, rebuilding is `site`'s job and serving is `http`'s. Each rebuild is published as one
+//! This module starts the pieces and stops them: the event loop (`event_loop`) turns changes from
+//! `watch` and reloads from `signals` into rebuilds (`site`'s job) and publishes them for `http`
+//! to serve; a stop signal ends it from here, without waiting for a rebuild. Each rebuild is published as one
 //! new snapshot; a rebuild that changed nothing a reader could see publishes nothing. The service
 //! manager hears about each step (ready, reloading, status, stopping, watchdog) through `systemd`,
 //! which does nothing when feedd does not run under it.
 
 mod compressor;
+mod event_loop;
+mod problems;
 mod signals;
 mod site;
 mod status;
@@ -18,16 +21,17 @@ use std::time::Instant;
 
 use chrono::{Local, Utc};
 use tokio::net::TcpListener;
-use tokio::time::{Interval, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
 use crate::http::{self, Settings};
 use crate::snapshot::{Publisher, Snapshot};
 use crate::systemd;
-use crate::watch::{self, Batch, WatchSettings, Watching};
+use crate::watch::{self, WatchSettings};
 use compressor::CompressingPublisher;
-use signals::{Signal, Signals};
-use site::{Rebuilt, Site};
+use event_loop::EventLoop;
+use problems::Reported;
+use signals::Reloads;
+use site::Site;
 use status::Status;
 
 pub use site::StartError;
@@ -57,15 +61,22 @@ pub enum DaemonError {
 
 /// Runs the daemon until SIGTERM or SIGINT. It serves on `inherited` when the service manager
 /// passed a socket (socket activation), else it binds `listen`, else the config's address.
+///
+/// The event loop runs as a task of its own, and a stop signal is awaited here, beside it: a
+/// stop never waits for a rebuild in progress, which is abandoned (nothing it would write is
+/// written half: output files are replaced atomically).
 pub async fn run(
     config_path: &Path,
     listen: Option<SocketAddr>,
     inherited: Option<std::net::TcpListener>,
 ) -> Result<(), DaemonError> {
     let started = Instant::now();
-    let mut site = tokio::task::block_in_place(|| Site::start(config_path, Utc::now()))?;
+    let stop = CancellationToken::new();
+    signals::stop_on_signals(stop.clone()).map_err(DaemonError::Signals)?;
+    let site = tokio::task::block_in_place(|| Site::start(config_path, Utc::now()))?;
+    let mut reported = Reported::default();
     let first = site.last().clone();
-    report_problems(&first.diagnostics);
+    reported.log(&first.diagnostics);
     // The first snapshot is compressed before feedd reports ready; later ones in the background.
     let first = tokio::task::block_in_place(|| {
         Snapshot::new(
@@ -77,7 +88,7 @@ pub async fn run(
         )
     });
     let publisher = Publisher::new(first);
-    persist(&site);
+    event_loop::persist(&site);
 
     let listener = open_listener(inherited, listen.unwrap_or(site.config().server.listen)).await?;
     let shutdown = CancellationToken::new();
@@ -87,10 +98,8 @@ pub async fn run(
         Settings::from_server(&site.config().server),
         shutdown.clone(),
     ));
-    let publishing = CompressingPublisher::spawn(publisher);
-    let mut signals = Signals::new().map_err(DaemonError::Signals)?;
-    let mut watching = start_watching(&site, config_path)?;
-    let mut watch_settings = WatchSettings::from_config(site.config(), config_path);
+    let reloads = Reloads::new().map_err(DaemonError::Signals)?;
+    let watching = event_loop::start_watching(&site, config_path)?;
     tracing::info!(
         "ready in {:.1?}: {} posts, {} documents",
         started.elapsed(),
@@ -104,54 +113,26 @@ pub async fn run(
         Local::now(),
     );
     systemd::ready(&status.take_line());
-    let mut watchdog = watchdog();
-
-    loop {
-        let due = next_due_sleep(&site);
-        tokio::select! {
-            batch = watching.batches.recv() => {
-                let Some(batch) = batch else {
-                    tracing::error!("file watching stopped; restarting it");
-                    watching = start_watching(&site, config_path)?;
-                    continue;
-                };
-                if batch.config {
-                    reload(&mut site, &mut status);
-                    restart_watching_if_moved(&mut watching, &mut watch_settings, &site, config_path)?;
-                }
-                apply(&mut site, &publishing, &mut status, &batch, describe(&batch));
-                if let Some(line) = status.take_update() {
-                    systemd::status(&line);
-                }
-            }
-            () = due => {
-                let started = Instant::now();
-                let rebuilt = tokio::task::block_in_place(|| site.tick(Utc::now()));
-                publish(&mut site, &publishing, &mut status, rebuilt, started, "a scheduled post came due".into());
-                if let Some(line) = status.take_update() {
-                    systemd::status(&line);
-                }
-            }
-            signal = signals.recv() => match signal {
-                Signal::Reload => {
-                    tracing::info!("SIGHUP: reloading {}", config_path.display());
-                    systemd::reloading();
-                    reload(&mut site, &mut status);
-                    restart_watching_if_moved(&mut watching, &mut watch_settings, &site, config_path)?;
-                    let batch = Batch { rescan: true, ..Batch::default() };
-                    apply(&mut site, &publishing, &mut status, &batch, "reload".into());
-                    systemd::ready(&status.take_line());
-                }
-                Signal::Stop(name) => {
-                    tracing::info!("{name}: finishing in-flight requests, then stopping");
-                    systemd::stopping();
-                    break;
-                }
-            },
-            () = tick(&mut watchdog) => systemd::watchdog(),
-        }
+    let events = EventLoop {
+        watch_settings: WatchSettings::from_config(site.config(), config_path),
+        config_path: config_path.to_path_buf(),
+        publishing: CompressingPublisher::spawn(publisher),
+        site,
+        reloads,
+        watching,
+        status,
+        reported,
+        watchdog: event_loop::watchdog(),
+    };
+    let mut events = tokio::spawn(events.run());
+    tokio::select! {
+        () = stop.cancelled() => events.abort(),
+        ended = &mut events => match ended {
+            Ok(result) => result?,
+            Err(join) => return Err(DaemonError::Serve(std::io::Error::other(join))),
+        },
     }
-    drop(watching);
+    systemd::stopping();
     shutdown.cancel();
     match server.await {
         Ok(result) => result.map_err(DaemonError::Serve),
@@ -175,174 +156,4 @@ async fn open_listener(
         .set_nonblocking(true)
         .map_err(DaemonError::Inherited)?;
     TcpListener::from_std(socket).map_err(DaemonError::Inherited)
-}
-
-/// Pings at half the period systemd's `WatchdogSec=` set, from the event loop itself, so a loop
-/// that hangs stops pinging and gets restarted.
-fn watchdog() -> Option<Interval> {
-    let every = systemd::watchdog_interval()?;
-    tracing::debug!("systemd watchdog: pinging every {every:?}");
-    let mut interval = tokio::time::interval(every);
-    interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    Some(interval)
-}
-
-async fn tick(watchdog: &mut Option<Interval>) {
-    match watchdog {
-        Some(interval) => {
-            interval.tick().await;
-        }
-        None => std::future::pending().await,
-    }
-}
-
-fn start_watching(site: &Site, config_path: &Path) -> Result<Watching, DaemonError> {
-    let watching = watch::start(WatchSettings::from_config(site.config(), config_path))?;
-    if let Some(reason) = &watching.fallback {
-        tracing::warn!("{reason}; polling for changes instead");
-    }
-    Ok(watching)
-}
-
-/// A reload that moved the source folder or changed how it is watched needs a new watcher.
-fn restart_watching_if_moved(
-    watching: &mut Watching,
-    current: &mut WatchSettings,
-    site: &Site,
-    config_path: &Path,
-) -> Result<(), DaemonError> {
-    let wanted = WatchSettings::from_config(site.config(), config_path);
-    if wanted != *current {
-        *watching = start_watching(site, config_path)?;
-        *current = wanted;
-    }
-    Ok(())
-}
-
-fn reload(site: &mut Site, status: &mut Status) {
-    let before = site.config().server.clone();
-    match site.reload_config() {
-        Ok(()) => {
-            tracing::info!("config reloaded");
-            status.config_read(Ok(()));
-            let after = &site.config().server;
-            if (after.listen, after.max_age, after.max_connections)
-                != (before.listen, before.max_age, before.max_connections)
-            {
-                tracing::warn!(
-                    "`[server]` listen, max_age and max_connections take effect when feedd restarts"
-                );
-            }
-        }
-        Err(err) => {
-            tracing::error!("{err}; keeping the previous config");
-            status.config_read(Err(err.to_string()));
-        }
-    }
-}
-
-/// Sleeps until the earliest scheduled post is due, or forever when none is.
-async fn next_due_sleep(site: &Site) {
-    match site.last().next_due {
-        Some(due) => {
-            let wait = (due - Utc::now()).to_std().unwrap_or_default();
-            // Wake a moment late rather than early, so the post is due when we rebuild.
-            tokio::time::sleep(wait + std::time::Duration::from_millis(5)).await;
-        }
-        None => std::future::pending().await,
-    }
-}
-
-fn describe(batch: &Batch) -> String {
-    match (batch.rescan, batch.config, batch.paths.len()) {
-        (true, _, _) => "full rescan".into(),
-        (_, true, _) => "config changed".into(),
-        (_, _, 1) => batch
-            .paths
-            .first()
-            .map_or_else(String::new, |p| p.display().to_string()),
-        (_, _, n) => format!("{n} files"),
-    }
-}
-
-/// Re-reads what `batch` names and publishes the result. A source folder that cannot be read
-/// leaves the last good documents served.
-fn apply(
-    site: &mut Site,
-    publisher: &CompressingPublisher,
-    status: &mut Status,
-    batch: &Batch,
-    cause: String,
-) {
-    let started = Instant::now();
-    match tokio::task::block_in_place(|| site.apply(batch, Utc::now())) {
-        Ok(rebuilt) => publish(site, publisher, status, rebuilt, started, cause),
-        Err(err) => tracing::warn!("{err}; still serving the last good documents"),
-    }
-}
-
-fn publish(
-    site: &mut Site,
-    publisher: &CompressingPublisher,
-    status: &mut Status,
-    rebuilt: Rebuilt,
-    started: Instant,
-    cause: String,
-) {
-    let Some(build) = rebuilt.build else {
-        tracing::debug!("{cause}: no document changed");
-        return;
-    };
-    let previous = publisher.current();
-    let changed = build
-        .documents
-        .iter()
-        .filter(|d| {
-            previous
-                .get(&d.path)
-                .is_none_or(|p| p.identity().etag() != d.etag)
-        })
-        .count();
-    let (documents, published) = (build.documents.len(), build.published);
-    report_problems(&build.diagnostics);
-    let problems = build.diagnostics.len();
-    let next = tokio::task::block_in_place(|| {
-        Snapshot::uncompressed(
-            Some(&previous),
-            build.documents,
-            build.diagnostics,
-            build.published,
-            Utc::now(),
-        )
-    });
-    let generation = next.generation();
-    publisher.publish(next);
-    let elapsed = started.elapsed();
-    status.rebuilt(published, documents, problems, changed, Local::now());
-    persist(site);
-    tracing::info!(
-        "rebuilt ({cause}) in {elapsed:.1?}: {} re-read, {} removed; {published} posts; {changed} of {documents} documents changed; {problems} problems; generation {generation}",
-        rebuilt.refresh.parsed,
-        rebuilt.refresh.removed,
-    );
-}
-
-fn persist(site: &Site) {
-    match tokio::task::block_in_place(|| site.persist()) {
-        Ok(Some(report)) if !report.written.is_empty() || !report.removed.is_empty() => {
-            tracing::info!(
-                "output folder: {} written, {} removed",
-                report.written.len(),
-                report.removed.len()
-            );
-        }
-        Ok(_) => {}
-        Err(err) => tracing::error!("{err}; the served documents are unaffected"),
-    }
-}
-
-fn report_problems(diagnostics: &[crate::diagnostic::Diagnostic]) {
-    for diagnostic in diagnostics {
-        tracing::warn!("{diagnostic}");
-    }
 }

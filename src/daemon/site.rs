@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 
 use crate::build::{Build, build, parse_options};
 use crate::config::{Config, ConfigError};
+use crate::diagnostic::Diagnostic;
 use crate::feed::IdLedger;
 use crate::output::{self, LedgerError, OutputError, WriteReport};
 use crate::post_cache::{PostCache, Refresh};
@@ -40,6 +41,22 @@ pub struct Site {
     cache: PostCache,
     ledger: IdLedger,
     last: Build,
+    /// Why the site as a whole is not as configured, reported beside the posts' problems.
+    problems: SiteProblems,
+}
+
+/// Problems that are no post's: the source folder cannot be used, or the config file on disk
+/// was refused. Each keeps the last good state in force until it is resolved.
+#[derive(Debug, Default)]
+struct SiteProblems {
+    source: Option<Diagnostic>,
+    config: Option<Diagnostic>,
+}
+
+impl SiteProblems {
+    fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.source.iter().chain(&self.config)
+    }
 }
 
 impl Site {
@@ -59,6 +76,7 @@ impl Site {
             ledger: std::mem::take(&mut last.ledger),
             cache,
             last,
+            problems: SiteProblems::default(),
         })
     }
 
@@ -72,9 +90,13 @@ impl Site {
 
     /// Reads the config file again. An invalid config is returned as an error and the old one
     /// stays in force; a valid one takes effect at the next rebuild (the whole folder is re-read
-    /// when the source folder or time zone changed).
+    /// when the source folder or time zone changed). A refused config is reported as a problem
+    /// until a reload succeeds.
     pub fn reload_config(&mut self) -> Result<(), ConfigError> {
-        let config = Config::load(&self.config_path)?;
+        let config = Config::load(&self.config_path).inspect_err(|err| {
+            self.problems.config = Some(err.diagnostic());
+        })?;
+        self.problems.config = None;
         let options = parse_options(&config);
         let source = config.source();
         if !self.cache.fits(&source, &options) {
@@ -85,14 +107,21 @@ impl Site {
     }
 
     /// Re-reads what `batch` names (everything on a rescan) and rebuilds. While the source
-    /// folder is missing nothing is rebuilt, so the last good documents stay served.
-    pub fn apply(&mut self, batch: &Batch, now: DateTime<Utc>) -> Result<Rebuilt, SourceError> {
+    /// folder cannot be used, the cache keeps every post, so the last good documents stay
+    /// served, and the problem is reported with them.
+    pub fn apply(&mut self, batch: &Batch, now: DateTime<Utc>) -> Rebuilt {
         let refresh = if batch.rescan || batch.config || !self.config.source_dir.is_dir() {
-            self.cache.refresh_all()?
+            self.refresh_all()
         } else {
             self.cache.refresh_paths(&batch.paths)
         };
-        Ok(self.rebuild(refresh, now))
+        self.rebuild(refresh, now)
+    }
+
+    fn refresh_all(&mut self) -> Refresh {
+        let refreshed = self.cache.refresh_all();
+        self.problems.source = refreshed.as_ref().err().map(SourceError::diagnostic);
+        refreshed.unwrap_or_default()
     }
 
     /// Rebuilds without re-reading anything: a scheduled post came due.
@@ -108,6 +137,10 @@ impl Site {
             Some(&self.last),
             now,
         );
+        if self.problems.iter().next().is_some() {
+            next.diagnostics.extend(self.problems.iter().cloned());
+            next.diagnostics.sort();
+        }
         // ETags are hashes of the bodies, so comparing them compares the documents without
         // reading megabytes of bytes.
         let same_documents = next.documents.len() == self.last.documents.len()

@@ -9,6 +9,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
 use crate::running::{Daemon, Reply};
 use crate::support::*;
@@ -129,6 +130,29 @@ fn an_unreadable_folder_fails_once_and_check_naming_it() {
 }
 
 #[test]
+fn healthz_reports_a_missing_source_folder_and_a_rejected_config() {
+    let site = three_posts();
+    let daemon = Daemon::start(&site.config());
+    assert_eq!(health(&daemon).0, 200);
+
+    let away = site.path().join("moved-away");
+    std::fs::rename(site.src(), &away).unwrap();
+    let body = health_until(&daemon, 503, "feed-src");
+    assert!(body.contains("source folder"), "{body}");
+    assert_eq!(titles(&daemon.get("/atom.xml")).len(), 3, "last good stays");
+    std::fs::rename(&away, site.src()).unwrap();
+    health_until(&daemon, 200, "\"ok\"");
+
+    std::fs::write(site.config(), format!("{BASE_CONFIG}max_entries = 0\n")).unwrap();
+    daemon.signal("HUP");
+    let body = health_until(&daemon, 503, "config.toml");
+    assert!(body.contains("max_entries"), "{body}");
+    std::fs::write(site.config(), BASE_CONFIG).unwrap();
+    daemon.signal("HUP");
+    health_until(&daemon, 200, "\"ok\"");
+}
+
+#[test]
 fn a_symlink_outside_the_source_folder_is_refused_unless_allowed() {
     let site = three_posts();
     let secret = site.path().join("secret.md");
@@ -197,4 +221,64 @@ fn an_oversized_post_is_an_error_naming_the_file_and_the_limit() {
     let body = health_until(&daemon, 503, "long.md");
     assert!(body.contains("max_post_bytes = 1000"), "{body}");
     assert_eq!(titles(&daemon.get("/atom.xml")).len(), 3);
+}
+
+#[test]
+fn a_known_problem_is_logged_once_and_its_fix_too() {
+    let site = three_posts();
+    site.write("broken.md", "+++\ndate = 2020-01-01\n+++\nNo title.\n");
+    let daemon = Daemon::start(&site.config());
+    let mentions = |d: &Daemon| d.log().matches("broken.md:").count();
+    assert_eq!(mentions(&daemon), 1, "{}", daemon.log());
+
+    site.write("a.md", &md("Alpha edited", "2020-01-01", "", "First."));
+    daemon.poll_until("/atom.xml", "the edit", |r| {
+        titles(r).contains(&"Alpha edited".to_string())
+    });
+    daemon.wait_for("rebuilt (", Duration::from_secs(10));
+    assert_eq!(mentions(&daemon), 1, "not logged again:\n{}", daemon.log());
+
+    site.write("broken.md", &md("Fixed", "2020-01-01", "", "Now fine."));
+    daemon.wait_for("fixed: ", Duration::from_secs(10));
+    assert!(
+        daemon.log().contains(&format!(
+            "fixed: {}",
+            site.src().join("broken.md").display()
+        )),
+        "{}",
+        daemon.log()
+    );
+}
+
+#[test]
+fn sigterm_during_a_long_rebuild_exits_promptly() {
+    // A small site starts fast; the config then points at a large generated one, which takes
+    // seconds to read and render in a debug build.
+    let big = tempfile::tempdir().unwrap();
+    let generated = Command::new(env!("CARGO_BIN_EXE_feedd-gen"))
+        .args(["--posts", "2000", "--out"])
+        .arg(big.path())
+        .output()
+        .expect("run feedd-gen");
+    assert_success(&generated);
+    let site = three_posts();
+    let daemon = Daemon::start(&site.config());
+    let source_dir = big.path().join("feed-src");
+    std::fs::write(
+        site.config(),
+        format!("{BASE_CONFIG}source_dir = \"{}\"\n", source_dir.display()),
+    )
+    .unwrap();
+    daemon.signal("HUP");
+    daemon.wait_for("config reloaded", Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(100));
+    let stopping = Instant::now();
+    let log = daemon.log();
+    assert_eq!(daemon.stop(), Some(0));
+    let exit = stopping.elapsed();
+    assert!(
+        !log.contains("rebuilt ("),
+        "the rebuild ended before the stop; a larger site is needed:\n{log}"
+    );
+    assert!(exit < Duration::from_secs(1), "exit took {exit:?}:\n{log}");
 }
