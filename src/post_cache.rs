@@ -366,6 +366,32 @@ mod tests {
     }
 
     #[test]
+    fn a_post_replaced_by_a_link_out_of_the_folder_is_withdrawn_and_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("src");
+        std::fs::create_dir(&root).unwrap();
+        let path = root.join("a.txt");
+        std::fs::write(&path, GOOD).unwrap();
+        let mut cache = cache(&root);
+        cache.refresh_all().unwrap();
+        let outside = dir.path().join("secret.txt");
+        std::fs::write(&outside, GOOD.replace("Title", "Secret")).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink(&outside, &path).unwrap();
+        cache.refresh_paths([&path]);
+        assert!(cache.posts().is_empty(), "a refusal is not a read error");
+        let diagnostics = cache.diagnostics();
+        assert_eq!(diagnostics.len(), 1);
+        assert!(
+            diagnostics[0].message.contains("secret.txt"),
+            "{diagnostics:?}"
+        );
+        cache.refresh_all().unwrap();
+        assert!(cache.posts().is_empty());
+        assert_eq!(cache.diagnostics().len(), 1, "the rescan refuses it too");
+    }
+
+    #[test]
     fn removed_and_ignored_paths_are_forgotten() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.txt");

@@ -3,10 +3,10 @@
 //!
 //! This module starts the pieces and stops them: the event loop (`event_loop`) turns changes from
 //! `watch` and reloads from `signals` into rebuilds (`site`'s job) and publishes them for `http`
-//! to serve; a stop signal ends it from here, without waiting for a rebuild. Each rebuild is published as one
-//! new snapshot; a rebuild that changed nothing a reader could see publishes nothing. The service
-//! manager hears about each step (ready, reloading, status, stopping, watchdog) through `systemd`,
-//! which does nothing when feedd does not run under it.
+//! to serve; a stop signal ends it from here, without waiting for a rebuild. Each rebuild is
+//! published as one new snapshot; a rebuild that changed nothing a reader could see publishes
+//! nothing. The service manager hears about each step (ready, reloading, status, stopping,
+//! watchdog) through `systemd`, which does nothing when feedd does not run under it.
 
 mod compressor;
 mod event_loop;
@@ -55,6 +55,8 @@ pub enum DaemonError {
     Watch(#[from] watch::WatchError),
     #[error("cannot set up signal handling: {0}")]
     Signals(std::io::Error),
+    #[error("the event loop failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
     #[error("HTTP server failed: {0}")]
     Serve(std::io::Error),
 }
@@ -73,7 +75,15 @@ pub async fn run(
     let started = Instant::now();
     let stop = CancellationToken::new();
     signals::stop_on_signals(stop.clone()).map_err(DaemonError::Signals)?;
-    let site = tokio::task::block_in_place(|| Site::start(config_path, Utc::now()))?;
+    let start = tokio::task::spawn_blocking({
+        let config_path = config_path.to_path_buf();
+        move || Site::start(&config_path, Utc::now())
+    });
+    // A stop during the first build ends the daemon as cleanly as one later on.
+    let site = tokio::select! {
+        started = start => started??,
+        () = stop.cancelled() => return Ok(()),
+    };
     let mut reported = Reported::default();
     let first = site.last().clone();
     reported.log(&first.diagnostics);
@@ -129,7 +139,7 @@ pub async fn run(
         () = stop.cancelled() => events.abort(),
         ended = &mut events => match ended {
             Ok(result) => result?,
-            Err(join) => return Err(DaemonError::Serve(std::io::Error::other(join))),
+            Err(join) => return Err(DaemonError::Task(join)),
         },
     }
     systemd::stopping();
