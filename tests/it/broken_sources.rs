@@ -21,14 +21,27 @@ fn running_as_root(site: &Site) -> bool {
     std::fs::metadata(site.config()).expect("config").uid() == 0
 }
 
-/// Makes `command` run as a user that file permissions apply to: `nobody` when the tests run as
-/// root, else the current user. The site's own folder is opened up so that user can read it.
-fn unprivileged(site: &Site, command: &mut Command) {
-    if running_as_root(site) {
-        std::fs::set_permissions(site.path(), std::fs::Permissions::from_mode(0o755))
-            .expect("open up the site folder");
-        command.uid(NOBODY).gid(NOBODY);
+/// A command running `feedd` as a user that file permissions apply to: `nobody` when the tests
+/// run as root, else the current user. The site's own folder is opened up so that user can read
+/// it, and the binary is copied there when `nobody` cannot reach it where it was built.
+fn unprivileged(site: &Site, command: impl FnOnce(&Path) -> Command) -> Command {
+    if !running_as_root(site) {
+        return command(Path::new(BIN));
     }
+    set_mode(site.path(), 0o755);
+    let reachable = Path::new(BIN)
+        .ancestors()
+        .all(|p| std::fs::metadata(p).is_ok_and(|m| m.permissions().mode() & 0o001 != 0));
+    let binary = if reachable {
+        Path::new(BIN).to_path_buf()
+    } else {
+        let copy = site.path().join("feedd");
+        std::fs::copy(BIN, &copy).expect("copy feedd where nobody can run it");
+        copy
+    };
+    let mut command = command(&binary);
+    command.uid(NOBODY).gid(NOBODY);
+    command
 }
 
 fn set_mode(path: &Path, mode: u32) {
@@ -36,20 +49,18 @@ fn set_mode(path: &Path, mode: u32) {
 }
 
 fn start_unprivileged(site: &Site) -> Daemon {
-    let mut command = Daemon::command(&site.config());
+    let mut command = unprivileged(site, |binary| Daemon::command_of(binary, &site.config()));
     command.args(["--listen", "127.0.0.1:0"]);
-    unprivileged(site, &mut command);
     Daemon::spawn(command)
 }
 
 fn run_unprivileged(site: &Site, args: &[&str]) -> Output {
-    let mut command = Command::new(BIN);
+    let mut command = unprivileged(site, |binary| Command::new(binary));
     command
         .arg("--config")
         .arg(site.config())
         .args(args)
         .env_remove("RUST_LOG");
-    unprivileged(site, &mut command);
     command.output().expect("run feedd")
 }
 
