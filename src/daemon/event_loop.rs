@@ -17,7 +17,7 @@ use super::problems::Reported;
 use super::signals::Reloads;
 use super::site::{Rebuilt, Site};
 use super::status::Status;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Publisher, Snapshot};
 use crate::systemd;
 use crate::watch::{self, Batch, WatchSettings, Watching};
 
@@ -35,6 +35,35 @@ pub(super) struct EventLoop {
 }
 
 impl EventLoop {
+    /// The loop for `site`, whose last build `publisher` serves, with its watches in place.
+    pub fn new(
+        site: Site,
+        config_path: &Path,
+        publisher: Publisher,
+        reported: Reported,
+    ) -> Result<EventLoop, DaemonError> {
+        let reloads = Reloads::new().map_err(DaemonError::Signals)?;
+        let watching = start_watching(&site, config_path)?;
+        let last = site.last();
+        let status = Status::new(
+            last.published,
+            last.documents.len(),
+            last.diagnostics.len(),
+            Local::now(),
+        );
+        Ok(EventLoop {
+            watch_settings: WatchSettings::from_config(site.config(), config_path),
+            config_path: config_path.to_path_buf(),
+            publishing: CompressingPublisher::spawn(publisher),
+            site,
+            reloads,
+            watching,
+            status,
+            reported,
+            watchdog: watchdog(),
+        })
+    }
+
     /// Runs until watching cannot be restarted; a stop comes from outside, by aborting the task.
     pub async fn run(mut self) -> Result<(), DaemonError> {
         loop {

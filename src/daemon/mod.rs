@@ -19,20 +19,17 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Instant;
 
-use chrono::{Local, Utc};
+use chrono::Utc;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::http::{self, Settings};
 use crate::snapshot::{Publisher, Snapshot};
 use crate::systemd;
-use crate::watch::{self, WatchSettings};
-use compressor::CompressingPublisher;
+use crate::watch;
 use event_loop::EventLoop;
 use problems::Reported;
-use signals::Reloads;
 use site::Site;
-use status::Status;
 
 pub use site::StartError;
 
@@ -75,29 +72,12 @@ pub async fn run(
     let started = Instant::now();
     let stop = CancellationToken::new();
     signals::stop_on_signals(stop.clone()).map_err(DaemonError::Signals)?;
-    let start = tokio::task::spawn_blocking({
-        let config_path = config_path.to_path_buf();
-        move || Site::start(&config_path, Utc::now())
-    });
-    // A stop during the first build ends the daemon as cleanly as one later on.
-    let site = tokio::select! {
-        started = start => started??,
-        () = stop.cancelled() => return Ok(()),
+    let Some(site) = first_build(config_path, &stop).await? else {
+        return Ok(());
     };
     let mut reported = Reported::default();
-    let first = site.last().clone();
-    reported.log(&first.diagnostics);
-    // The first snapshot is compressed before feedd reports ready; later ones in the background.
-    let first = tokio::task::block_in_place(|| {
-        Snapshot::new(
-            1,
-            first.documents,
-            first.diagnostics,
-            first.published,
-            Utc::now(),
-        )
-    });
-    let publisher = Publisher::new(first);
+    reported.log(&site.last().diagnostics);
+    let publisher = Publisher::new(first_snapshot(&site));
     event_loop::persist(&site);
 
     let listener = open_listener(inherited, listen.unwrap_or(site.config().server.listen)).await?;
@@ -108,32 +88,14 @@ pub async fn run(
         Settings::from_server(&site.config().server),
         shutdown.clone(),
     ));
-    let reloads = Reloads::new().map_err(DaemonError::Signals)?;
-    let watching = event_loop::start_watching(&site, config_path)?;
+    let mut events = EventLoop::new(site, config_path, publisher, reported)?;
     tracing::info!(
         "ready in {:.1?}: {} posts, {} documents",
         started.elapsed(),
-        site.last().published,
-        site.last().documents.len()
+        events.site.last().published,
+        events.site.last().documents.len()
     );
-    let mut status = Status::new(
-        site.last().published,
-        site.last().documents.len(),
-        site.last().diagnostics.len(),
-        Local::now(),
-    );
-    systemd::ready(&status.take_line());
-    let events = EventLoop {
-        watch_settings: WatchSettings::from_config(site.config(), config_path),
-        config_path: config_path.to_path_buf(),
-        publishing: CompressingPublisher::spawn(publisher),
-        site,
-        reloads,
-        watching,
-        status,
-        reported,
-        watchdog: event_loop::watchdog(),
-    };
+    systemd::ready(&events.status.take_line());
     let mut events = tokio::spawn(events.run());
     tokio::select! {
         () = stop.cancelled() => events.abort(),
@@ -148,6 +110,36 @@ pub async fn run(
         Ok(result) => result.map_err(DaemonError::Serve),
         Err(join) => Err(DaemonError::Serve(std::io::Error::other(join))),
     }
+}
+
+/// Loads the config and builds once, off the async workers; `None` when a stop came first,
+/// which ends the daemon as cleanly as one later on.
+async fn first_build(
+    config_path: &Path,
+    stop: &CancellationToken,
+) -> Result<Option<Site>, DaemonError> {
+    let start = tokio::task::spawn_blocking({
+        let config_path = config_path.to_path_buf();
+        move || Site::start(&config_path, Utc::now())
+    });
+    tokio::select! {
+        started = start => Ok(Some(started??)),
+        () = stop.cancelled() => Ok(None),
+    }
+}
+
+/// The first snapshot is compressed before feedd reports ready; later ones in the background.
+fn first_snapshot(site: &Site) -> Snapshot {
+    let first = site.last().clone();
+    tokio::task::block_in_place(|| {
+        Snapshot::new(
+            1,
+            first.documents,
+            first.diagnostics,
+            first.published,
+            Utc::now(),
+        )
+    })
 }
 
 /// Serves on the socket systemd passed when there is one: it is already bound and connections
