@@ -45,7 +45,10 @@ impl SourceError {
 pub enum SourceProblem {
     /// A folder or file that exists but cannot be read (permissions, I/O error): the posts
     /// below it keep their last good version.
-    #[error("{}: cannot read: {reason}; its posts keep their last good version", path.display())]
+    #[error(
+        "{}: cannot read: {reason}; its posts keep their last good version until the user feedd runs as can read it",
+        path.display()
+    )]
     Unreadable { path: PathBuf, reason: String },
     /// A symlink that resolves outside the source folder, refused by default.
     #[error(
