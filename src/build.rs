@@ -113,7 +113,7 @@ mod tests {
         )
         .unwrap();
         let config = Config::load(&config_path).unwrap();
-        let mut cache = PostCache::new(&config.source_dir, parse_options(&config));
+        let mut cache = PostCache::new(config.source(), parse_options(&config));
         cache.refresh_all().unwrap();
         (dir, config, cache)
     }

@@ -30,6 +30,28 @@ pub enum ConfigError {
     Invalid { path: PathBuf, message: String },
 }
 
+impl ConfigError {
+    /// The error as a diagnostic on the config file, for `/healthz` while an edited config is
+    /// refused and the previous one stays in force.
+    pub fn diagnostic(&self) -> crate::diagnostic::Diagnostic {
+        use crate::diagnostic::Diagnostic;
+        let kept = "config not reloaded, the previous one stays in force";
+        match self {
+            ConfigError::Read { path, error } => {
+                Diagnostic::for_file(path, format!("cannot read ({error}); {kept}"))
+            }
+            ConfigError::Syntax {
+                path,
+                line,
+                message,
+            } => Diagnostic::at_line(path, *line, format!("{message}; {kept}")),
+            ConfigError::Invalid { path, message } => {
+                Diagnostic::for_file(path, format!("{message}; {kept}"))
+            }
+        }
+    }
+}
+
 /// A document format feedd can write.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
@@ -92,6 +114,17 @@ pub struct Config {
     pub formats: Vec<Format>,
     pub paths: Paths,
     pub server: Server,
+    /// Whether symlinks below `source_dir` may lead to files and folders outside it.
+    pub follow_symlinks_outside: bool,
+    /// Post files larger than this are errors, refused before they are read.
+    pub max_post_bytes: u64,
+}
+
+/// Defaults of the keys that bound what is read from the source folder.
+pub mod defaults {
+    /// Far above any real post, far below what would hurt the daemon's memory.
+    pub const MAX_POST_BYTES: u64 = 4 << 20;
+    pub const FOLLOW_SYMLINKS_OUTSIDE: bool = false;
 }
 
 /// Where each document is published, relative to `base_url` and the output folder.
@@ -149,6 +182,8 @@ struct RawConfig {
     state_dir: Option<PathBuf>,
     post_path: Option<String>,
     formats: Option<Vec<Format>>,
+    follow_symlinks_outside: Option<bool>,
+    max_post_bytes: Option<u64>,
     #[serde(default)]
     paths: RawPaths,
     #[serde(default)]
@@ -243,6 +278,12 @@ impl Config {
                 "`formats` is empty; list at least one of \"rss\", \"atom\", \"json\"".into(),
             ));
         }
+        let max_post_bytes = raw.max_post_bytes.unwrap_or(defaults::MAX_POST_BYTES);
+        if max_post_bytes == 0 {
+            return Err(invalid(
+                "`max_post_bytes` must be at least 1; the default is 4194304 (4 MiB)".into(),
+            ));
+        }
         let paths = build_paths(raw.paths).map_err(invalid)?;
         let server = build_server(raw.server).map_err(invalid)?;
         Ok(Config {
@@ -271,6 +312,10 @@ impl Config {
             formats,
             paths,
             server,
+            follow_symlinks_outside: raw
+                .follow_symlinks_outside
+                .unwrap_or(defaults::FOLLOW_SYMLINKS_OUTSIDE),
+            max_post_bytes,
         })
     }
 }
@@ -281,6 +326,19 @@ fn systemd_state_directory() -> Option<PathBuf> {
     let dirs = std::env::var_os("STATE_DIRECTORY")?;
     let first = std::env::split_paths(&dirs).next()?;
     first.is_absolute().then_some(first)
+}
+
+impl Config {
+    /// The source folder with the rules it is read by.
+    pub fn source(&self) -> crate::source::Source {
+        crate::source::Source::new(
+            &self.source_dir,
+            crate::source::Policy {
+                follow_symlinks_outside: self.follow_symlinks_outside,
+                max_post_bytes: self.max_post_bytes,
+            },
+        )
+    }
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -410,6 +468,21 @@ mod tests {
         assert_eq!(c.paths.atom, "atom.xml");
         assert_eq!(c.paths.tags.as_deref(), Some("tags/{tag}/"));
         assert_eq!(c.server.debounce_ms, 100);
+        assert_eq!(c.max_post_bytes, 4 * 1024 * 1024);
+        assert!(!c.follow_symlinks_outside);
+    }
+
+    #[test]
+    fn source_limits_are_read_and_checked() {
+        let c = parse(&format!(
+            "{MINIMAL}max_post_bytes = 1000\nfollow_symlinks_outside = true\n"
+        ))
+        .unwrap();
+        assert_eq!((c.max_post_bytes, c.follow_symlinks_outside), (1000, true));
+        let err = parse(&format!("{MINIMAL}max_post_bytes = 0\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("max_post_bytes"), "{err}");
     }
 
     #[test]

@@ -54,7 +54,11 @@ fn run(config_path: &Path, mode: Mode) -> anyhow::Result<ExitCode> {
             let inherited = unsafe { feedd::systemd::take_listener() }?;
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-            runtime.block_on(feedd::daemon::run(config_path, listen, inherited))?;
+            let result = runtime.block_on(feedd::daemon::run(config_path, listen, inherited));
+            // A rebuild abandoned by the stop may still hold a blocking thread; do not wait
+            // for it (dropping the runtime would).
+            runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+            result?;
             Ok(ExitCode::SUCCESS)
         }
     }

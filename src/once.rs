@@ -61,7 +61,7 @@ pub fn run(
         .out
         .map(|dir| OutputFolder::open(dir, &config.source_dir, &config.state_dir))
         .transpose()?;
-    let mut cache = PostCache::new(&config.source_dir, parse_options(config));
+    let mut cache = PostCache::new(config.source(), parse_options(config));
     cache.refresh_all()?;
     let output_dirs = [options.out.unwrap_or(&config.output_dir)];
     let mut lock = LockFile::open(config, &output_dirs)?;

@@ -4,7 +4,9 @@
 //! feed keeps the last good version and the error is reported until the file is fixed. Parsing
 //! reads only what every post needs (front matter, dates, first paragraph); the full content is
 //! rendered on demand for the posts that appear in a document, and kept until the file changes.
-//! The cache reads files only through `source`.
+//! The cache reads files only through `source`, and forgets a post only when `source` says it is
+//! gone: posts below a folder that cannot be read keep their last good version, as a broken edit
+//! does, while the folder is reported.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -16,7 +18,7 @@ use url::Url;
 use crate::diagnostic::Diagnostic;
 use crate::feed::absolutize_html;
 use crate::post::{ParseOptions, Post, render_content};
-use crate::source::{self, SourceError};
+use crate::source::{Entry, Source, SourceError, SourceProblem};
 
 #[derive(Debug, Default)]
 struct Cached {
@@ -79,38 +81,43 @@ enum Read {
 /// Every post file of the source folder, parsed, keyed by its path.
 #[derive(Debug)]
 pub struct PostCache {
-    source_dir: PathBuf,
+    source: Source,
     options: ParseOptions,
     /// Hashed rather than ordered: the feed orders posts itself, and 100,000 path comparisons
     /// per scan are measurable.
     files: HashMap<PathBuf, Cached>,
-    /// Problems of the folder itself (unreadable subfolders), from the last full scan.
+    /// What the last full scan could not or must not read (folders, refused links).
     scan_problems: Vec<Diagnostic>,
 }
 
 impl PostCache {
-    pub fn new(source_dir: &Path, options: ParseOptions) -> PostCache {
+    pub fn new(source: Source, options: ParseOptions) -> PostCache {
         PostCache {
-            source_dir: source_dir.to_path_buf(),
+            source,
             options,
             files: HashMap::new(),
             scan_problems: Vec::new(),
         }
     }
 
-    /// Whether this cache was made for `source_dir` and `options`; a config reload that changes
-    /// either needs a fresh cache, since every date may parse differently.
-    pub fn fits(&self, source_dir: &Path, options: &ParseOptions) -> bool {
-        self.source_dir == source_dir && self.options == *options
+    /// Whether this cache was made for `source` and `options`; a config reload that changes
+    /// either needs a fresh cache, since every date may parse differently and other files may
+    /// be allowed.
+    pub fn fits(&self, source: &Source, options: &ParseOptions) -> bool {
+        self.source == *source && self.options == *options
     }
 
-    /// Scans the whole folder: reads new and changed files, forgets deleted ones.
+    /// Scans the whole folder: reads new and changed files, forgets deleted ones. A file below
+    /// a folder that could not be listed is not known to be deleted, so it is kept.
     pub fn refresh_all(&mut self) -> Result<Refresh, SourceError> {
-        let scan = source::scan(&self.source_dir)?;
-        self.scan_problems = scan.problems;
+        let scan = self.source.scan()?;
+        let unreadable: Vec<PathBuf> = scan.unreadable().map(Path::to_path_buf).collect();
+        self.scan_problems = scan.problems.into_iter().map(Diagnostic::from).collect();
         let present: HashSet<PathBuf> = scan.files.into_iter().map(|f| f.absolute).collect();
         let before = self.files.len();
-        self.files.retain(|path, _| present.contains(path));
+        self.files.retain(|path, _| {
+            present.contains(path) || unreadable.iter().any(|u| path.starts_with(u))
+        });
         let mut refresh = Refresh {
             removed: before - self.files.len(),
             ..Refresh::default()
@@ -120,18 +127,20 @@ impl PostCache {
     }
 
     /// Re-reads the given files (absolute paths below the source folder, as the watcher reports
-    /// them); a path that no longer exists, or is not a post file, is forgotten.
+    /// them); a path that no longer exists, or is not a post file, is forgotten. One that cannot
+    /// be read keeps its last good post; a refused one (a link out of the folder) loses it.
     pub fn refresh_paths<'a>(&mut self, paths: impl IntoIterator<Item = &'a PathBuf>) -> Refresh {
         let mut refresh = Refresh::default();
         let mut present = Vec::new();
         for path in paths {
-            let is_post = path
-                .strip_prefix(&self.source_dir)
-                .is_ok_and(|relative| !source::is_ignored(relative));
-            if is_post && path.is_file() {
-                present.push(path.clone());
-            } else if self.files.remove(path).is_some() {
-                refresh.removed += 1;
+            match self.source.inspect(path) {
+                Entry::Post => present.push(path.clone()),
+                Entry::Gone => {
+                    if self.files.remove(path).is_some() {
+                        refresh.removed += 1;
+                    }
+                }
+                Entry::Problem(problem) => self.record_problem(path, problem, &mut refresh),
             }
         }
         // Named by an event: read even if the stamp looks the same (a write within the
@@ -140,10 +149,22 @@ impl PostCache {
         refresh
     }
 
+    fn record_problem(&mut self, path: &Path, problem: SourceProblem, refresh: &mut Refresh) {
+        refresh.parsed += 1;
+        let cached = self.files.entry(path.to_path_buf()).or_default();
+        if !problem.keeps_last_good() {
+            *cached = Cached::default();
+        }
+        // Read again at the next rescan, whatever the stamp says.
+        cached.stamp = None;
+        cached.error = Some(problem.into());
+    }
+
     /// Reads and parses files on all cores, then records the results.
     fn reload_all(&mut self, paths: Vec<PathBuf>, trust_stamps: bool, refresh: &mut Refresh) {
         let files = &self.files;
         let options = &self.options;
+        let source = &self.source;
         let results: Vec<(PathBuf, Read)> = paths
             .into_par_iter()
             .map(|path| {
@@ -153,7 +174,13 @@ impl PostCache {
                     Some(c) if trust_stamps && stamp.is_some() && c.stamp == stamp => {
                         Read::Unchanged(stamp)
                     }
-                    _ => read_one(&path, known.and_then(|c| c.text_hash), stamp, options),
+                    _ => read_one(
+                        source,
+                        &path,
+                        known.and_then(|c| c.text_hash),
+                        stamp,
+                        options,
+                    ),
                 };
                 (path, read)
             })
@@ -205,8 +232,11 @@ impl PostCache {
     /// rebuild, which the same change triggers.
     pub fn content_html(&self, post: &Post, page: &Url) -> String {
         let render = || -> Arc<str> {
-            let rendered =
-                source::read(&post.path).and_then(|text| render_content(&post.path, &text));
+            let rendered = self
+                .source
+                .read(&post.path)
+                .map_err(Diagnostic::from)
+                .and_then(|text| render_content(&post.path, &text));
             let html = rendered.unwrap_or_else(|diagnostic| {
                 tracing::warn!("{diagnostic}; using the first paragraph as content for now");
                 let mut html = String::from("<p>");
@@ -244,8 +274,14 @@ impl PostCache {
 
 /// `stamp` is taken before reading, so a write during the read leaves a stale stamp and the
 /// next rescan reads the file again.
-fn read_one(path: &Path, known: Option<u64>, stamp: Option<Stamp>, options: &ParseOptions) -> Read {
-    match source::read(path) {
+fn read_one(
+    source: &Source,
+    path: &Path,
+    known: Option<u64>,
+    stamp: Option<Stamp>,
+    options: &ParseOptions,
+) -> Read {
+    match source.read(path) {
         Ok(text) => {
             let hash = xxhash_rust::xxh3::xxh3_64(text.as_bytes());
             if known == Some(hash) {
@@ -254,7 +290,7 @@ fn read_one(path: &Path, known: Option<u64>, stamp: Option<Stamp>, options: &Par
                 Read::Parsed(hash, stamp, Box::new(Post::parse(path, &text, options)))
             }
         }
-        Err(diagnostic) => Read::Failed(diagnostic),
+        Err(problem) => Read::Failed(problem.into()),
     }
 }
 
@@ -266,7 +302,13 @@ mod tests {
 
     fn cache(dir: &Path) -> PostCache {
         PostCache::new(
-            dir,
+            Source::new(
+                dir,
+                crate::source::Policy {
+                    follow_symlinks_outside: false,
+                    max_post_bytes: 1 << 20,
+                },
+            ),
             ParseOptions {
                 timezone: chrono_tz::Tz::UTC,
             },
@@ -321,6 +363,32 @@ mod tests {
         cache.refresh_paths([&path]);
         assert!(cache.diagnostics().is_empty());
         assert_eq!(cache.posts()[0].title, "Fixed");
+    }
+
+    #[test]
+    fn a_post_replaced_by_a_link_out_of_the_folder_is_withdrawn_and_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("src");
+        std::fs::create_dir(&root).unwrap();
+        let path = root.join("a.txt");
+        std::fs::write(&path, GOOD).unwrap();
+        let mut cache = cache(&root);
+        cache.refresh_all().unwrap();
+        let outside = dir.path().join("secret.txt");
+        std::fs::write(&outside, GOOD.replace("Title", "Secret")).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink(&outside, &path).unwrap();
+        cache.refresh_paths([&path]);
+        assert!(cache.posts().is_empty(), "a refusal is not a read error");
+        let diagnostics = cache.diagnostics();
+        assert_eq!(diagnostics.len(), 1);
+        assert!(
+            diagnostics[0].message.contains("secret.txt"),
+            "{diagnostics:?}"
+        );
+        cache.refresh_all().unwrap();
+        assert!(cache.posts().is_empty());
+        assert_eq!(cache.diagnostics().len(), 1, "the rescan refuses it too");
     }
 
     #[test]

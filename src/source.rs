@@ -1,12 +1,17 @@
-//! The one place that finds and reads post files.
+//! The one place that finds and reads post files, and says what it could not read.
 //!
-//! Walks the source folder (subfolders included, symlinks followed with loop detection), skips
-//! hidden files and editor leftovers, and returns each post file's path and text. It never
-//! writes anything below the source folder.
+//! Walks the source folder (subfolders included), skips hidden files and editor leftovers, and
+//! returns each post file's path. What it cannot read, or must not read, is a typed
+//! [`SourceProblem`], never an absence: a folder that cannot be listed is reported as such so the
+//! cache keeps the posts below it, a symlink that leads out of the source folder is refused
+//! unless the config allows it, and a file over `max_post_bytes` is refused before it is read.
+//! It never writes anything below the source folder.
 
+use std::cell::RefCell;
+use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
-use walkdir::WalkDir;
+use walkdir::{DirEntry, WalkDir};
 
 use crate::diagnostic::Diagnostic;
 use crate::post::PostFormat;
@@ -14,11 +19,99 @@ use crate::post::PostFormat;
 /// The source folder itself cannot be read; nothing can be built.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    #[error("source folder {}: {source}; check `source_dir` in the config", path.display())]
+    // `error`, not `source`: the message includes it, and a source would be printed twice.
+    #[error("source folder {}: {error}; check `source_dir` in the config", path.display())]
     Folder {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
+}
+
+impl SourceError {
+    /// The problem as a diagnostic on the folder, for `/healthz`.
+    pub fn diagnostic(&self) -> Diagnostic {
+        match self {
+            SourceError::Folder { path, error } => Diagnostic::for_file(
+                path,
+                format!(
+                    "source folder unusable ({error}); still serving the last good documents until it is back"
+                ),
+            ),
+        }
+    }
+}
+
+/// Something below the source folder that was not read, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SourceProblem {
+    /// A folder or file that exists but cannot be read (permissions, I/O error): the posts
+    /// below it keep their last good version.
+    #[error(
+        "{}: cannot read: {reason}; its posts keep their last good version until the user feedd runs as can read it",
+        path.display()
+    )]
+    Unreadable { path: PathBuf, reason: String },
+    /// A symlink that resolves outside the source folder, refused by default.
+    #[error(
+        "{}: symlink to {} outside the source folder, refused; set `follow_symlinks_outside = true` in the config to publish it",
+        link.display(), target.display()
+    )]
+    OutsideLink { link: PathBuf, target: PathBuf },
+    #[error(
+        "{}: {len} bytes is over `max_post_bytes = {limit}`; split the post or raise the limit in the config",
+        path.display()
+    )]
+    TooLarge { path: PathBuf, len: u64, limit: u64 },
+    #[error("{}:{line}: not valid UTF-8 (byte {offset}); save the file as UTF-8", path.display())]
+    NotUtf8 {
+        path: PathBuf,
+        line: usize,
+        offset: usize,
+    },
+}
+
+impl SourceProblem {
+    pub fn path(&self) -> &Path {
+        match self {
+            SourceProblem::Unreadable { path, .. }
+            | SourceProblem::TooLarge { path, .. }
+            | SourceProblem::NotUtf8 { path, .. } => path,
+            SourceProblem::OutsideLink { link, .. } => link,
+        }
+    }
+
+    /// Whether the posts at or below [`SourceProblem::path`] keep their last good version: the
+    /// file or folder is there but could not be read. A refused link or a file over the limit
+    /// was read as far as needed and is not published.
+    pub fn keeps_last_good(&self) -> bool {
+        matches!(self, SourceProblem::Unreadable { .. })
+    }
+}
+
+impl From<SourceProblem> for Diagnostic {
+    fn from(problem: SourceProblem) -> Diagnostic {
+        let line = match &problem {
+            SourceProblem::NotUtf8 { line, .. } => Some(*line),
+            _ => None,
+        };
+        let path = problem.path().to_path_buf();
+        let full = problem.to_string();
+        let prefix = match line {
+            Some(line) => format!("{}:{line}: ", path.display()),
+            None => format!("{}: ", path.display()),
+        };
+        let message = full.strip_prefix(&prefix).unwrap_or(&full).to_string();
+        Diagnostic::new(path, line, message)
+    }
+}
+
+/// How the source folder may be read; from the config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// Publish files that symlinks below the source folder lead to outside it.
+    pub follow_symlinks_outside: bool,
+    /// Larger post files are refused unread.
+    pub max_post_bytes: u64,
 }
 
 /// Whether a path (relative to the source folder) is one feedd never reads: hidden files and
@@ -63,160 +156,251 @@ pub struct SourceFile {
 pub struct Scan {
     /// Post files, in no particular order.
     pub files: Vec<SourceFile>,
-    /// Folders that could not be read (their posts would be missing).
-    pub problems: Vec<Diagnostic>,
+    /// What could not or must not be read.
+    pub problems: Vec<SourceProblem>,
 }
 
-/// Lists every post file below `source_dir`.
-///
-/// Symlinks are followed; a symlink that leads back to one of its own ancestors is skipped with a
-/// warning instead of being walked forever.
-pub fn scan(source_dir: &Path) -> Result<Scan, SourceError> {
-    let metadata = std::fs::metadata(source_dir).map_err(|source| SourceError::Folder {
-        path: source_dir.to_path_buf(),
-        source,
-    })?;
-    if !metadata.is_dir() {
-        return Err(SourceError::Folder {
-            path: source_dir.to_path_buf(),
-            source: std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a folder"),
-        });
+impl Scan {
+    /// Folders and files whose posts keep their last good version: they could not be read, so
+    /// what is below them is unknown, not gone.
+    pub fn unreadable(&self) -> impl Iterator<Item = &Path> {
+        self.problems
+            .iter()
+            .filter(|p| p.keeps_last_good())
+            .map(SourceProblem::path)
     }
-    let mut scan = Scan::default();
-    let walker = WalkDir::new(source_dir)
-        .follow_links(true)
-        .into_iter()
-        .filter_entry(|e| {
-            e.depth() == 0
-                || !e.file_type().is_dir()
-                || !e.file_name().to_str().is_none_or(is_ignored_dir)
-        });
-    for entry in walker {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(err) if err.loop_ancestor().is_some() => {
-                let path = err.path().unwrap_or(source_dir);
-                tracing::warn!("{}: symlink loop, skipped", path.display());
-                continue;
-            }
-            Err(err) => {
-                let path = err.path().unwrap_or(source_dir).to_path_buf();
-                let message = err
-                    .io_error()
-                    .map_or_else(|| err.to_string(), |e| e.to_string());
-                scan.problems.push(Diagnostic::for_file(
-                    path,
-                    format!("cannot read: {message}"),
-                ));
-                continue;
-            }
-        };
-        if !entry.file_type().is_file() {
-            continue;
+}
+
+/// What one path below the source folder is now, as a watcher event names it.
+#[derive(Debug)]
+pub enum Entry {
+    /// A post file to read.
+    Post,
+    /// Not there (or not a post file any more): its post goes.
+    Gone,
+    /// There but not to be read: see [`SourceProblem::keeps_last_good`].
+    Problem(SourceProblem),
+}
+
+/// The source folder and the rules for reading it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    root: PathBuf,
+    policy: Policy,
+}
+
+impl Source {
+    pub fn new(root: &Path, policy: Policy) -> Source {
+        Source {
+            root: root.to_path_buf(),
+            policy,
         }
-        let Ok(relative) = entry.path().strip_prefix(source_dir) else {
-            continue;
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Lists every post file below the source folder, and what could not be listed or read.
+    ///
+    /// Symlinks are followed within the rules; a symlink that leads back to one of its own
+    /// ancestors is skipped with a warning instead of being walked forever.
+    pub fn scan(&self) -> Result<Scan, SourceError> {
+        let folder_error = |error| SourceError::Folder {
+            path: self.root.clone(),
+            error,
+        };
+        let metadata = std::fs::metadata(&self.root).map_err(folder_error)?;
+        if !metadata.is_dir() {
+            return Err(folder_error(std::io::Error::new(
+                std::io::ErrorKind::NotADirectory,
+                "not a folder",
+            )));
+        }
+        let canonical = std::fs::canonicalize(&self.root).map_err(folder_error)?;
+        let refused = RefCell::new(Vec::new());
+        let mut scan = Scan::default();
+        let walker = WalkDir::new(&self.root)
+            .follow_links(true)
+            .into_iter()
+            .filter_entry(|e| self.admit(e, &canonical, &refused));
+        for entry in walker {
+            match entry {
+                Ok(entry) => self.found(&entry, &mut scan),
+                Err(err) => self.failed(&err, &mut scan),
+            }
+        }
+        scan.problems.extend(refused.into_inner());
+        Ok(scan)
+    }
+
+    /// Whether the walk goes into or reports `entry`; a refused link is recorded in `refused`.
+    fn admit(
+        &self,
+        entry: &DirEntry,
+        canonical_root: &Path,
+        refused: &RefCell<Vec<SourceProblem>>,
+    ) -> bool {
+        if entry.depth() == 0 {
+            return true;
+        }
+        let is_dir = entry.file_type().is_dir();
+        if is_dir && entry.file_name().to_str().is_none_or(is_ignored_dir) {
+            return false;
+        }
+        if !entry.path_is_symlink() || !is_dir && self.ignored(entry.path()) {
+            return true;
+        }
+        match self.check_link(entry.path(), canonical_root) {
+            Ok(()) => true,
+            Err(problem) => {
+                refused.borrow_mut().push(problem);
+                false
+            }
+        }
+    }
+
+    fn found(&self, entry: &DirEntry, scan: &mut Scan) {
+        if !entry.file_type().is_file() {
+            return;
+        }
+        let Ok(relative) = entry.path().strip_prefix(&self.root) else {
+            return;
         };
         if is_ignored(relative) {
-            continue;
+            return;
         }
         scan.files.push(SourceFile {
             relative: relative.to_path_buf(),
             absolute: entry.path().to_path_buf(),
         });
     }
-    Ok(scan)
+
+    fn failed(&self, err: &walkdir::Error, scan: &mut Scan) {
+        let path = err.path().unwrap_or(&self.root);
+        if err.loop_ancestor().is_some() {
+            tracing::warn!("{}: symlink loop, skipped", path.display());
+            return;
+        }
+        let io = err.io_error();
+        // A dangling link named like an editor leftover or an image is none of our business.
+        if io.is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound) && self.ignored(path) {
+            return;
+        }
+        let reason = io.map_or_else(|| err.to_string(), ToString::to_string);
+        scan.problems.push(SourceProblem::Unreadable {
+            path: path.to_path_buf(),
+            reason,
+        });
+    }
+
+    fn ignored(&self, path: &Path) -> bool {
+        path.strip_prefix(&self.root).is_ok_and(is_ignored)
+    }
+
+    /// Refuses `path` when it resolves outside the source folder, unless the policy allows it.
+    fn check_link(&self, path: &Path, canonical_root: &Path) -> Result<(), SourceProblem> {
+        if self.policy.follow_symlinks_outside {
+            return Ok(());
+        }
+        let target = std::fs::canonicalize(path).map_err(|e| SourceProblem::Unreadable {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        if target.starts_with(canonical_root) {
+            Ok(())
+        } else {
+            Err(SourceProblem::OutsideLink {
+                link: path.to_path_buf(),
+                target,
+            })
+        }
+    }
+
+    /// What `path` (absolute, as the watcher reports it) is now: a post file to read, gone, or
+    /// a problem. Only a path that is really not there is [`Entry::Gone`].
+    pub fn inspect(&self, path: &Path) -> Entry {
+        if !path.starts_with(&self.root) || self.ignored(path) {
+            return Entry::Gone;
+        }
+        match std::fs::metadata(path) {
+            Ok(metadata) if metadata.is_file() => {}
+            Ok(_) => return Entry::Gone,
+            Err(e) if is_absent(&e) => return Entry::Gone,
+            Err(e) => {
+                return Entry::Problem(SourceProblem::Unreadable {
+                    path: path.to_path_buf(),
+                    reason: e.to_string(),
+                });
+            }
+        }
+        if self.policy.follow_symlinks_outside {
+            return Entry::Post;
+        }
+        let checked = std::fs::canonicalize(&self.root)
+            .map_err(|e| SourceProblem::Unreadable {
+                path: self.root.clone(),
+                reason: e.to_string(),
+            })
+            .and_then(|root| self.check_link(path, &root));
+        match checked {
+            Ok(()) => Entry::Post,
+            Err(problem) => Entry::Problem(problem),
+        }
+    }
+
+    /// Reads one post file as UTF-8 text; a file over `max_post_bytes` is refused after a
+    /// `stat`, and never more than the limit plus one byte is read (it may grow meanwhile).
+    pub fn read(&self, path: &Path) -> Result<String, SourceProblem> {
+        let unreadable = |e: std::io::Error| SourceProblem::Unreadable {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        };
+        let limit = self.policy.max_post_bytes;
+        let too_large = |len| SourceProblem::TooLarge {
+            path: path.to_path_buf(),
+            len,
+            limit,
+        };
+        let file = std::fs::File::open(path).map_err(unreadable)?;
+        let len = file.metadata().map_err(unreadable)?.len();
+        if len > limit {
+            return Err(too_large(len));
+        }
+        let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+        file.take(limit.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(unreadable)?;
+        if bytes.len() as u64 > limit {
+            return Err(too_large(bytes.len() as u64));
+        }
+        decode(path, bytes)
+    }
 }
 
-/// Reads one post file as UTF-8 text.
-pub fn read(path: &Path) -> Result<String, Diagnostic> {
-    let bytes =
-        std::fs::read(path).map_err(|e| Diagnostic::for_file(path, format!("cannot read: {e}")))?;
+/// Whether a `stat` error means the path is not there (rather than not readable).
+fn is_absent(error: &std::io::Error) -> bool {
+    matches!(
+        error.kind(),
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+    )
+}
+
+fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, SourceProblem> {
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
-        let bytes = e.as_bytes();
-        let line = bytes[..offset].iter().filter(|&&b| b == b'\n').count() + 1;
-        Diagnostic::at_line(
-            path,
+        let line = e.as_bytes()[..offset]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
+        SourceProblem::NotUtf8 {
+            path: path.to_path_buf(),
             line,
-            format!("not valid UTF-8 (byte {offset}); save the file as UTF-8"),
-        )
+            offset,
+        }
     })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scan_reads_subfolders_skips_hidden_and_survives_symlink_loops() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-        std::fs::create_dir_all(root.join("2019/deep")).unwrap();
-        std::fs::create_dir_all(root.join(".git")).unwrap();
-        for f in [
-            "a.md",
-            "2019/b.txt",
-            "2019/deep/c.markdown",
-            ".git/d.md",
-            "e.md.swp",
-            "f.png",
-        ] {
-            std::fs::write(root.join(f), "x").unwrap();
-        }
-        std::os::unix::fs::symlink(root, root.join("2019/loop")).unwrap();
-        let scan = scan(root).unwrap();
-        let mut found: Vec<_> = scan
-            .files
-            .iter()
-            .map(|f| f.relative.to_str().unwrap())
-            .collect();
-        found.sort();
-        assert_eq!(found, ["2019/b.txt", "2019/deep/c.markdown", "a.md"]);
-        assert!(scan.problems.is_empty(), "{:?}", scan.problems);
-    }
-
-    #[test]
-    fn missing_source_folder_is_an_error_naming_it() {
-        let err = scan(Path::new("/nonexistent/feed-src"))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("/nonexistent/feed-src"), "{err}");
-        assert!(err.contains("source_dir"), "{err}");
-    }
-
-    #[test]
-    fn non_utf8_file_names_its_line() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("a.txt");
-        std::fs::write(&path, b"title\n\nbad \xff byte").unwrap();
-        let d = read(&path).unwrap_err();
-        assert_eq!(d.line, Some(3));
-        assert!(d.message.contains("UTF-8"));
-    }
-
-    #[test]
-    fn ignores_hidden_temp_and_foreign_files() {
-        for ignored in [
-            ".hidden.md",
-            ".git/x.md",
-            "drafts/.post.md.swp",
-            "post.md~",
-            ".#post.md",
-            "#post.md#",
-            "4913",
-            "post.md.tmp",
-            "image.png",
-            "notes",
-            "sub/.cache/x.txt",
-        ] {
-            assert!(
-                is_ignored(Path::new(ignored)),
-                "{ignored} should be ignored"
-            );
-        }
-        for read in ["post.md", "2019-07-05-a.txt", "sub/dir/post.markdown"] {
-            assert!(!is_ignored(Path::new(read)), "{read} should be read");
-        }
-    }
-}
+mod tests;

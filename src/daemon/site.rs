@@ -12,6 +12,7 @@ use crate::build::{Build, build, parse_options};
 use crate::config::{Config, ConfigError};
 use crate::ledger::{Changes, IdLedger, LedgerError, LockFile};
 use crate::output::{OutputError, OutputFolder, WriteReport};
+use crate::diagnostic::Diagnostic;
 use crate::post_cache::{PostCache, Refresh};
 use crate::source::SourceError;
 use crate::watch::Batch;
@@ -80,6 +81,22 @@ pub struct Site {
     /// When each served document's bytes last changed: its `Last-Modified`.
     times: ChangeTimes,
     last: Build,
+    /// Why the site as a whole is not as configured, reported beside the posts' problems.
+    problems: SiteProblems,
+}
+
+/// Problems that are no post's: the source folder cannot be used, or the config file on disk
+/// was refused. Each keeps the last good state in force until it is resolved.
+#[derive(Debug, Default)]
+struct SiteProblems {
+    source: Option<Diagnostic>,
+    config: Option<Diagnostic>,
+}
+
+impl SiteProblems {
+    fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.source.iter().chain(&self.config)
+    }
 }
 
 impl Site {
@@ -87,7 +104,7 @@ impl Site {
     pub fn start(config_path: &Path, now: DateTime<Utc>) -> Result<Site, StartError> {
         let config = Config::load(config_path)?;
         let output = output_folder(&config)?;
-        let mut cache = PostCache::new(&config.source_dir, parse_options(&config));
+        let mut cache = PostCache::new(config.source(), parse_options(&config));
         cache.refresh_all()?;
         let lock = LockFile::open(&config, &[&config.output_dir])?;
         let mut last = build(&config, &cache, &lock.ledger()?, None, now);
@@ -103,6 +120,7 @@ impl Site {
             persist_errors: Vec::new(),
             cache,
             last,
+            problems: SiteProblems::default(),
         })
     }
 
@@ -116,8 +134,18 @@ impl Site {
 
     /// Reads the config file again. An invalid config is returned as an error and the old one
     /// stays in force; a valid one takes effect at the next rebuild (the whole folder is re-read
-    /// when the source folder or time zone changed).
+    /// when the source folder or time zone changed). A refused config is reported as a problem
+    /// until a reload succeeds.
     pub fn reload_config(&mut self) -> Result<(), StartError> {
+        let result = self.load_config();
+        self.problems.config = result.as_ref().err().map(|err| match err {
+            StartError::Config(e) => e.diagnostic(),
+            other => Diagnostic::for_file(&self.config_path, other.to_string()),
+        });
+        result
+    }
+
+    fn load_config(&mut self) -> Result<(), StartError> {
         let config = Config::load(&self.config_path)?;
         let output = output_folder(&config)?;
         if config.lock_file != self.config.lock_file {
@@ -129,22 +157,30 @@ impl Site {
             self.times = ChangeTimes::load(&config.state_dir);
         }
         let options = parse_options(&config);
-        if !self.cache.fits(&config.source_dir, &options) {
-            self.cache = PostCache::new(&config.source_dir, options);
+        let source = config.source();
+        if !self.cache.fits(&source, &options) {
+            self.cache = PostCache::new(source, options);
         }
         self.config = config;
         Ok(())
     }
 
     /// Re-reads what `batch` names (everything on a rescan) and rebuilds. While the source
-    /// folder is missing nothing is rebuilt, so the last good documents stay served.
-    pub fn apply(&mut self, batch: &Batch, now: DateTime<Utc>) -> Result<Rebuilt, SourceError> {
+    /// folder cannot be used, the cache keeps every post, so the last good documents stay
+    /// served, and the problem is reported with them.
+    pub fn apply(&mut self, batch: &Batch, now: DateTime<Utc>) -> Rebuilt {
         let refresh = if batch.rescan || batch.config || !self.config.source_dir.is_dir() {
-            self.cache.refresh_all()?
+            self.refresh_all()
         } else {
             self.cache.refresh_paths(&batch.paths)
         };
-        Ok(self.rebuild(refresh, now))
+        self.rebuild(refresh, now)
+    }
+
+    fn refresh_all(&mut self) -> Refresh {
+        let refreshed = self.cache.refresh_all();
+        self.problems.source = refreshed.as_ref().err().map(SourceError::diagnostic);
+        refreshed.unwrap_or_default()
     }
 
     /// Rebuilds without re-reading anything: a scheduled post came due.
@@ -160,6 +196,10 @@ impl Site {
             Some(&self.last),
             now,
         );
+        if self.problems.iter().next().is_some() {
+            next.diagnostics.extend(self.problems.iter().cloned());
+            next.diagnostics.sort();
+        }
         // ETags are hashes of the bodies, so comparing them compares the documents without
         // reading megabytes of bytes.
         let same_documents = next.documents.len() == self.last.documents.len()

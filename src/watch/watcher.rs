@@ -4,7 +4,8 @@
 //!
 //! Watches: the source folder recursively; its parent and the config file's folder
 //! non-recursively. Editors replace the config file (which drops a watch on the file itself) and
-//! the source folder may vanish, so both are seen from their parent folders. What the events
+//! the source folder may vanish, so both are seen from their parent folders. A symlinked folder
+//! made while running gets a watch of its own, since no backend follows new links. What the events
 //! mean is `events`' business, batching them is `debounce`'s.
 
 use std::collections::BTreeSet;
@@ -14,6 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
 use std::time::Duration;
 
+use notify::event::{EventKind, ModifyKind};
 use notify::{ErrorKind, Event, PollWatcher, RecursiveMode, Watcher};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -254,12 +256,37 @@ impl Pump {
     }
 
     fn on_event(&mut self, event: &Event) -> bool {
-        let changes = classify(event, &self.scope);
+        let mut changes = classify(event, &self.scope);
         if changes.contains(&Change::Rescan) {
             // Before the changes go out, so the rescan they cause sees a watched folder.
             self.reconcile(touches_source_root(event, &self.scope));
         }
+        if self.watch_linked_folders(event) && !changes.contains(&Change::Rescan) {
+            changes.push(Change::Rescan);
+        }
         changes.into_iter().all(|change| self.send(change))
+    }
+
+    /// A symlink to a folder made below the source folder is reported as a new file, and no
+    /// backend follows it: it gets a recursive watch of its own, and whether its posts may be
+    /// read is the rescan's decision. Tells whether there was such a link.
+    fn watch_linked_folders(&mut self, event: &Event) -> bool {
+        let named = matches!(
+            event.kind,
+            EventKind::Create(_) | EventKind::Modify(ModifyKind::Name(_))
+        );
+        let mut found = false;
+        for path in event.paths.iter().filter(|_| named) {
+            let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_symlink());
+            if !is_link || !path.starts_with(&self.scope.source_dir) || !path.is_dir() {
+                continue;
+            }
+            found = true;
+            if let Err(e) = self.watcher.watch(path, RecursiveMode::Recursive) {
+                tracing::warn!("cannot watch {}: {}", path.display(), reason(&e));
+            }
+        }
+        found
     }
 
     fn on_error(&mut self, error: notify::Error) -> bool {

@@ -4,6 +4,7 @@ mod running;
 mod support;
 
 mod bad_input;
+mod broken_sources;
 mod caching;
 mod command_line;
 mod daemon;

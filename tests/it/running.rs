@@ -40,7 +40,12 @@ impl Daemon {
     /// `feedd --config <config>` with a debug log, no inherited systemd or log settings, and no
     /// address: add `--listen`, or pass a socket.
     pub fn command(config: &Path) -> Command {
-        let mut command = Command::new(BIN);
+        Daemon::command_of(Path::new(BIN), config)
+    }
+
+    /// Like [`Daemon::command`], with another copy of the binary.
+    pub fn command_of(binary: &Path, config: &Path) -> Command {
+        let mut command = Command::new(binary);
         command
             .arg("--config")
             .arg(config)

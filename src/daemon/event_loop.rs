@@ -1,0 +1,287 @@
+//! The daemon's event loop: one task that owns the site and reacts to each event (a batch of
+//! file changes, a scheduled post coming due, SIGHUP, the watchdog's tick) with one method.
+//!
+//! Rebuilding is `site`'s job, compressing `compressor`'s, and what the service manager is told
+//! `status`'s. Stopping is not this loop's business: `run` aborts it on SIGTERM or SIGINT, even in
+//! the middle of a rebuild.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use chrono::{DateTime, Local, Utc};
+use tokio::time::{Interval, MissedTickBehavior};
+
+use super::DaemonError;
+use super::compressor::CompressingPublisher;
+use super::problems::Reported;
+use super::signals::Reloads;
+use super::site::{Rebuilt, Site};
+use super::status::Status;
+use crate::snapshot::{Publisher, Snapshot};
+use crate::systemd;
+use crate::wording::count;
+use crate::watch::{self, Batch, WatchSettings, Watching};
+
+pub(super) struct EventLoop {
+    pub site: Site,
+    pub config_path: PathBuf,
+    pub publishing: CompressingPublisher,
+    pub reloads: Reloads,
+    pub watching: Watching,
+    pub watch_settings: WatchSettings,
+    pub status: Status,
+    /// Problems already in the log, so a rebuild logs only what appeared or was fixed.
+    pub reported: Reported,
+    pub watchdog: Option<Interval>,
+}
+
+impl EventLoop {
+    /// The loop for `site`, whose last build `publisher` serves, with its watches in place.
+    pub fn new(
+        site: Site,
+        config_path: &Path,
+        publisher: Publisher,
+        reported: Reported,
+    ) -> Result<EventLoop, DaemonError> {
+        let reloads = Reloads::new().map_err(DaemonError::Signals)?;
+        let watching = start_watching(&site, config_path)?;
+        let last = site.last();
+        let status = Status::new(
+            last.published,
+            last.documents.len(),
+            last.diagnostics.len(),
+            Local::now(),
+        );
+        Ok(EventLoop {
+            watch_settings: WatchSettings::from_config(site.config(), config_path),
+            config_path: config_path.to_path_buf(),
+            publishing: CompressingPublisher::spawn(publisher),
+            site,
+            reloads,
+            watching,
+            status,
+            reported,
+            watchdog: watchdog(),
+        })
+    }
+
+    /// Runs until watching cannot be restarted; a stop comes from outside, by aborting the task.
+    pub async fn run(mut self) -> Result<(), DaemonError> {
+        loop {
+            let due = next_due_sleep(self.site.last().next_due);
+            tokio::select! {
+                batch = self.watching.batches.recv() => self.on_batch(batch)?,
+                () = due => self.on_due(),
+                () = self.reloads.recv() => self.on_reload()?,
+                () = tick(&mut self.watchdog) => systemd::watchdog(),
+            }
+        }
+    }
+
+    fn on_batch(&mut self, batch: Option<Batch>) -> Result<(), DaemonError> {
+        let Some(batch) = batch else {
+            tracing::error!("file watching stopped; restarting it");
+            self.watching = start_watching(&self.site, &self.config_path)?;
+            return Ok(());
+        };
+        if batch.config {
+            self.reload();
+            self.restart_watching_if_moved()?;
+        }
+        self.apply(&batch, describe(&batch));
+        if let Some(line) = self.status.take_update() {
+            systemd::status(&line);
+        }
+        Ok(())
+    }
+
+    fn on_due(&mut self) {
+        let started = Instant::now();
+        let rebuilt = tokio::task::block_in_place(|| self.site.tick(Utc::now()));
+        self.publish(rebuilt, started, "a scheduled post came due".into());
+        if let Some(line) = self.status.take_update() {
+            systemd::status(&line);
+        }
+    }
+
+    fn on_reload(&mut self) -> Result<(), DaemonError> {
+        tracing::info!("SIGHUP: reloading {}", self.config_path.display());
+        systemd::reloading();
+        self.reload();
+        self.restart_watching_if_moved()?;
+        let batch = Batch {
+            rescan: true,
+            ..Batch::default()
+        };
+        self.apply(&batch, "reload".into());
+        systemd::ready(&self.status.take_line());
+        Ok(())
+    }
+
+    /// A reload that moved the source folder or changed how it is watched needs a new watcher.
+    fn restart_watching_if_moved(&mut self) -> Result<(), DaemonError> {
+        let wanted = WatchSettings::from_config(self.site.config(), &self.config_path);
+        if wanted != self.watch_settings {
+            self.watching = start_watching(&self.site, &self.config_path)?;
+            self.watch_settings = wanted;
+        }
+        Ok(())
+    }
+
+    fn reload(&mut self) {
+        let before = self.site.config().server.clone();
+        match self.site.reload_config() {
+            Ok(()) => {
+                tracing::info!("config reloaded");
+                self.status.config_read(Ok(()));
+                let after = &self.site.config().server;
+                if (after.listen, after.max_age, after.max_connections)
+                    != (before.listen, before.max_age, before.max_connections)
+                {
+                    tracing::warn!(
+                        "`[server]` listen, max_age and max_connections take effect when feedd restarts"
+                    );
+                }
+            }
+            Err(err) => {
+                tracing::error!("{err}; keeping the previous config");
+                self.status.config_read(Err(err.to_string()));
+            }
+        }
+    }
+
+    /// Re-reads what `batch` names and publishes the result. A source folder that cannot be
+    /// read leaves the last good documents served, with the problem reported beside them.
+    fn apply(&mut self, batch: &Batch, cause: String) {
+        let started = Instant::now();
+        let rebuilt = tokio::task::block_in_place(|| self.site.apply(batch, Utc::now()));
+        self.publish(rebuilt, started, cause);
+    }
+
+    fn publish(&mut self, rebuilt: Rebuilt, started: Instant, cause: String) {
+        let Some(build) = rebuilt.build else {
+            tracing::debug!("{cause}: no document changed");
+            return;
+        };
+        let previous = self.publishing.current();
+        let changed = build
+            .documents
+            .iter()
+            .filter(|d| {
+                previous
+                    .get(&d.path)
+                    .is_none_or(|p| p.identity().etag() != d.etag)
+            })
+            .count();
+        let (documents, published) = (build.documents.len(), build.published);
+        self.reported.log(&build.diagnostics);
+        let problems = build.diagnostics.len();
+        let next = tokio::task::block_in_place(|| {
+            let built_at = built_at(&build.documents);
+            Snapshot::uncompressed(
+                Some(&previous),
+                build.documents,
+                build.diagnostics,
+                build.published,
+                built_at,
+            )
+        });
+        let generation = next.generation();
+        self.publishing.publish(next);
+        let elapsed = started.elapsed();
+        self.status
+            .rebuilt(published, documents, problems, changed, Local::now());
+        persist(&mut self.site);
+        tracing::info!(
+            "rebuilt ({cause}) in {elapsed:.1?}: {} re-read, {} removed; {}; {changed} of {} changed; {}; generation {generation}",
+            rebuilt.refresh.parsed,
+            rebuilt.refresh.removed,
+            count(published, "post"),
+            count(documents, "document"),
+            count(problems, "problem"),
+        );
+    }
+}
+
+/// Brings the lock file and the output folder in step with the last build; `Site::persist` logs
+/// its own failures, once each.
+pub(super) fn persist(site: &mut Site) {
+    let persisted = tokio::task::block_in_place(|| site.persist());
+    if let Some(changes) = persisted.recorded {
+        let lock = site.lock_path().display();
+        if changes.is_notable() {
+            tracing::info!("{changes} in {lock} — commit it");
+        } else {
+            tracing::debug!("{changes} in {lock}");
+        }
+    }
+    if let Some(report) = persisted.written {
+        if !report.written.is_empty() || !report.removed.is_empty() {
+            tracing::info!(
+                "output folder: {} written, {} removed",
+                report.written.len(),
+                report.removed.len()
+            );
+        }
+    }
+}
+
+/// Now, or the newest `Last-Modified` when a burst of changes stamped one a second ahead (see
+/// `change_times`), so the snapshot does not clamp it back onto the previous one.
+pub(super) fn built_at(documents: &[crate::render::Document]) -> chrono::DateTime<Utc> {
+    documents
+        .iter()
+        .map(|d| d.last_modified)
+        .fold(Utc::now(), chrono::DateTime::max)
+}
+
+pub(super) fn start_watching(site: &Site, config_path: &Path) -> Result<Watching, DaemonError> {
+    let watching = watch::start(WatchSettings::from_config(site.config(), config_path))?;
+    if let Some(reason) = &watching.fallback {
+        tracing::warn!("{reason}; polling for changes instead");
+    }
+    Ok(watching)
+}
+
+/// Pings at half the period systemd's `WatchdogSec=` set, from the event loop itself, so a loop
+/// that hangs stops pinging and gets restarted.
+pub(super) fn watchdog() -> Option<Interval> {
+    let every = systemd::watchdog_interval()?;
+    tracing::debug!("systemd watchdog: pinging every {every:?}");
+    let mut interval = tokio::time::interval(every);
+    interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    Some(interval)
+}
+
+async fn tick(watchdog: &mut Option<Interval>) {
+    match watchdog {
+        Some(interval) => {
+            interval.tick().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Sleeps until the earliest scheduled post is due, or forever when none is.
+async fn next_due_sleep(due: Option<DateTime<Utc>>) {
+    match due {
+        Some(due) => {
+            let wait = (due - Utc::now()).to_std().unwrap_or_default();
+            // Wake a moment late rather than early, so the post is due when we rebuild.
+            tokio::time::sleep(wait + std::time::Duration::from_millis(5)).await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+fn describe(batch: &Batch) -> String {
+    match (batch.rescan, batch.config, batch.paths.len()) {
+        (true, _, _) => "full rescan".into(),
+        (_, true, _) => "config changed".into(),
+        (_, _, 1) => batch
+            .paths
+            .first()
+            .map_or_else(String::new, |p| p.display().to_string()),
+        (_, _, n) => format!("{n} files"),
+    }
+}
