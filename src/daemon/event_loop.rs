@@ -19,8 +19,8 @@ use super::site::{Rebuilt, Site};
 use super::status::Status;
 use crate::snapshot::{Publisher, Snapshot};
 use crate::systemd;
-use crate::wording::count;
 use crate::watch::{self, Batch, WatchSettings, Watching};
+use crate::wording::count;
 
 pub(super) struct EventLoop {
     pub site: Site,

@@ -10,9 +10,9 @@ use chrono::{DateTime, Utc};
 
 use crate::build::{Build, build, parse_options};
 use crate::config::{Config, ConfigError};
+use crate::diagnostic::Diagnostic;
 use crate::ledger::{Changes, IdLedger, LedgerError, LockFile};
 use crate::output::{OutputError, OutputFolder, WriteReport};
-use crate::diagnostic::Diagnostic;
 use crate::post_cache::{PostCache, Refresh};
 use crate::source::SourceError;
 use crate::watch::Batch;

@@ -266,12 +266,7 @@ fn sigterm_during_a_long_rebuild_exits_promptly() {
     // A small site starts fast; the config then points at a large generated one, which takes
     // seconds to read and render in a debug build.
     let big = tempfile::tempdir().unwrap();
-    let generated = Command::new(env!("CARGO_BIN_EXE_feedd-gen"))
-        .args(["--posts", "2000", "--out"])
-        .arg(big.path())
-        .output()
-        .expect("run feedd-gen");
-    assert_success(&generated);
+    feedd_gen::generate(&feedd_gen::Options::new(2000, big.path())).expect("generate a site");
     let site = three_posts();
     let daemon = Daemon::start(&site.config());
     let source_dir = big.path().join("feed-src");

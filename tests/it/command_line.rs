@@ -273,3 +273,44 @@ fn every_command_in_the_readme_is_accepted_as_written() {
         );
     }
 }
+
+#[test]
+fn cargo_install_installs_feedd_alone() {
+    let metadata = Command::new(env!("CARGO"))
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--manifest-path",
+        ])
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
+        .output()
+        .expect("cargo metadata");
+    assert_success(&metadata);
+    let metadata: serde_json::Value = serde_json::from_slice(&metadata.stdout).unwrap();
+    let feedd = metadata["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "feedd")
+        .expect("the feedd package");
+    let bins: Vec<&str> = feedd["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["kind"].as_array().unwrap().iter().any(|k| k == "bin"))
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(bins, ["feedd"], "only feedd is installed");
+    let shipped: Vec<&str> = feedd["dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["kind"].is_null())
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    for dev_only in ["rand", "rand_chacha", "sha2"] {
+        assert!(!shipped.contains(&dev_only), "{dev_only} ships with feedd");
+    }
+}

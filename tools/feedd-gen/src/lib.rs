@@ -1,63 +1,56 @@
 //! `feedd-gen`: writes a realistic, deterministic site for tests and benchmarks.
 //!
-//! `feedd-gen --posts N --out DIR [--seed S]` writes `DIR/config.toml`, `DIR/feed-src/` with N
-//! posts (Markdown with TOML or YAML front matter, and plain-text byline posts) and
-//! `DIR/manifest.json` with the entry values feedd should produce for each post. The same seed and
-//! arguments always give the same bytes. The pieces: `plan` decides each post, `render` writes its
-//! file text, `manifest` states the expectations; this file only parses arguments and writes.
+//! [`generate`] writes `DIR/config.toml`, `DIR/feed-src/` with N posts (Markdown with TOML or
+//! YAML front matter, and plain-text byline posts) and `DIR/manifest.json` with the entry values
+//! feedd should produce for each post. The same seed and options always give the same bytes. The
+//! pieces: `plan` decides each post, `render` writes its file text, `manifest` states the
+//! expectations; this file only writes. A package of its own, so that `cargo install` of feedd
+//! installs feedd alone and the generator's random numbers stay out of feedd's dependencies;
+//! feedd's tests call it as a library, `bench/compare` runs its binary.
 
-#[path = "feedd_gen/manifest.rs"]
 mod manifest;
-#[path = "feedd_gen/plan.rs"]
 mod plan;
-#[path = "feedd_gen/prose.rs"]
 mod prose;
-#[path = "feedd_gen/render.rs"]
 mod render;
 
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use clap::Parser;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-/// Writes a generated feedd site (config.toml, feed-src/, manifest.json) for tests and benchmarks.
-#[derive(Debug, Parser)]
-#[command(version)]
-struct Args {
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct Options {
     /// How many posts to write.
-    #[arg(long, value_name = "N")]
-    posts: usize,
+    pub posts: usize,
     /// The folder to write config.toml, feed-src/ and manifest.json into; created if missing.
-    #[arg(long, value_name = "DIR")]
-    out: PathBuf,
-    /// Seed of the random generator: the same seed and arguments give the same bytes.
-    #[arg(long, value_name = "S", default_value_t = 1)]
-    seed: u64,
+    pub out: PathBuf,
+    /// Seed of the random generator: the same seed and options give the same bytes.
+    pub seed: u64,
     /// `max_entries` written into config.toml and manifest.json.
-    #[arg(long, value_name = "N", default_value_t = 50)]
-    max_entries: usize,
-    /// Replace an existing DIR/feed-src/ instead of refusing to touch it.
-    #[arg(long)]
-    force: bool,
+    pub max_entries: usize,
+    /// Replace an existing `out/feed-src/` instead of refusing to touch it.
+    pub force: bool,
 }
 
-fn main() -> ExitCode {
-    let args = Args::parse();
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("feedd-gen: {error:#}");
-            ExitCode::FAILURE
+impl Options {
+    /// `posts` posts into `out`, seed 1, 50 entries per document.
+    pub fn new(posts: usize, out: &Path) -> Options {
+        Options {
+            posts,
+            out: out.to_path_buf(),
+            seed: 1,
+            max_entries: 50,
+            force: false,
         }
     }
 }
 
-fn run(args: &Args) -> anyhow::Result<()> {
+/// Writes the site `args` describe.
+pub fn generate(args: &Options) -> anyhow::Result<()> {
     if args.max_entries == 0 {
         bail!("--max-entries must be at least 1");
     }
@@ -125,19 +118,13 @@ fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 mod tests {
     use super::*;
 
-    fn generate(dir: &Path, seed: u64) {
-        let args = Args::try_parse_from([
-            "feedd-gen",
-            "--posts",
-            "40",
-            "--out",
-            dir.to_str().unwrap(),
-            "--seed",
-            &seed.to_string(),
-            "--force",
-        ])
-        .unwrap();
-        run(&args).unwrap();
+    fn generate_into(dir: &Path, seed: u64) {
+        let options = Options {
+            seed,
+            force: true,
+            ..Options::new(40, dir)
+        };
+        generate(&options).unwrap();
     }
 
     fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
@@ -159,17 +146,17 @@ mod tests {
     #[test]
     fn same_seed_writes_the_same_bytes() {
         let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-        generate(a.path(), 3);
-        generate(b.path(), 3);
+        generate_into(a.path(), 3);
+        generate_into(b.path(), 3);
         assert_eq!(snapshot(a.path()), snapshot(b.path()));
-        generate(b.path(), 4);
+        generate_into(b.path(), 4);
         assert_ne!(snapshot(a.path()), snapshot(b.path()));
     }
 
     #[test]
     fn manifest_lists_every_written_post() {
         let dir = tempfile::tempdir().unwrap();
-        generate(dir.path(), 1);
+        generate_into(dir.path(), 1);
         let manifest: serde_json::Value =
             serde_json::from_slice(&fs::read(dir.path().join("manifest.json")).unwrap()).unwrap();
         let posts = manifest["posts"].as_array().unwrap();
@@ -193,15 +180,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir_all(dir.path().join("feed-src")).unwrap();
         fs::write(dir.path().join("feed-src/old.md"), "+++\n+++\n").unwrap();
-        let args = Args::try_parse_from([
-            "feedd-gen",
-            "--posts",
-            "1",
-            "--out",
-            dir.path().to_str().unwrap(),
-        ])
-        .unwrap();
-        let err = run(&args).unwrap_err().to_string();
+        let err = generate(&Options::new(1, dir.path()))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("--force"), "{err}");
     }
 }
