@@ -79,7 +79,13 @@ pub async fn run(
     let publisher = Publisher::new(first);
     persist(&site);
 
-    let listener = open_listener(inherited, listen.unwrap_or(site.config().server.listen)).await?;
+    let server = &site.config().server;
+    let listener = open_listener(
+        inherited,
+        listen.unwrap_or(server.listen),
+        server.limits.listen_backlog,
+    )
+    .await?;
     let shutdown = CancellationToken::new();
     let server = tokio::spawn(http::serve(
         listener,
@@ -161,12 +167,14 @@ pub async fn run(
 
 /// Serves on the socket systemd passed when there is one: it is already bound and connections
 /// may be queued on it, so binding `addr` instead would leave them unanswered.
+/// The inherited socket keeps the backlog systemd gave it (`Backlog=` in `feedd.socket`).
 async fn open_listener(
     inherited: Option<std::net::TcpListener>,
     addr: SocketAddr,
+    backlog: u32,
 ) -> Result<TcpListener, DaemonError> {
     let Some(socket) = inherited else {
-        return TcpListener::bind(addr)
+        return http::bind(addr, backlog)
             .await
             .map_err(|error| DaemonError::Bind { addr, error });
     };
@@ -226,11 +234,19 @@ fn reload(site: &mut Site, status: &mut Status) {
             tracing::info!("config reloaded");
             status.config_read(Ok(()));
             let after = &site.config().server;
-            if (after.listen, after.max_age, after.max_connections)
-                != (before.listen, before.max_age, before.max_connections)
-            {
+            if (
+                after.listen,
+                after.max_age,
+                after.max_connections,
+                &after.limits,
+            ) != (
+                before.listen,
+                before.max_age,
+                before.max_connections,
+                &before.limits,
+            ) {
                 tracing::warn!(
-                    "`[server]` listen, max_age and max_connections take effect when feedd restarts"
+                    "`[server]` listen, max_age, max_connections and the connection limits take effect when feedd restarts"
                 );
             }
         }
