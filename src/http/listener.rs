@@ -19,7 +19,7 @@ pub async fn bind(addr: SocketAddr, backlog: u32) -> io::Result<TcpListener> {
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     let backlog = effective_backlog(backlog, system_limit());
-    tracing::debug!(%addr, backlog, "listening");
+    tracing::debug!(backlog, "listen backlog");
     socket.listen(backlog)
 }
 

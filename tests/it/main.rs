@@ -5,6 +5,7 @@ mod support;
 
 mod bad_input;
 mod daemon;
+mod hostile;
 mod identity;
 mod newsboat;
 mod once;
