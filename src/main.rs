@@ -9,6 +9,11 @@ use feedd::cli::{self, Invocation, Mode};
 use feedd::config::Config;
 use feedd::once::{self, Outcome};
 
+/// mimalloc gives freed memory back to the system within moments; glibc's malloc kept the
+/// buffers of a burst of hostile connections (hundreds of MB) long after they closed.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match cli::parse() {
         Invocation::Run(cli) => cli,
