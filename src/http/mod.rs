@@ -1,9 +1,9 @@
 //! The HTTP server: an accept loop that cannot spin and never leaves a client queued, HTTP/1.1
 //! keep-alive under per-client bounds (`connection.rs`: connections per address, header bytes,
 //! header-read and send timeouts, requests and lifetime per connection), and a graceful shutdown
-//! with a deadline. What each request gets is
-//! decided by [`respond`] (`service.rs`), a pure function of the current snapshot; this module
-//! only moves bytes. Building and publishing snapshots is the daemon's.
+//! with a deadline. What each request gets is decided by [`respond`] (`service.rs`), a pure
+//! function of the current snapshot; this module only moves bytes. Building and publishing
+//! snapshots is the daemon's.
 //!
 //! The caller injects the listener, the [`Publisher`] and the shutdown token, so tests bind
 //! `127.0.0.1:0` and run the server in-process, and a socket handed over by systemd can be served
