@@ -50,7 +50,10 @@ const CONFIG_KEYS: &str = "\
            tags = \"tags/{tag}/\", tag_feeds = true
   [server] listen = \"127.0.0.1:8080\", max_age = 300, debounce_ms = 100,
            watch = \"native\" | \"poll\", poll_interval_ms = 1000,
-           max_connections = 1024, write_output = false";
+           max_connections = 1024, write_output = false,
+           max_connections_per_address = 64, send_timeout_secs = 10,
+           connection_lifetime_secs = 300, max_requests_per_connection = 1000,
+           max_header_bytes = 32768, listen_backlog = 4096";
 
 const EXIT_CODES: &str = "\
 \x20\x200   success

@@ -160,6 +160,52 @@ pub struct Server {
     pub max_connections: usize,
     /// Whether the daemon also keeps `output_dir` in sync with what it serves.
     pub write_output: bool,
+    pub limits: Limits,
+}
+
+impl Server {
+    pub const DEFAULT_MAX_AGE: u32 = 300;
+    pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+}
+
+/// What one client may hold, and for how long: the bounds that let feedd face the internet
+/// unattended. Defaults follow nginx's (`send_timeout`, `keepalive_requests`, `limit_conn`,
+/// `large_client_header_buffers`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// A response write that makes no progress for this long closes the connection.
+    pub send_timeout_secs: u64,
+    /// A connection is closed (gracefully) once it has been open this long.
+    pub connection_lifetime_secs: u64,
+    /// Requests served on one keep-alive connection before it is closed.
+    pub max_requests_per_connection: u64,
+    /// Connections one client address may hold at once; further ones get a 503.
+    pub max_connections_per_address: usize,
+    /// Bytes a request's line and headers may take; larger requests get a 431.
+    pub max_header_bytes: usize,
+    /// Connections the kernel queues before feedd accepts them (capped by `net.core.somaxconn`).
+    pub listen_backlog: u32,
+}
+
+impl Limits {
+    /// hyper cannot read with a smaller buffer than this.
+    pub const MIN_HEADER_BYTES: usize = 8192;
+    pub const MAX_HEADER_BYTES: usize = 1 << 20;
+
+    pub const DEFAULT: Limits = Limits {
+        send_timeout_secs: 10,
+        connection_lifetime_secs: 300,
+        max_requests_per_connection: 1000,
+        max_connections_per_address: 64,
+        max_header_bytes: 32 * 1024,
+        listen_backlog: 4096,
+    };
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits::DEFAULT
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -210,6 +256,12 @@ struct RawServer {
     poll_interval_ms: Option<u64>,
     max_connections: Option<usize>,
     write_output: Option<bool>,
+    send_timeout_secs: Option<u64>,
+    connection_lifetime_secs: Option<u64>,
+    max_requests_per_connection: Option<u64>,
+    max_connections_per_address: Option<usize>,
+    max_header_bytes: Option<usize>,
+    listen_backlog: Option<u32>,
 }
 
 impl Config {
@@ -426,25 +478,74 @@ fn build_paths(raw: RawPaths) -> Result<Paths, String> {
 }
 
 fn build_server(raw: RawServer) -> Result<Server, String> {
+    let limits = build_limits(&raw)?;
     let listen_raw = raw.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
     let listen = listen_raw.parse().map_err(|_| {
         format!(
             "`server.listen = \"{listen_raw}\"` is not an address:port, e.g. \"127.0.0.1:8080\""
         )
     })?;
-    let max_connections = raw.max_connections.unwrap_or(1024);
+    let max_connections = raw
+        .max_connections
+        .unwrap_or(Server::DEFAULT_MAX_CONNECTIONS);
     if max_connections == 0 {
         return Err("`server.max_connections` must be at least 1".into());
     }
     Ok(Server {
         listen,
-        max_age: raw.max_age.unwrap_or(300),
+        max_age: raw.max_age.unwrap_or(Server::DEFAULT_MAX_AGE),
         debounce_ms: raw.debounce_ms.unwrap_or(100),
         watch: raw.watch.unwrap_or_default(),
         poll_interval_ms: raw.poll_interval_ms.unwrap_or(1000).max(10),
         max_connections,
         write_output: raw.write_output.unwrap_or(false),
+        limits,
     })
+}
+
+fn build_limits(raw: &RawServer) -> Result<Limits, String> {
+    let default = Limits::DEFAULT;
+    let limits = Limits {
+        send_timeout_secs: raw.send_timeout_secs.unwrap_or(default.send_timeout_secs),
+        connection_lifetime_secs: raw
+            .connection_lifetime_secs
+            .unwrap_or(default.connection_lifetime_secs),
+        max_requests_per_connection: raw
+            .max_requests_per_connection
+            .unwrap_or(default.max_requests_per_connection),
+        max_connections_per_address: raw
+            .max_connections_per_address
+            .unwrap_or(default.max_connections_per_address),
+        max_header_bytes: raw.max_header_bytes.unwrap_or(default.max_header_bytes),
+        listen_backlog: raw.listen_backlog.unwrap_or(default.listen_backlog),
+    };
+    for (key, value) in [
+        ("send_timeout_secs", limits.send_timeout_secs),
+        ("connection_lifetime_secs", limits.connection_lifetime_secs),
+        (
+            "max_requests_per_connection",
+            limits.max_requests_per_connection,
+        ),
+        (
+            "max_connections_per_address",
+            limits.max_connections_per_address as u64,
+        ),
+        ("listen_backlog", u64::from(limits.listen_backlog)),
+    ] {
+        if value == 0 {
+            return Err(format!("`server.{key}` must be at least 1"));
+        }
+    }
+    let header_range = Limits::MIN_HEADER_BYTES..=Limits::MAX_HEADER_BYTES;
+    if !header_range.contains(&limits.max_header_bytes) {
+        return Err(format!(
+            "`server.max_header_bytes = {}` must be between {} and {} (32768 is nginx's default)",
+            limits.max_header_bytes,
+            Limits::MIN_HEADER_BYTES,
+            Limits::MAX_HEADER_BYTES
+        ));
+    }
+    Ok(limits)
 }
 
 #[cfg(test)]
@@ -555,6 +656,37 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("must differ"), "{err}");
+    }
+
+    #[test]
+    fn limits_have_safe_defaults_and_can_be_set() {
+        let c = parse(MINIMAL).unwrap();
+        assert_eq!(c.server.limits, Limits::DEFAULT);
+        let c = parse(&format!(
+            "{MINIMAL}[server]\nsend_timeout_secs = 3\nmax_connections_per_address = 8\n\
+             max_header_bytes = 16384\nlisten_backlog = 512\n"
+        ))
+        .unwrap();
+        assert_eq!(c.server.limits.send_timeout_secs, 3);
+        assert_eq!(c.server.limits.max_connections_per_address, 8);
+        assert_eq!(c.server.limits.max_header_bytes, 16384);
+        assert_eq!(c.server.limits.listen_backlog, 512);
+    }
+
+    #[test]
+    fn bad_limits_are_named() {
+        for (key, value) in [
+            ("send_timeout_secs", "0"),
+            ("max_requests_per_connection", "0"),
+            ("max_connections_per_address", "0"),
+            ("max_header_bytes", "100"),
+            ("max_header_bytes", "99999999"),
+        ] {
+            let err = parse(&format!("{MINIMAL}[server]\n{key} = {value}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(key), "{key}: {err}");
+        }
     }
 
     #[test]

@@ -10,7 +10,24 @@ use feedd::config::Config;
 use feedd::once::{self, Outcome};
 use feedd::wording::count;
 
+/// mimalloc gives freed memory back to the system; glibc's malloc kept the buffers of a burst
+/// of hostile connections (hundreds of MB) long after they closed.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// `mi_option_purge_delay` in mimalloc.h (the same in v2 and v3); the bindings name no constant.
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// By default mimalloc purges freed memory a second later, but only when it next allocates, so a
+/// daemon that goes quiet after a burst keeps the burst's memory. Purging at once costs a few
+/// `madvise` calls and halves the idle footprint (28 → 12 MB on the sample site).
+fn return_freed_memory_at_once() {
+    // SAFETY: sets one integer option; mimalloc allows options to change at any time.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
+}
+
 fn main() -> ExitCode {
+    return_freed_memory_at_once();
     let cli = match cli::parse() {
         Invocation::Run(cli) => cli,
         Invocation::Man => return generated(cli::write_man(&mut std::io::stdout().lock())),

@@ -135,11 +135,12 @@ impl EventLoop {
                 tracing::info!("config reloaded");
                 self.status.config_read(Ok(()));
                 let after = &self.site.config().server;
-                if (after.listen, after.max_age, after.max_connections)
-                    != (before.listen, before.max_age, before.max_connections)
-                {
+                let restart_only = |s: &crate::config::Server| {
+                    (s.listen, s.max_age, s.max_connections, s.limits.clone())
+                };
+                if restart_only(after) != restart_only(&before) {
                     tracing::warn!(
-                        "`[server]` listen, max_age and max_connections take effect when feedd restarts"
+                        "`[server]` listen, max_age, max_connections and the connection limits take effect when feedd restarts"
                     );
                 }
             }

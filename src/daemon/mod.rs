@@ -82,7 +82,13 @@ pub async fn run(
     let publisher = Publisher::new(first_snapshot(&site));
     event_loop::persist(&mut site);
 
-    let listener = open_listener(inherited, listen.unwrap_or(site.config().server.listen)).await?;
+    let server = &site.config().server;
+    let listener = open_listener(
+        inherited,
+        listen.unwrap_or(server.listen),
+        server.limits.listen_backlog,
+    )
+    .await?;
     let shutdown = CancellationToken::new();
     let server = tokio::spawn(http::serve(
         listener,
@@ -147,12 +153,14 @@ fn first_snapshot(site: &Site) -> Snapshot {
 
 /// Serves on the socket systemd passed when there is one: it is already bound and connections
 /// may be queued on it, so binding `addr` instead would leave them unanswered.
+/// The inherited socket keeps the backlog systemd gave it (`Backlog=` in `feedd.socket`).
 async fn open_listener(
     inherited: Option<std::net::TcpListener>,
     addr: SocketAddr,
+    backlog: u32,
 ) -> Result<TcpListener, DaemonError> {
     let Some(socket) = inherited else {
-        return TcpListener::bind(addr)
+        return http::bind(addr, backlog)
             .await
             .map_err(|error| DaemonError::Bind { addr, error });
     };

@@ -1,36 +1,35 @@
-//! The HTTP server: an accept loop that cannot spin, a cap on connections, HTTP/1.1 keep-alive
-//! with a header-read timeout, and a graceful shutdown with a deadline. What each request gets is
-//! decided by [`respond`] (`service.rs`), a pure function of the current snapshot; this module
-//! only moves bytes. Building and publishing snapshots is the daemon's.
+//! The HTTP server: an accept loop that cannot spin and never leaves a client queued, HTTP/1.1
+//! keep-alive under per-client bounds (`connection.rs`: connections per address, header bytes,
+//! header-read and send timeouts, requests and lifetime per connection), and a graceful shutdown
+//! with a deadline. What each request gets is decided by [`respond`] (`service.rs`), a pure
+//! function of the current snapshot; this module only moves bytes. Building and publishing
+//! snapshots is the daemon's.
 //!
 //! The caller injects the listener, the [`Publisher`] and the shutdown token, so tests bind
 //! `127.0.0.1:0` and run the server in-process, and a socket handed over by systemd can be served
 //! the same way ([`serve_std`]).
 
+mod clients;
 mod conditional;
+mod connection;
 mod encoding;
+mod guarded;
 mod health;
+mod listener;
+mod refuse;
 pub mod service;
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper::{Request, Response};
-use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
+use self::connection::Server;
+pub use self::listener::bind;
 pub use self::service::respond;
 use crate::config;
 use crate::snapshot::Publisher;
@@ -40,11 +39,22 @@ use crate::snapshot::Publisher;
 pub struct Settings {
     /// `Cache-Control: max-age` on documents, in seconds.
     pub max_age: u32,
-    /// Connections served at once; further clients wait in the listen backlog.
+    /// Connections served at once. At the cap, the quietest connection is asked to close to make
+    /// room; when none can be freed in time the newcomer gets a 503.
     pub max_connections: usize,
+    /// Connections one client address (an IPv6 /64) may hold; further ones get a 503.
+    pub max_connections_per_address: usize,
     /// How long a client may take to send a request's headers, and how long an idle keep-alive
     /// connection is kept; slow or silent clients are dropped after it.
     pub header_read_timeout: Duration,
+    /// A response write that makes no progress for this long closes the connection.
+    pub send_timeout: Duration,
+    /// A connection open this long is closed after its current response.
+    pub connection_lifetime: Duration,
+    /// Requests served on one connection; the last one is answered with `Connection: close`.
+    pub max_requests_per_connection: u64,
+    /// hyper's read buffer: a request line and headers larger than this get a 431.
+    pub max_header_bytes: usize,
     /// How long shutdown waits for in-flight responses before closing their connections.
     pub shutdown_grace: Duration,
 }
@@ -54,10 +64,34 @@ impl Settings {
     pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
     pub fn from_server(server: &config::Server) -> Settings {
+        let limits = &server.limits;
         Settings {
             max_age: server.max_age,
             max_connections: server.max_connections,
+            max_connections_per_address: limits.max_connections_per_address,
             header_read_timeout: Self::DEFAULT_HEADER_READ_TIMEOUT,
+            send_timeout: Duration::from_secs(limits.send_timeout_secs),
+            connection_lifetime: Duration::from_secs(limits.connection_lifetime_secs),
+            max_requests_per_connection: limits.max_requests_per_connection,
+            max_header_bytes: limits.max_header_bytes,
+            shutdown_grace: Self::DEFAULT_SHUTDOWN_GRACE,
+        }
+    }
+}
+
+impl Default for Settings {
+    /// The config's defaults.
+    fn default() -> Settings {
+        let limits = config::Limits::DEFAULT;
+        Settings {
+            max_age: config::Server::DEFAULT_MAX_AGE,
+            max_connections: config::Server::DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_address: limits.max_connections_per_address,
+            header_read_timeout: Self::DEFAULT_HEADER_READ_TIMEOUT,
+            send_timeout: Duration::from_secs(limits.send_timeout_secs),
+            connection_lifetime: Duration::from_secs(limits.connection_lifetime_secs),
+            max_requests_per_connection: limits.max_requests_per_connection,
+            max_header_bytes: limits.max_header_bytes,
             shutdown_grace: Self::DEFAULT_SHUTDOWN_GRACE,
         }
     }
@@ -138,62 +172,37 @@ async fn run<A: Accept>(
     settings: Settings,
     shutdown: CancellationToken,
 ) {
-    let permits = Arc::new(Semaphore::new(settings.max_connections.max(1)));
-    let tracker = TaskTracker::new();
-    // Cancelled only when the grace period is over, to close connections still open then.
-    let deadline = CancellationToken::new();
-    let mut builder = http1::Builder::new();
-    builder
-        .keep_alive(true)
-        .timer(TokioTimer::new())
-        .header_read_timeout(settings.header_read_timeout);
-    let settings = Arc::new(settings);
+    let server = Server::new(snapshots, settings, shutdown.clone());
     let mut backoff = Backoff(None);
     loop {
-        // Waiting for a permit before accepting leaves excess clients in the kernel's backlog.
-        let permit = tokio::select! {
-            biased;
-            () = shutdown.cancelled() => break,
-            permit = permits.clone().acquire_owned() => match permit {
-                Ok(permit) => permit,
-                Err(_) => break, // the semaphore is never closed
-            },
-        };
+        // Accepting never waits for a slot: a client the server cannot take is answered (see
+        // `Server::admit`), not left in the kernel's backlog.
         let accepted = tokio::select! {
             biased;
             () = shutdown.cancelled() => break,
             accepted = acceptor.accept() => accepted,
         };
-        let (stream, peer) = match accepted {
-            Ok(accepted) => {
+        match accepted {
+            Ok((stream, peer)) => {
                 backoff = Backoff(None);
-                accepted
+                server.admit(stream, peer);
             }
             Err(error) => {
                 let delay = backoff.next();
                 tracing::warn!(%error, retry_in_ms = delay.as_millis(), "accepting a connection failed");
                 tokio::select! {
                     () = shutdown.cancelled() => break,
-                    () = tokio::time::sleep(delay) => continue,
+                    () = tokio::time::sleep(delay) => {}
                 }
             }
-        };
-        tracker.spawn(connection(
-            builder.clone(),
-            stream,
-            peer,
-            snapshots.clone(),
-            Arc::clone(&settings),
-            shutdown.clone(),
-            deadline.clone(),
-            permit,
-        ));
+        }
     }
     // Closing the listening socket now makes new clients fail fast instead of waiting.
     drop(acceptor);
+    let tracker = &server.tracker;
     tracker.close();
     tracing::info!(connections = tracker.len(), "shutting down HTTP");
-    if tokio::time::timeout(settings.shutdown_grace, tracker.wait())
+    if tokio::time::timeout(server.settings.shutdown_grace, tracker.wait())
         .await
         .is_err()
     {
@@ -201,54 +210,8 @@ async fn run<A: Accept>(
             connections = tracker.len(),
             "connections still open after the shutdown grace period; closing them"
         );
-        deadline.cancel();
+        server.deadline.cancel();
         tracker.wait().await;
-    }
-}
-
-#[allow(clippy::too_many_arguments)] // one task's whole context, passed once
-async fn connection<S>(
-    builder: http1::Builder,
-    stream: S,
-    peer: SocketAddr,
-    snapshots: Publisher,
-    settings: Arc<Settings>,
-    shutdown: CancellationToken,
-    deadline: CancellationToken,
-    _permit: OwnedSemaphorePermit,
-) where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    let service = service_fn(move |request: Request<Incoming>| {
-        // The body of a GET or HEAD is not read; dropping it lets hyper discard it.
-        let (parts, _body) = request.into_parts();
-        let request = Request::from_parts(parts, ());
-        let response = respond(&snapshots.load(), &settings, &request);
-        tracing::debug!(
-            method = %request.method(),
-            path = request.uri().path(),
-            status = response.status().as_u16(),
-            "request"
-        );
-        std::future::ready(Ok::<Response<Full<bytes::Bytes>>, Infallible>(
-            response.map(Full::new),
-        ))
-    });
-    let connection = builder.serve_connection(TokioIo::new(stream), service);
-    let mut connection = std::pin::pin!(connection);
-    let result = tokio::select! {
-        result = connection.as_mut() => result,
-        () = shutdown.cancelled() => {
-            // Idle connections close now; a response being written finishes, without keep-alive.
-            connection.as_mut().graceful_shutdown();
-            tokio::select! {
-                result = connection.as_mut() => result,
-                () = deadline.cancelled() => return,
-            }
-        }
-    };
-    if let Err(error) = result {
-        tracing::debug!(%peer, %error, "connection closed with an error");
     }
 }
 

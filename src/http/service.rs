@@ -8,10 +8,10 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 use hyper::header::{
-    ALLOW, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG, HeaderMap,
+    ALLOW, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG, HOST, HeaderMap,
     HeaderName, HeaderValue, LAST_MODIFIED, VARY,
 };
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::{Method, Request, Response, StatusCode, Version};
 use percent_encoding::percent_decode_str;
 
 use super::{Settings, conditional, encoding, health};
@@ -26,6 +26,13 @@ const PLAIN_TEXT: &str = "text/plain; charset=utf-8";
 pub fn respond(snapshot: &Snapshot, settings: &Settings, request: &Request<()>) -> Response<Bytes> {
     let method = request.method();
     let path = request.uri().path();
+    if !host_is_valid(request) {
+        return plain(
+            method,
+            StatusCode::BAD_REQUEST,
+            "bad request: an HTTP/1.1 request needs exactly one Host header\n",
+        );
+    }
     if path == HEALTH_PATH {
         if !is_read(method) {
             return method_not_allowed();
@@ -44,6 +51,16 @@ pub fn respond(snapshot: &Snapshot, settings: &Settings, request: &Request<()>) 
         return method_not_allowed();
     }
     serve_document(document, settings, request)
+}
+
+/// RFC 9112 §3.2: a request with more than one `Host`, or an HTTP/1.1 request with none, is a
+/// 400. HTTP/1.0 may omit it.
+fn host_is_valid(request: &Request<()>) -> bool {
+    match request.headers().get_all(HOST).iter().count() {
+        0 => request.version() != Version::HTTP_11,
+        1 => true,
+        _ => false,
+    }
 }
 
 fn is_read(method: &Method) -> bool {

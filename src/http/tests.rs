@@ -1,6 +1,7 @@
 //! The server over real sockets on 127.0.0.1:0, driven with raw HTTP/1.1, and the accept loop
 //! against a listener that fails on demand. Every wait is bounded.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
@@ -26,6 +27,7 @@ fn settings() -> Settings {
         max_connections: 16,
         header_read_timeout: Duration::from_secs(10),
         shutdown_grace: Duration::from_secs(10),
+        ..Settings::default()
     }
 }
 
@@ -302,7 +304,7 @@ async fn shutdown_closes_connections_still_open_after_the_grace_period() {
 }
 
 #[tokio::test]
-async fn connection_cap_holds_further_clients_until_a_slot_frees() {
+async fn at_the_cap_an_idle_connection_makes_room_for_a_newcomer() {
     let server = Server::start(
         Settings {
             max_connections: 1,
@@ -311,23 +313,71 @@ async fn connection_cap_holds_further_clients_until_a_slot_frees() {
         false,
     )
     .await;
+    let mut idle = Client::connect(server.addr).await;
+    idle.request("GET", "/atom.xml").await;
+    let reply = idle.head().await;
+    idle.body(&reply).await;
+
+    let mut newcomer = Client::connect(server.addr).await;
+    newcomer.request("GET", "/atom.xml").await;
+    assert_eq!(newcomer.head().await.status, 200);
+    assert!(idle.closed().await, "the idle connection was closed");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn at_the_cap_a_stalled_connection_is_evicted_and_a_second_newcomer_gets_503() {
+    let server = Server::start(
+        Settings {
+            max_connections: 1,
+            ..settings()
+        },
+        true,
+    )
+    .await;
+    // Never reads its response, so it is busy until the eviction grace runs out.
+    let mut stalled = Client::connect_small_buffer(server.addr).await;
+    stalled.request("GET", "/big.xml").await;
+    stalled.head().await;
+
+    let started = Instant::now();
     let mut first = Client::connect(server.addr).await;
     first.request("GET", "/atom.xml").await;
-    let reply = first.head().await;
-    first.body(&reply).await;
-
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    // The only connection is being evicted already, so nothing can make room for this one.
     let mut second = Client::connect(server.addr).await;
     second.request("GET", "/atom.xml").await;
-    let mut byte = [0u8; 1];
-    let early = tokio::time::timeout(Duration::from_millis(300), second.0.read(&mut byte)).await;
+    let refused = second.head().await;
+    assert_eq!(refused.status, 503);
+    assert!(refused.header("retry-after").is_some());
+    assert_eq!(first.head().await.status, 200);
     assert!(
-        early.is_err(),
-        "a second connection was served beyond the cap"
+        started.elapsed() < Duration::from_secs(3),
+        "answered promptly"
     );
+    server.stop().await;
+}
 
-    drop(first);
-    let reply = second.head().await;
-    assert_eq!(reply.status, 200);
+#[tokio::test]
+async fn a_client_that_stops_reading_is_dropped_after_the_send_timeout() {
+    let send_timeout = Duration::from_millis(300);
+    let server = Server::start(
+        Settings {
+            send_timeout,
+            ..settings()
+        },
+        true,
+    )
+    .await;
+    let mut client = Client::connect_small_buffer(server.addr).await;
+    client.request("GET", "/big.xml").await;
+    client.head().await;
+    tokio::time::sleep(send_timeout * 3).await;
+    // What the socket buffers held, then the close: far less than the whole body.
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(PROMPTLY, client.0.read_to_end(&mut rest)).await;
+    assert!(read.is_ok(), "the connection was closed");
+    assert!(rest.len() < BIG, "read {} of {BIG} bytes", rest.len());
     server.stop().await;
 }
 

@@ -95,6 +95,11 @@ impl Daemon {
         daemon
     }
 
+    /// The daemon's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
     pub fn log(&self) -> String {
         self.log.lock().unwrap().clone()
     }

@@ -50,11 +50,16 @@ fn settings() -> Settings {
         max_connections: 4,
         header_read_timeout: Duration::from_secs(1),
         shutdown_grace: Duration::from_secs(1),
+        ..Settings::default()
     }
 }
 
+/// An HTTP/1.1 request with a `Host` unless `headers` set their own.
 fn request(method: Method, path: &str, headers: &[(HeaderName, &str)]) -> Request<()> {
     let mut builder = Request::builder().method(method).uri(path);
+    if !headers.iter().any(|(name, _)| name == HOST) {
+        builder = builder.header(HOST, "example.org");
+    }
     for (name, value) in headers {
         builder = builder.header(name, *value);
     }
@@ -340,4 +345,31 @@ fn healthz_is_503_with_diagnostics() {
         json["diagnostics"],
         serde_json::json!(["feed-src/a.md:1: no title"])
     );
+}
+
+#[test]
+fn http_1_1_without_exactly_one_host_is_a_400() {
+    let mut request = request(Method::GET, "/atom.xml", &[]);
+    request.headers_mut().remove(HOST);
+    let response = respond(&snapshot(), &settings(), &request);
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+
+    *request.version_mut() = Version::HTTP_10;
+    let response = respond(&snapshot(), &settings(), &request);
+    assert_eq!(response.status(), StatusCode::OK, "HTTP/1.0 may omit Host");
+
+    let mut request = request_with_two_hosts();
+    let response = respond(&snapshot(), &settings(), &request);
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    *request.version_mut() = Version::HTTP_10;
+    let response = respond(&snapshot(), &settings(), &request);
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+fn request_with_two_hosts() -> Request<()> {
+    let mut request = request(Method::GET, "/atom.xml", &[]);
+    request
+        .headers_mut()
+        .append(HOST, HeaderValue::from_static("other.example"));
+    request
 }

@@ -1,0 +1,239 @@
+//! From an accepted socket to a closed one: admission (the per-address share, then a slot, making
+//! room at the cap by evicting the quietest connection), serving with hyper under every bound of
+//! [`Settings`], and the ways a connection is ended early (shutdown, lifetime, eviction), each
+//! with its own deadline. Every wait here ends; nothing is left queued without an answer.
+
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{CONNECTION, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::clients::{Clients, Ticket};
+use super::guarded::Guarded;
+use super::refuse::{Refusal, refuse};
+use super::{Settings, respond};
+use crate::snapshot::Publisher;
+
+/// How long an evicted connection may take to finish its response before it is closed.
+const EVICTION_GRACE: Duration = Duration::from_millis(500);
+/// How long a newcomer at the cap waits for the slot an eviction frees before it gets a 503.
+const EVICTION_WAIT: Duration = Duration::from_secs(1);
+/// How long a response under way when the connection's lifetime ends may still take.
+const LIFETIME_GRACE: Duration = Duration::from_secs(30);
+
+/// What the accept loop and every connection task share.
+pub(super) struct Server {
+    builder: http1::Builder,
+    snapshots: Publisher,
+    pub(super) settings: Settings,
+    shutdown: CancellationToken,
+    /// Cancelled when the shutdown grace period is over, to close connections still open then.
+    pub(super) deadline: CancellationToken,
+    clients: Arc<Clients>,
+    slots: Arc<Semaphore>,
+    /// Bounds the refusals being written, so a flood of them cannot hold many sockets.
+    refusals: Arc<Semaphore>,
+    pub(super) tracker: TaskTracker,
+}
+
+/// Why a connection is being closed before its client closed it.
+#[derive(Debug, Clone, Copy)]
+enum Ending {
+    Shutdown,
+    Lifetime,
+    Evicted,
+}
+
+impl Server {
+    pub(super) fn new(
+        snapshots: Publisher,
+        settings: Settings,
+        shutdown: CancellationToken,
+    ) -> Arc<Server> {
+        let mut builder = http1::Builder::new();
+        builder
+            .keep_alive(true)
+            .timer(TokioTimer::new())
+            .header_read_timeout(settings.header_read_timeout)
+            // hyper refuses anything below 8 KiB; config validation keeps it in range.
+            .max_buf_size(settings.max_header_bytes.max(8192));
+        let slots = settings.max_connections.max(1);
+        Arc::new(Server {
+            builder,
+            snapshots,
+            clients: Clients::new(settings.max_connections_per_address),
+            slots: Arc::new(Semaphore::new(slots)),
+            refusals: Arc::new(Semaphore::new(slots)),
+            settings,
+            shutdown,
+            deadline: CancellationToken::new(),
+            tracker: TaskTracker::new(),
+        })
+    }
+
+    /// Serves `stream`, refuses it, or (at the cap) evicts the quietest connection and serves it
+    /// once that slot is free. Never waits itself, so the accept loop keeps draining the backlog.
+    pub(super) fn admit<S>(self: &Arc<Self>, stream: S, peer: SocketAddr)
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let Some(ticket) = self.clients.admit(client_key(peer.ip())) else {
+            tracing::debug!(%peer, "refused: max_connections_per_address reached");
+            return self.refuse(stream, Refusal::AddressFull);
+        };
+        if let Ok(slot) = Arc::clone(&self.slots).try_acquire_owned() {
+            self.tracker
+                .spawn(Arc::clone(self).serve(stream, peer, ticket, slot));
+            return;
+        }
+        if !self.clients.evict_quietest() {
+            tracing::debug!(%peer, "refused: max_connections reached, all closing already");
+            drop(ticket);
+            return self.refuse(stream, Refusal::ServerFull);
+        }
+        let server = Arc::clone(self);
+        self.tracker.spawn(async move {
+            let slot = tokio::select! {
+                slot = tokio::time::timeout(EVICTION_WAIT, Arc::clone(&server.slots).acquire_owned()) => slot,
+                () = server.shutdown.cancelled() => return,
+            };
+            match slot {
+                Ok(Ok(slot)) => server.serve(stream, peer, ticket, slot).await,
+                _ => {
+                    tracing::debug!(%peer, "refused: no slot freed in {EVICTION_WAIT:?}");
+                    drop(ticket);
+                    refuse(stream, Refusal::ServerFull).await;
+                }
+            }
+        });
+    }
+
+    fn refuse<S>(&self, stream: S, why: Refusal)
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        // Past the bound, the refusal is a bare close: still fast, never a wait.
+        if let Ok(permit) = Arc::clone(&self.refusals).try_acquire_owned() {
+            self.tracker.spawn(async move {
+                refuse(stream, why).await;
+                drop(permit);
+            });
+        }
+    }
+
+    async fn serve<S>(
+        self: Arc<Self>,
+        stream: S,
+        peer: SocketAddr,
+        ticket: Ticket,
+        _slot: OwnedSemaphorePermit,
+    ) where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        ticket.serving();
+        let io = Guarded::new(stream, self.settings.send_timeout, ticket.activity.clone());
+        let server = Arc::clone(&self);
+        let served = AtomicU64::new(0);
+        let service = service_fn(move |request: Request<Incoming>| {
+            let count = served.fetch_add(1, Ordering::Relaxed) + 1;
+            std::future::ready(Ok::<_, Infallible>(server.answer(request, count)))
+        });
+        let connection = self.builder.serve_connection(TokioIo::new(io), service);
+        let mut connection = std::pin::pin!(connection);
+        let ending = tokio::select! {
+            result = connection.as_mut() => return log_end(peer, result),
+            () = self.shutdown.cancelled() => Ending::Shutdown,
+            () = tokio::time::sleep(self.settings.connection_lifetime) => Ending::Lifetime,
+            () = ticket.evict.cancelled() => Ending::Evicted,
+        };
+        tracing::debug!(%peer, ?ending, "closing the connection after its current response");
+        // Idle connections close now; a response being written finishes, without keep-alive.
+        connection.as_mut().graceful_shutdown();
+        let grace = match ending {
+            Ending::Shutdown => None,
+            Ending::Lifetime => Some(LIFETIME_GRACE),
+            Ending::Evicted => Some(EVICTION_GRACE),
+        };
+        tokio::select! {
+            result = connection.as_mut() => log_end(peer, result),
+            () = self.deadline.cancelled() => {}
+            () = sleep_or_never(grace) => tracing::debug!(%peer, ?ending, "closed mid-response"),
+        }
+    }
+
+    /// The response to one request, the `count`th on its connection.
+    fn answer(&self, request: Request<Incoming>, count: u64) -> Response<Full<Bytes>> {
+        // The body of a GET or HEAD is not read; dropping it lets hyper discard it.
+        let (parts, _body) = request.into_parts();
+        let request = Request::from_parts(parts, ());
+        let mut response = respond(&self.snapshots.load(), &self.settings, &request);
+        if count >= self.settings.max_requests_per_connection {
+            // hyper closes the connection after a response that says so.
+            response
+                .headers_mut()
+                .insert(CONNECTION, HeaderValue::from_static("close"));
+        }
+        tracing::debug!(
+            method = %request.method(),
+            path = request.uri().path(),
+            status = response.status().as_u16(),
+            "request"
+        );
+        response.map(Full::new)
+    }
+}
+
+async fn sleep_or_never(duration: Option<Duration>) {
+    match duration {
+        Some(duration) => tokio::time::sleep(duration).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn log_end(peer: SocketAddr, result: hyper::Result<()>) {
+    if let Err(error) = result {
+        tracing::debug!(%peer, %error, "connection closed with an error");
+    }
+}
+
+/// The unit a client's share is counted in: its IPv4 address, or its IPv6 /64, since one
+/// IPv6 host usually has a whole /64 to connect from.
+fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6((v6.to_bits() & !u128::from(u64::MAX)).into()),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_clients_are_counted_per_64_and_mapped_ipv4_as_ipv4() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::2".parse().unwrap();
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(client_key(a), client_key(b));
+        assert_ne!(client_key(a), client_key(c));
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(client_key(mapped), "192.0.2.7".parse::<IpAddr>().unwrap());
+    }
+}
