@@ -9,5 +9,6 @@ mod identity;
 mod newsboat;
 mod once;
 mod parsers;
+mod properties;
 mod serving;
 mod systemd;
