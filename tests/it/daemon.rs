@@ -309,6 +309,23 @@ fn sighup_reloads_the_config_and_an_invalid_one_is_refused() {
 }
 
 #[test]
+fn a_config_that_moves_the_source_folder_is_followed() {
+    let site = site_with_two_posts();
+    let other = site.path().join("other-src");
+    std::fs::create_dir(&other).unwrap();
+    std::fs::write(other.join("c.md"), md("Gamma", "2020-01-03", "", "x")).unwrap();
+    let daemon = Daemon::start(&site.config());
+    let config = std::fs::read_to_string(site.config()).unwrap();
+    std::fs::write(
+        site.config(),
+        format!("{config}source_dir = \"other-src\"\n"),
+    )
+    .unwrap();
+    let reply = daemon.poll_until("/atom.xml", "the other folder", has_title("Gamma"));
+    assert_eq!(titles(&reply), ["Gamma"], "nothing of the old folder stays");
+}
+
+#[test]
 fn sigterm_stops_cleanly() {
     let site = site_with_two_posts();
     let daemon = Daemon::start(&site.config());
@@ -323,6 +340,10 @@ fn the_output_folder_is_kept_in_sync_when_asked() {
     let daemon = Daemon::start(&site.config());
     assert!(site.read_out("atom.xml").contains("Alpha"));
     assert!(site.out().join("tags/x/atom.xml").exists());
+    assert!(
+        site.read_out(".feedd-ids.json").contains("a.md"),
+        "the id ledger is kept beside the documents"
+    );
     site.write("a.md", &md("Alpha two", "2020-01-01", "", "x"));
     daemon.poll_until("/atom.xml", "the edit", has_title("Alpha two"));
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
