@@ -98,7 +98,6 @@ fn render_changed(feeds: &[Feed], previous: Option<&Build>) -> Vec<Document> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
 
     fn site(posts: &[(&str, &str)]) -> (tempfile::TempDir, Config, PostCache) {
         let dir = tempfile::tempdir().unwrap();
@@ -154,6 +153,16 @@ mod tests {
         );
         assert!(!same_buffer("tags/x/atom.xml"));
         assert!(!same_buffer("atom.xml"));
-        assert!(Path::new(&dir.path().join("feed-src/b.md")).exists());
+        let atom = |b: &Build| {
+            let document = b.documents.iter().find(|d| d.path == "atom.xml").unwrap();
+            String::from_utf8(document.body.to_vec()).unwrap()
+        };
+        assert!(!atom(&first).contains("A edited"));
+        assert!(atom(&second).contains("<title>A edited</title>"));
+        assert!(
+            atom(&second).contains("<title>B</title>"),
+            "the other post stays"
+        );
+        assert_eq!((second.published, second.diagnostics.len()), (2, 0));
     }
 }

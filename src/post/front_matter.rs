@@ -161,7 +161,7 @@ pub fn parse(path: &Path, block: &Block) -> Result<FrontMatter, Diagnostic> {
             Ok(front) => Ok(front.unwrap_or_default()),
             Err(e) => {
                 let mut message = e.to_string();
-                let line = match e.location() {
+                let mut line = match e.location() {
                     Some(loc) => {
                         let suffix = format!(" at line {} column {}", loc.line(), loc.column());
                         message = message.replacen(&suffix, "", 1);
@@ -169,10 +169,29 @@ pub fn parse(path: &Path, block: &Block) -> Result<FrontMatter, Diagnostic> {
                     }
                     None => 0,
                 };
+                if let Some((start, digits)) = yaml_context_line(&message) {
+                    let in_file = block.first_line + start.max(1) - 1;
+                    message.replace_range(digits, &in_file.to_string());
+                    line = start;
+                }
                 Err(at(line, message))
             }
         },
     }
+}
+
+/// The block line where the construct a YAML syntax error is about starts ("…, while parsing a
+/// flow sequence at line 3 column 7"), and where that number is in the message. An unclosed
+/// bracket or quote is only noticed at the end of the block, so that start is the line to name.
+fn yaml_context_line(message: &str) -> Option<(usize, std::ops::Range<usize>)> {
+    const AT: &str = " at line ";
+    let context = message.find("while parsing")?;
+    let start = context + message[context..].find(AT)? + AT.len();
+    let len = message[start..]
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(message.len() - start);
+    let line = message[start..start + len].parse().ok()?;
+    Some((line, start..start + len))
 }
 
 /// The bare key of a `key = value` line when `offset` falls in its value.
@@ -284,7 +303,11 @@ mod tests {
         let err = read("+++\ntitle = \"T\"\ntitle = \"again\"\n+++\n").unwrap_err();
         assert!(err.starts_with("posts/a.md:3: "), "{err}");
         let err = read("---\ntitle: T\ndraft: [\n---\n").unwrap_err();
-        assert!(err.starts_with("posts/a.md:"), "{err}");
+        assert!(err.starts_with("posts/a.md:3: "), "the unclosed `[`: {err}");
+        assert!(
+            !err.contains("at line 2"),
+            "block lines are file lines: {err}"
+        );
         let err = read("---\ntitle: T\n\ndraft: maybe\n---\n").unwrap_err();
         assert!(err.starts_with("posts/a.md:4: "), "{err}");
         assert!(!err.contains("column"), "{err}");

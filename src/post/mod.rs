@@ -325,6 +325,7 @@ mod tests {
             inputs.push(format!("---\n{text}"));
             inputs.push(text);
         }
+        let mut rendered = 0;
         for text in &inputs {
             for path in [
                 "a.md",
@@ -332,7 +333,43 @@ mod tests {
                 "2019-07-05-.md",
                 "\u{1f600}.txt",
             ] {
-                let _ = Post::parse(Path::new(path), text, &options());
+                if let Ok(post) = Post::parse(Path::new(path), text, &options()) {
+                    assert_renders_well_formed(post, text);
+                    rendered += 1;
+                }
+            }
+        }
+        assert!(
+            rendered > 100,
+            "only {rendered} inputs parsed; the check saw little"
+        );
+    }
+
+    /// Every document the post ends up in (its text as its body) is well-formed XML or JSON.
+    fn assert_renders_well_formed(post: Post, text: &str) {
+        let config = crate::config::Config::from_str(
+            "title = \"T\"\nbase_url = \"https://example.org/\"\nid_authority = \"example.org\"\n",
+            Path::new("config.toml"),
+        )
+        .unwrap();
+        let path = post.path.clone();
+        let content = |_: &Post, _: &url::Url| render_content(&path, text).unwrap_or_default();
+        let far_future = chrono::DateTime::<chrono::Utc>::MAX_UTC;
+        let posts = [std::sync::Arc::new(post)];
+        let ledger = crate::ledger::IdLedger::default();
+        let built = crate::feed::build(&config, &posts, &ledger, &content, far_future);
+        for document in crate::render::render_all(&built.feeds) {
+            let body = std::str::from_utf8(&document.body).unwrap();
+            let checked = match document.format {
+                crate::config::Format::Json => serde_json::from_str::<serde_json::Value>(body)
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+                _ => roxmltree::Document::parse(body)
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            };
+            if let Err(e) = checked {
+                panic!("{} of {text:?}: {e}\n{body}", document.path);
             }
         }
     }

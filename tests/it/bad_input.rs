@@ -45,7 +45,9 @@ fn yaml_front_matter_errors_name_the_line() {
         "a.md",
         b"---\ntitle: A\ndate: 2020-01-01\ntags: [unclosed\n---\nBody\n",
     )]);
-    assert!(err.contains("feed-src/a.md:"), "{err}");
+    // The line of the unclosed `[`, not the closing `---` where the YAML parser gave up.
+    assert!(err.contains("feed-src/a.md:4:"), "{err}");
+    assert!(err.contains("at line 4 column 7"), "{err}");
 }
 
 #[test]

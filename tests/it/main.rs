@@ -15,5 +15,6 @@ mod newsboat;
 mod once;
 mod output_folder;
 mod parsers;
+mod properties;
 mod serving;
 mod systemd;

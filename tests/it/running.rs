@@ -117,6 +117,29 @@ impl Daemon {
         }
     }
 
+    /// How many batches of changes the daemon has finished with, published or not: its log has
+    /// one `rebuilt (…)` line for each that changed a document and one `no document changed`
+    /// line (at debug level, which `command` sets) for each that did not.
+    pub fn outcomes(&self) -> usize {
+        self.log()
+            .lines()
+            .filter(|l| l.contains("rebuilt (") || l.contains("no document changed"))
+            .count()
+    }
+
+    /// Waits until the daemon has finished with more than `seen` batches (see `outcomes`).
+    pub fn wait_for_outcome(&self, seen: usize, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while self.outcomes() <= seen {
+            assert!(
+                Instant::now() < deadline,
+                "no rebuild after {what}; log:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     pub fn get(&self, path: &str) -> Reply {
         request(self.addr, "GET", path, &[])
     }
@@ -127,9 +150,20 @@ impl Daemon {
 
     /// Polls `path` until `check` holds for its reply; bounded.
     pub fn poll_until(&self, path: &str, what: &str, check: impl Fn(&Reply) -> bool) -> Reply {
+        self.poll_request(path, &[], what, check)
+    }
+
+    /// Polls `GET path` with `headers` until `check` holds for its reply; bounded.
+    pub fn poll_request(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        what: &str,
+        check: impl Fn(&Reply) -> bool,
+    ) -> Reply {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
-            let reply = self.get(path);
+            let reply = self.request("GET", path, headers);
             if check(&reply) {
                 return reply;
             }
@@ -146,9 +180,12 @@ impl Daemon {
 
     /// The snapshot generation from /healthz.
     pub fn generation(&self) -> u64 {
-        let health: serde_json::Value =
-            serde_json::from_slice(&self.get("/healthz").body).expect("healthz json");
-        health["generation"].as_u64().expect("generation")
+        self.health()["generation"].as_u64().expect("generation")
+    }
+
+    /// The /healthz report (generation, entries, diagnostics), read at one instant.
+    pub fn health(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.get("/healthz").body).expect("healthz json")
     }
 
     pub fn signal(&self, signal: &str) {
