@@ -343,6 +343,41 @@ fn journal_log_lines_have_no_colours_or_timestamps() {
 }
 
 #[test]
+fn the_units_reload_command_needs_nothing_but_a_shell() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let unit = std::fs::read_to_string(root.join("systemd/feedd.service")).expect("unit");
+    let command = unit
+        .lines()
+        .find_map(|line| line.strip_prefix("ExecReload="))
+        .expect("an ExecReload= line");
+    assert!(
+        command.starts_with("/bin/sh -c "),
+        "ExecReload= must not need a program minimal systems lack (procps' /bin/kill): {command}"
+    );
+
+    let site = sighup_only_site("First Title");
+    let manager = Manager::new();
+    let daemon = Daemon::start_with(&site.config(), &[], &[manager.env()]);
+    ready_status(&manager.next());
+    std::fs::write(site.config(), sighup_only_config("Second Title")).expect("config");
+    // As systemd runs it: `$$` is a literal `$`, MAINPID is in the environment, and here no PATH
+    // leads to any program.
+    let empty = tempfile::tempdir().expect("temp dir");
+    let status = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(format!("exec {}", command.replace("$$", "$")))
+        .env_clear()
+        .env("PATH", empty.path())
+        .env("MAINPID", daemon.pid().to_string())
+        .status()
+        .expect("run ExecReload=");
+    assert!(status.success(), "ExecReload= failed: {status}");
+    assert_reloading(&manager.next());
+    ready_status(&manager.next());
+    assert!(daemon.get("/feed.json").text().contains("Second Title"));
+}
+
+#[test]
 fn the_shipped_example_config_passes_check() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let example =
