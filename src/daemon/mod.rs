@@ -66,8 +66,11 @@ pub async fn run(
 ) -> Result<(), DaemonError> {
     let started = Instant::now();
     let mut site = tokio::task::block_in_place(|| Site::start(config_path, Utc::now()))?;
-    let first = site.last().clone();
+    persist(&mut site);
+    let mut first = site.last().clone();
     report_problems(&first.diagnostics);
+    let problems = first.diagnostics.len();
+    first.diagnostics.extend_from_slice(site.persist_errors());
     // The first snapshot is compressed before feedd reports ready; later ones in the background.
     let first = tokio::task::block_in_place(|| {
         let built_at = built_at(&first.documents);
@@ -80,7 +83,6 @@ pub async fn run(
         )
     });
     let publisher = Publisher::new(first);
-    persist(&mut site);
 
     let listener = open_listener(inherited, listen.unwrap_or(site.config().server.listen)).await?;
     let shutdown = CancellationToken::new();
@@ -103,8 +105,14 @@ pub async fn run(
     let mut status = Status::new(
         site.last().published,
         site.last().documents.len(),
-        site.last().diagnostics.len(),
+        problems,
         Local::now(),
+    );
+    status.disk_written(
+        site.persist_errors()
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
     );
     systemd::ready(&status.take_line());
     let mut watchdog = watchdog();
@@ -123,6 +131,9 @@ pub async fn run(
                     restart_watching_if_moved(&mut watching, &mut watch_settings, &site, config_path)?;
                 }
                 apply(&mut site, &publishing, &mut status, &batch, describe(&batch));
+                if batch.config {
+                    persist_and_report(&mut site, &publishing, &mut status);
+                }
                 if let Some(line) = status.take_update() {
                     systemd::status(&line);
                 }
@@ -143,6 +154,7 @@ pub async fn run(
                     restart_watching_if_moved(&mut watching, &mut watch_settings, &site, config_path)?;
                     let batch = Batch { rescan: true, ..Batch::default() };
                     apply(&mut site, &publishing, &mut status, &batch, "reload".into());
+                    persist_and_report(&mut site, &publishing, &mut status);
                     systemd::ready(&status.take_line());
                 }
                 Signal::Stop(name) => {
@@ -309,12 +321,15 @@ fn publish(
     let (documents, published) = (build.documents.len(), build.published);
     report_problems(&build.diagnostics);
     let problems = build.diagnostics.len();
+    // The disk's problems last until a write works: this build has not been written yet.
+    let mut diagnostics = build.diagnostics;
+    diagnostics.extend_from_slice(site.persist_errors());
     let next = tokio::task::block_in_place(|| {
         let built_at = built_at(&build.documents);
         Snapshot::uncompressed(
             Some(&previous),
             build.documents,
-            build.diagnostics,
+            diagnostics,
             build.published,
             built_at,
         )
@@ -323,7 +338,7 @@ fn publish(
     publisher.publish(next);
     let elapsed = started.elapsed();
     status.rebuilt(published, documents, problems, changed, Local::now());
-    persist(site);
+    persist_and_report(site, publisher, status);
     tracing::info!(
         "rebuilt ({cause}) in {elapsed:.1?}: {} re-read, {} removed; {}; {changed} of {} changed; {}; generation {generation}",
         rebuilt.refresh.parsed,
@@ -334,7 +349,22 @@ fn publish(
     );
 }
 
-fn persist(site: &mut Site) {
+/// Writes the last build to disk. When what failed is not what failed last time, the served
+/// documents are republished with the failures among their problems and the status line names
+/// them, so `/healthz` and `systemctl status` say what the log says.
+fn persist_and_report(site: &mut Site, publisher: &CompressingPublisher, status: &mut Status) {
+    if !persist(site) {
+        return;
+    }
+    let errors = site.persist_errors();
+    status.disk_written(errors.iter().map(ToString::to_string).collect());
+    let mut diagnostics = site.last().diagnostics.clone();
+    diagnostics.extend_from_slice(errors);
+    publisher.publish(publisher.current().with_diagnostics(diagnostics));
+}
+
+/// Writes the last build to disk and logs what changed; returns whether the failures changed.
+fn persist(site: &mut Site) -> bool {
     let persisted = tokio::task::block_in_place(|| site.persist());
     if let Some(changes) = persisted.recorded {
         let lock = site.lock_path().display();
@@ -353,6 +383,7 @@ fn persist(site: &mut Site) {
             );
         }
     }
+    persisted.errors_changed
 }
 
 /// Now, or the newest `Last-Modified` when a burst of changes stamped one a second ahead (see

@@ -422,6 +422,42 @@ fn journal_lines_carry_their_priority() {
 }
 
 #[test]
+fn an_output_folder_it_cannot_write_shows_in_status_and_healthz() {
+    let site = unwritable_output_site();
+    let manager = Manager::new();
+    let daemon = Daemon::start_with(&site.config(), &[], &[manager.env()]);
+    let ready = manager.next();
+    let status = ready_status(&ready);
+    assert!(
+        status.contains("blocked: output folder not updated: cannot"),
+        "STATUS= names the folder and why: {status:?}"
+    );
+    let health = daemon.get("/healthz");
+    assert_eq!(health.status, 503, "{}", health.text());
+    assert!(
+        health.text().contains("blocked: output folder"),
+        "{}",
+        health.text()
+    );
+
+    std::fs::remove_dir_all(site.path().join("blocked/atom.xml")).expect("unblock");
+    site.write("2024-05-03-next.md", &md("Next", "2024-05-03", "", "Hi."));
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let update = manager.next();
+        let line = update.iter().find_map(|l| l.strip_prefix("STATUS="));
+        if line.is_some_and(|l| l.starts_with("2 posts") && !l.contains("blocked")) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "status still {update:?}");
+    }
+    daemon.poll_until("/healthz", "healthy once the folder can be written", |r| {
+        r.status == 200
+    });
+    assert!(site.path().join("blocked/atom.xml").is_file());
+}
+
+#[test]
 fn the_units_reload_command_needs_nothing_but_a_shell() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let unit = std::fs::read_to_string(root.join("systemd/feedd.service")).expect("unit");
