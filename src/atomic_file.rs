@@ -29,7 +29,8 @@ impl Staged {
         let mut file = tempfile::Builder::new()
             .prefix(TEMP_PREFIX)
             .suffix(".tmp")
-            .tempfile_in(folder)?;
+            .tempfile_in(folder)
+            .map_err(without_temp_path)?;
         file.write_all(bytes)?;
         file.as_file().sync_all()?;
         set_readable(file.as_file())?;
@@ -55,6 +56,15 @@ pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::create_dir_all(parent(path))?;
     Staged::new(path, bytes)?.commit()?;
     sync_folder(parent(path))
+}
+
+/// tempfile names its random file in errors ("… at path .feedd-x1Y2.tmp"); callers name the
+/// destination instead, and a message that is the same each time can be reported once.
+fn without_temp_path(error: std::io::Error) -> std::io::Error {
+    match error.raw_os_error() {
+        Some(code) => std::io::Error::from_raw_os_error(code),
+        None => error,
+    }
 }
 
 /// Makes renames and removals in `folder` survive a crash.

@@ -1,7 +1,10 @@
 //! Log output through `tracing`, shaped for where it ends up.
 //!
-//! Under systemd (`JOURNAL_STREAM` set) the journal adds its own timestamps and shows escape codes
-//! literally, so both are left out there; on a terminal, colours are on.
+//! When stderr is the journal's stream (`JOURNAL_STREAM` names it), each line carries its
+//! priority and no timestamp or colours (`journal`); elsewhere lines are timestamped, with colours
+//! on a terminal.
+
+mod journal;
 
 use std::io::IsTerminal;
 
@@ -13,16 +16,16 @@ pub fn init(filter: Option<&str>) {
         .map(EnvFilter::new)
         .or_else(|| EnvFilter::try_from_default_env().ok())
         .unwrap_or_else(|| EnvFilter::new("info"));
-    let journal = std::env::var_os("JOURNAL_STREAM").is_some();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(!journal && std::io::stderr().is_terminal());
+        .with_writer(std::io::stderr);
     // A second init (tests running in one process) keeps the first subscriber; that is harmless.
-    let _ = if journal {
-        builder.without_time().try_init()
+    let _ = if journal::stderr_is_journal() {
+        builder.event_format(journal::JournalLines).try_init()
     } else {
-        builder.try_init()
+        builder
+            .with_target(false)
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init()
     };
 }

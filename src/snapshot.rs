@@ -279,6 +279,17 @@ impl Snapshot {
         })
     }
 
+    /// The same documents with other problems (generation + 1), for a problem found after the
+    /// build was published: the output folder or the lock file could not be written.
+    pub fn with_diagnostics(&self, diagnostics: Vec<Diagnostic>) -> Snapshot {
+        Snapshot {
+            generation: self.generation.wrapping_add(1),
+            documents: self.documents.clone(),
+            diagnostics,
+            ..*self
+        }
+    }
+
     fn with_encodings(self) -> Snapshot {
         self.compressed().unwrap_or(self)
     }

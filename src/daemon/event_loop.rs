@@ -46,11 +46,17 @@ impl EventLoop {
         let reloads = Reloads::new().map_err(DaemonError::Signals)?;
         let watching = start_watching(&site, config_path)?;
         let last = site.last();
-        let status = Status::new(
+        let mut status = Status::new(
             last.published,
             last.documents.len(),
             last.diagnostics.len(),
             Local::now(),
+        );
+        status.disk_written(
+            site.persist_errors()
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
         );
         Ok(EventLoop {
             watch_settings: WatchSettings::from_config(site.config(), config_path),
@@ -89,6 +95,10 @@ impl EventLoop {
             self.restart_watching_if_moved()?;
         }
         self.apply(&batch, describe(&batch));
+        if batch.config {
+            // A reload may have fixed (or broken) where feedd writes, with no document changing.
+            self.persist_and_report();
+        }
         if let Some(line) = self.status.take_update() {
             systemd::status(&line);
         }
@@ -114,6 +124,7 @@ impl EventLoop {
             ..Batch::default()
         };
         self.apply(&batch, "reload".into());
+        self.persist_and_report();
         systemd::ready(&self.status.take_line());
         Ok(())
     }
@@ -159,6 +170,23 @@ impl EventLoop {
         self.publish(rebuilt, started, cause);
     }
 
+    /// Writes the last build to disk. When what failed is not what failed last time, the served
+    /// documents are republished with the failures among their problems and the status line
+    /// names them, so `/healthz` and `systemctl status` say what the log says.
+    fn persist_and_report(&mut self) {
+        if !persist(&mut self.site) {
+            return;
+        }
+        let errors = self.site.persist_errors();
+        self.status
+            .disk_written(errors.iter().map(ToString::to_string).collect());
+        let mut diagnostics = self.site.last().diagnostics.clone();
+        diagnostics.extend_from_slice(errors);
+        let current = self.publishing.current();
+        self.publishing
+            .publish(current.with_diagnostics(diagnostics));
+    }
+
     fn publish(&mut self, rebuilt: Rebuilt, started: Instant, cause: String) {
         let Some(build) = rebuilt.build else {
             tracing::debug!("{cause}: no document changed");
@@ -177,12 +205,15 @@ impl EventLoop {
         let (documents, published) = (build.documents.len(), build.published);
         self.reported.log(&build.diagnostics);
         let problems = build.diagnostics.len();
+        // The disk's problems last until a write works: this build has not been written yet.
+        let mut diagnostics = build.diagnostics;
+        diagnostics.extend_from_slice(self.site.persist_errors());
         let next = tokio::task::block_in_place(|| {
             let built_at = built_at(&build.documents);
             Snapshot::uncompressed(
                 Some(&previous),
                 build.documents,
-                build.diagnostics,
+                diagnostics,
                 build.published,
                 built_at,
             )
@@ -192,7 +223,7 @@ impl EventLoop {
         let elapsed = started.elapsed();
         self.status
             .rebuilt(published, documents, problems, changed, Local::now());
-        persist(&mut self.site);
+        self.persist_and_report();
         tracing::info!(
             "rebuilt ({cause}) in {elapsed:.1?}: {} re-read, {} removed; {}; {changed} of {} changed; {}; generation {generation}",
             rebuilt.refresh.parsed,
@@ -205,8 +236,8 @@ impl EventLoop {
 }
 
 /// Brings the lock file and the output folder in step with the last build; `Site::persist` logs
-/// its own failures, once each.
-pub(super) fn persist(site: &mut Site) {
+/// its own failures, once each. Returns whether the failures differ from the last attempt's.
+pub(super) fn persist(site: &mut Site) -> bool {
     let persisted = tokio::task::block_in_place(|| site.persist());
     if let Some(changes) = persisted.recorded {
         let lock = site.lock_path().display();
@@ -225,6 +256,7 @@ pub(super) fn persist(site: &mut Site) {
             );
         }
     }
+    persisted.errors_changed
 }
 
 /// Now, or the newest `Last-Modified` when a burst of changes stamped one a second ahead (see

@@ -79,8 +79,9 @@ pub async fn run(
     };
     let mut reported = Reported::default();
     reported.log(&site.last().diagnostics);
-    let publisher = Publisher::new(first_snapshot(&site));
+    // Written first, so a disk that cannot be written shows in the first snapshot's problems.
     event_loop::persist(&mut site);
+    let publisher = Publisher::new(first_snapshot(&site));
 
     let server = &site.config().server;
     let listener = open_listener(
@@ -138,7 +139,8 @@ async fn first_build(
 
 /// The first snapshot is compressed before feedd reports ready; later ones in the background.
 fn first_snapshot(site: &Site) -> Snapshot {
-    let first = site.last().clone();
+    let mut first = site.last().clone();
+    first.diagnostics.extend_from_slice(site.persist_errors());
     tokio::task::block_in_place(|| {
         let built_at = event_loop::built_at(&first.documents);
         Snapshot::new(

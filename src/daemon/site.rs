@@ -44,20 +44,8 @@ pub struct Persisted {
     pub recorded: Option<Changes>,
     /// What changed in the output folder, when `write_output` is on.
     pub written: Option<WriteReport>,
-}
-
-/// Why the disk could not be brought in step with a build; the served documents are unaffected.
-#[derive(Debug, thiserror::Error)]
-pub enum PersistError {
-    #[error(transparent)]
-    Ledger(#[from] LedgerError),
-    #[error(transparent)]
-    Output(#[from] OutputError),
-    #[error("cannot keep the Last-Modified times in {}: {error}", path.display())]
-    ChangeTimes {
-        path: PathBuf,
-        error: std::io::Error,
-    },
+    /// Whether the failures differ from the previous attempt's (see [`Site::persist_errors`]).
+    pub errors_changed: bool,
 }
 
 /// The result of applying changes: the new build when its documents or problems differ from the
@@ -77,7 +65,7 @@ pub struct Site {
     /// Where the documents are also written, when `write_output` is on.
     output: Option<OutputFolder>,
     /// The failures of the last [`Site::persist`], so each is logged once, not on every rebuild.
-    persist_errors: Vec<String>,
+    persist_errors: Vec<Diagnostic>,
     /// When each served document's bytes last changed: its `Last-Modified`.
     times: ChangeTimes,
     last: Build,
@@ -232,33 +220,42 @@ impl Site {
         self.lock.path()
     }
 
+    /// What the last [`Site::persist`] could not write, one problem per file or folder, for the
+    /// status line and `/healthz`: the documents are served, but the disk is behind.
+    pub fn persist_errors(&self) -> &[Diagnostic] {
+        &self.persist_errors
+    }
+
     /// Keeps the lock file and (when `write_output` is on) the output folder in step with the
     /// last build. Both are tried even when the first fails; a failure is logged when it first
     /// happens and when it is over, not on every rebuild in between.
     pub fn persist(&mut self) -> Persisted {
         let mut persisted = Persisted::default();
-        let mut errors: Vec<PersistError> = Vec::new();
+        let mut errors: Vec<Diagnostic> = Vec::new();
         match self.lock.save(&self.ledger) {
             Ok(recorded) => persisted.recorded = recorded,
-            Err(e) => errors.push(e.into()),
+            Err(e) => errors.push(Diagnostic::new(e.path, e.line, e.message)),
         }
         if let Some(folder) = &self.output {
             match folder.write(&self.last.documents) {
                 Ok(report) => persisted.written = Some(report),
-                Err(e) => errors.push(e.into()),
+                Err(e) => errors.push(Diagnostic::for_file(
+                    folder.dir(),
+                    format!("output folder not updated: {e}"),
+                )),
             }
         }
         if let Err(error) = self.times.save() {
-            let path = self.times.path().to_path_buf();
-            errors.push(PersistError::ChangeTimes { path, error });
+            let message = format!("cannot keep the Last-Modified times: {error}");
+            errors.push(Diagnostic::for_file(self.times.path(), message));
         }
-        let errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
         for error in errors.iter().filter(|e| !self.persist_errors.contains(e)) {
             tracing::error!("{error}; the served documents are unaffected");
         }
         if errors.is_empty() && !self.persist_errors.is_empty() {
             tracing::info!("writing to disk works again");
         }
+        persisted.errors_changed = errors != self.persist_errors;
         self.persist_errors = errors;
         persisted
     }

@@ -19,6 +19,8 @@ pub struct Status {
     changed: Option<usize>,
     /// Why the config file on disk is not the one in force.
     config_error: Option<String>,
+    /// What could not be written to disk (output folder, lock file), shown after the counts.
+    disk_errors: Vec<String>,
     sent: Option<String>,
 }
 
@@ -31,6 +33,7 @@ impl Status {
             rebuilt: at,
             changed: None,
             config_error: None,
+            disk_errors: Vec::new(),
             sent: None,
         }
     }
@@ -51,6 +54,7 @@ impl Status {
             rebuilt: at,
             changed: Some(changed),
             config_error: self.config_error.take(),
+            disk_errors: std::mem::take(&mut self.disk_errors),
             sent: self.sent.take(),
         };
     }
@@ -58,6 +62,11 @@ impl Status {
     /// The outcome of reading the config file again: `Err` keeps the previous config in force.
     pub fn config_read(&mut self, outcome: Result<(), String>) {
         self.config_error = outcome.err();
+    }
+
+    /// The outcome of writing the last build to disk: each failure, or none.
+    pub fn disk_written(&mut self, errors: Vec<String>) {
+        self.disk_errors = errors;
     }
 
     /// The current line, marked as sent; `None` when it is the line sent last.
@@ -95,6 +104,9 @@ impl fmt::Display for Status {
         }
         if self.problems > 0 {
             write!(f, "; {} (see /healthz)", count(self.problems, "problem"))?;
+        }
+        for error in &self.disk_errors {
+            write!(f, "; {error}")?;
         }
         Ok(())
     }
@@ -136,6 +148,20 @@ mod tests {
         );
         status.config_read(Ok(()));
         assert!(!status.to_string().contains("config"));
+    }
+
+    #[test]
+    fn disk_errors_follow_the_counts_until_writing_works() {
+        let mut status = Status::new(10, 3, 0, at(4, 0, 0));
+        status.disk_written(vec!["public: output folder not updated: read-only".into()]);
+        status.rebuilt(11, 3, 1, 1, at(4, 1, 0));
+        assert_eq!(
+            status.to_string(),
+            "11 posts, 3 documents; last rebuild 04:01:00 (1 changed); 1 problem (see /healthz); \
+             public: output folder not updated: read-only"
+        );
+        status.disk_written(Vec::new());
+        assert!(!status.to_string().contains("public"));
     }
 
     #[test]

@@ -23,12 +23,13 @@ fn running_as_root(site: &Site) -> bool {
 
 /// A command running `feedd` as a user that file permissions apply to: `nobody` when the tests
 /// run as root, else the current user. The site's own folder is opened up so that user can read
-/// it, and the binary is copied there when `nobody` cannot reach it where it was built.
+/// it and write its lock file and state there, as a service may where it is deployed, and the
+/// binary is copied there when `nobody` cannot reach it where it was built.
 fn unprivileged(site: &Site, command: impl FnOnce(&Path) -> Command) -> Command {
     if !running_as_root(site) {
         return command(Path::new(BIN));
     }
-    set_mode(site.path(), 0o755);
+    set_mode(site.path(), 0o777);
     let reachable = Path::new(BIN)
         .ancestors()
         .all(|p| std::fs::metadata(p).is_ok_and(|m| m.permissions().mode() & 0o001 != 0));

@@ -341,7 +341,10 @@ fn the_output_folder_is_kept_in_sync_when_asked() {
     assert!(site.read_out("atom.xml").contains("Alpha"));
     assert!(site.out().join("tags/x/atom.xml").exists());
     let lock = std::fs::read_to_string(site.path().join("feedd.lock")).expect("feedd.lock");
-    assert!(lock.contains("\"a.md\""), "the lock file records the post:\n{lock}");
+    assert!(
+        lock.contains("\"a.md\""),
+        "the lock file records the post:\n{lock}"
+    );
     assert!(
         !site.out().join(".feedd-ids.json").exists(),
         "nothing but documents in the output folder"

@@ -320,23 +320,53 @@ fn sockets_for_another_process_are_left_alone() {
     assert!(!daemon.log().contains("passed by systemd"));
 }
 
+/// `feedd` started the way systemd starts it with `StandardError=journal`: `JOURNAL_STREAM` names
+/// the device and inode of its stderr (set by a shell that then `exec`s feedd in its place).
+fn on_journal_stream(site: &Site) -> Command {
+    let inner = Daemon::command(&site.config());
+    let mut command = Command::new("sh");
+    command
+        .args([
+            "-c",
+            "export JOURNAL_STREAM=$(stat -L -c %d:%i /proc/self/fd/2); exec \"$0\" \"$@\"",
+            BIN,
+        ])
+        .args(inner.get_args())
+        .args(["--listen", "127.0.0.1:0"]);
+    for (key, value) in inner.get_envs() {
+        match value {
+            Some(value) => command.env(key, value),
+            None => command.env_remove(key),
+        };
+    }
+    command
+}
+
 #[test]
 fn journal_log_lines_have_no_colours_or_timestamps() {
     let site = Site::new();
     let plain = Daemon::start(&site.config());
     let plain_log = plain.log();
     drop(plain);
-    let journal = Daemon::start_with(&site.config(), &[], &[("JOURNAL_STREAM", "8:12345")]);
+    // Inherited from a unit, but stderr goes elsewhere: plain lines, not journal ones.
+    let elsewhere = Daemon::start_with(&site.config(), &[], &[("JOURNAL_STREAM", "8:12345")]);
+    let elsewhere_log = elsewhere.log();
+    drop(elsewhere);
+    let journal = Daemon::spawn(on_journal_stream(&site));
     let journal_log = journal.log();
     assert_eq!(journal.stop(), Some(0));
 
     let starts_with_date = |line: &str| line.trim_start().starts_with("20");
     assert!(
-        plain_log.lines().all(starts_with_date),
-        "outside the journal each line has a timestamp:\n{plain_log}"
+        plain_log
+            .lines()
+            .chain(elsewhere_log.lines())
+            .all(starts_with_date),
+        "outside the journal each line has a timestamp:\n{plain_log}\n{elsewhere_log}"
     );
     for line in journal_log.lines() {
-        let level = line.split_whitespace().next().unwrap_or("");
+        let level = line.split_once('>').map_or("", |(_, rest)| rest);
+        let level = level.split_whitespace().next().unwrap_or("");
         assert!(
             ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"].contains(&level),
             "the level leads: {line:?}"
@@ -344,6 +374,126 @@ fn journal_log_lines_have_no_colours_or_timestamps() {
         assert!(!starts_with_date(line), "timestamp in {line:?}");
         assert!(!line.contains('\x1b'), "escape code in {line:?}");
     }
+}
+
+/// A site whose output folder cannot be written, whoever runs the test: a folder stands where
+/// `atom.xml` would go.
+fn unwritable_output_site() -> Site {
+    let config = format!(
+        "{}output_dir = \"blocked\"\n[server]\nwrite_output = true\n",
+        crate::support::BASE_CONFIG
+    );
+    let site = Site::with_config(&config);
+    let blocker = site.path().join("blocked/atom.xml");
+    std::fs::create_dir_all(&blocker).expect("blocker");
+    std::fs::write(blocker.join("keep"), "in the way").expect("blocker");
+    site.write("2024-05-01-hello.md", &md("Hello", "2024-05-01", "", "Hi."));
+    site
+}
+
+#[test]
+fn journal_lines_carry_their_priority() {
+    let site = unwritable_output_site();
+    site.write(
+        "2024-05-02-untitled.md",
+        "+++\ndate = 2024-05-02\n+++\n\nNo title.\n",
+    );
+    let daemon = Daemon::spawn(on_journal_stream(&site));
+    daemon.wait_for(
+        "the served documents are unaffected",
+        Duration::from_secs(10),
+    );
+    let log = daemon.log();
+    assert_eq!(daemon.stop(), Some(0));
+
+    for line in log.lines() {
+        let expected = match line.split_once('>').map(|(_, rest)| rest) {
+            Some(rest) if rest.starts_with("ERROR ") => "<3>",
+            Some(rest) if rest.starts_with("WARN ") => "<4>",
+            Some(rest) if rest.starts_with("INFO ") => "<6>",
+            Some(rest) if rest.starts_with("DEBUG ") || rest.starts_with("TRACE ") => "<7>",
+            _ => panic!("no `<N>LEVEL ` at the start of {line:?}\n{log}"),
+        };
+        assert!(line.starts_with(expected), "{line:?} wants {expected}");
+    }
+    let has = |prefix: &str, text: &str| {
+        log.lines()
+            .any(|line| line.starts_with(prefix) && line.contains(text))
+    };
+    assert!(has("<3>ERROR ", "blocked"), "{log}");
+    assert!(has("<4>WARN ", "untitled.md"), "{log}");
+    assert!(has("<6>INFO ", "ready in"), "{log}");
+}
+
+#[test]
+fn an_output_folder_it_cannot_write_shows_in_status_and_healthz() {
+    let site = unwritable_output_site();
+    let manager = Manager::new();
+    let daemon = Daemon::start_with(&site.config(), &[], &[manager.env()]);
+    let ready = manager.next();
+    let status = ready_status(&ready);
+    assert!(
+        status.contains("blocked: output folder not updated: cannot"),
+        "STATUS= names the folder and why: {status:?}"
+    );
+    let health = daemon.get("/healthz");
+    assert_eq!(health.status, 503, "{}", health.text());
+    assert!(
+        health.text().contains("blocked: output folder"),
+        "{}",
+        health.text()
+    );
+
+    std::fs::remove_dir_all(site.path().join("blocked/atom.xml")).expect("unblock");
+    site.write("2024-05-03-next.md", &md("Next", "2024-05-03", "", "Hi."));
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let update = manager.next();
+        let line = update.iter().find_map(|l| l.strip_prefix("STATUS="));
+        if line.is_some_and(|l| l.starts_with("2 posts") && !l.contains("blocked")) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "status still {update:?}");
+    }
+    daemon.poll_until("/healthz", "healthy once the folder can be written", |r| {
+        r.status == 200
+    });
+    assert!(site.path().join("blocked/atom.xml").is_file());
+}
+
+#[test]
+fn the_units_reload_command_needs_nothing_but_a_shell() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let unit = std::fs::read_to_string(root.join("systemd/feedd.service")).expect("unit");
+    let command = unit
+        .lines()
+        .find_map(|line| line.strip_prefix("ExecReload="))
+        .expect("an ExecReload= line");
+    assert!(
+        command.starts_with("/bin/sh -c "),
+        "ExecReload= must not need a program minimal systems lack (procps' /bin/kill): {command}"
+    );
+
+    let site = sighup_only_site("First Title");
+    let manager = Manager::new();
+    let daemon = Daemon::start_with(&site.config(), &[], &[manager.env()]);
+    ready_status(&manager.next());
+    std::fs::write(site.config(), sighup_only_config("Second Title")).expect("config");
+    // As systemd runs it: `$$` is a literal `$`, MAINPID is in the environment, and here no PATH
+    // leads to any program.
+    let empty = tempfile::tempdir().expect("temp dir");
+    let status = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(format!("exec {}", command.replace("$$", "$")))
+        .env_clear()
+        .env("PATH", empty.path())
+        .env("MAINPID", daemon.pid().to_string())
+        .status()
+        .expect("run ExecReload=");
+    assert!(status.success(), "ExecReload= failed: {status}");
+    assert_reloading(&manager.next());
+    ready_status(&manager.next());
+    assert!(daemon.get("/feed.json").text().contains("Second Title"));
 }
 
 #[test]
