@@ -8,6 +8,7 @@ mod broken_sources;
 mod caching;
 mod command_line;
 mod daemon;
+mod golden;
 mod hostile;
 mod identity;
 mod lock_file;
