@@ -223,7 +223,8 @@ impl Snapshot {
 
     /// The snapshot after `previous` (generation + 1). Documents whose bytes are unchanged keep
     /// `previous`'s compressed encodings, so one edited post recompresses only the feeds it is in.
-    pub fn next(
+    #[cfg(test)]
+    pub(crate) fn next(
         previous: &Snapshot,
         documents: Vec<Document>,
         diagnostics: Vec<Diagnostic>,

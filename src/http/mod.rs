@@ -7,7 +7,7 @@
 //!
 //! The caller injects the listener, the [`Publisher`] and the shutdown token, so tests bind
 //! `127.0.0.1:0` and run the server in-process, and a socket handed over by systemd can be served
-//! the same way ([`serve_std`]).
+//! the same way.
 
 mod clients;
 mod conditional;
@@ -112,23 +112,6 @@ pub async fn serve(
     }
     run(listener, snapshots, settings, shutdown).await;
     Ok(())
-}
-
-/// [`serve`] for a listener created outside tokio, such as a socket passed in by systemd.
-pub async fn serve_std(
-    listener: std::net::TcpListener,
-    snapshots: Publisher,
-    settings: Settings,
-    shutdown: CancellationToken,
-) -> io::Result<()> {
-    listener.set_nonblocking(true)?;
-    serve(
-        TcpListener::from_std(listener)?,
-        snapshots,
-        settings,
-        shutdown,
-    )
-    .await
 }
 
 /// A source of connections; a trait so the accept loop's error handling can be tested with a

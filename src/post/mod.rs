@@ -43,7 +43,8 @@ impl PostFormat {
 /// One post as its author wrote it, before feed-level decisions (id, permalink, order).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Post {
-    /// Path relative to the source folder; used in messages and as the cache key.
+    /// The file's path as it was read (absolute for posts read from the source folder); used
+    /// in messages, as the cache key, and, relative to the source folder, as the lock file's key.
     pub path: PathBuf,
     pub title: String,
     /// When the post was first published.
@@ -106,8 +107,8 @@ pub fn render_content(path: &Path, text: &str) -> Result<String, Diagnostic> {
 }
 
 impl Post {
-    /// Parses one source file. `path` is relative to the source folder: it appears in messages,
-    /// and its file name gives the `YYYY-MM-DD-` date prefix and the default slug.
+    /// Parses one source file. `path` appears in messages as given, and its file name gives the
+    /// `YYYY-MM-DD-` date prefix and the default slug.
     pub fn parse(path: &Path, text: &str, options: &ParseOptions) -> Result<Post, Diagnostic> {
         let format = PostFormat::of(path).ok_or_else(|| {
             Diagnostic::for_file(

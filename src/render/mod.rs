@@ -45,7 +45,8 @@ impl Document {
 }
 
 /// Renders `feed` in `format`; `None` when the feed has no document of that format.
-pub fn render(feed: &Feed, format: Format) -> Option<Document> {
+#[cfg(test)]
+fn render(feed: &Feed, format: Format) -> Option<Document> {
     let clean = CleanFeed::new(feed);
     let link = clean.document(format)?;
     Some(render_document(&clean, link))
