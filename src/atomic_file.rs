@@ -58,11 +58,13 @@ pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     sync_folder(parent(path))
 }
 
-/// tempfile names its random file in errors ("… at path .feedd-x1Y2.tmp"); callers name the
-/// destination instead, and a message that is the same each time can be reported once.
+/// tempfile names its random file in errors ("… at path \".feedd-x1Y2.tmp\"") and keeps the OS
+/// error out of reach; callers name the destination instead, and a message that is the same each
+/// time can be reported once.
 fn without_temp_path(error: std::io::Error) -> std::io::Error {
-    match error.raw_os_error() {
-        Some(code) => std::io::Error::from_raw_os_error(code),
+    let text = error.to_string();
+    match text.split_once(" at path ") {
+        Some((message, _)) => std::io::Error::new(error.kind(), message.to_string()),
         None => error,
     }
 }
@@ -110,6 +112,14 @@ mod tests {
         drop(Staged::new(&dest, b"newer").unwrap());
         assert_eq!(std::fs::read_to_string(&dest).unwrap(), "new");
         assert_eq!(names(dir.path()), ["a.xml"], "no temporary file is left");
+    }
+
+    #[test]
+    fn errors_do_not_name_the_random_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Staged::new(&dir.path().join("missing/a.xml"), b"x").unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+        assert!(!err.to_string().contains(TEMP_PREFIX), "{err}");
     }
 
     #[test]
