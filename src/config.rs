@@ -11,6 +11,8 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use url::Url;
 
+use crate::format::Format;
+
 /// Why a config could not be used. Each message names the file, the key and what to write instead.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -48,29 +50,6 @@ impl ConfigError {
             ConfigError::Invalid { path, message } => {
                 Diagnostic::for_file(path, format!("{message}; {kept}"))
             }
-        }
-    }
-}
-
-/// A document format feedd can write.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    Rss,
-    Atom,
-    Json,
-}
-
-impl Format {
-    pub const ALL: [Format; 3] = [Format::Rss, Format::Atom, Format::Json];
-
-    pub fn content_type(self) -> &'static str {
-        match self {
-            Format::Rss => "application/rss+xml; charset=utf-8",
-            Format::Atom => "application/atom+xml; charset=utf-8",
-            Format::Json => "application/feed+json; charset=utf-8",
         }
     }
 }
@@ -125,6 +104,7 @@ pub mod defaults {
     /// Far above any real post, far below what would hurt the daemon's memory.
     pub const MAX_POST_BYTES: u64 = 4 << 20;
     pub const FOLLOW_SYMLINKS_OUTSIDE: bool = false;
+    pub const LOCK_FILE: &str = "feedd.lock";
 }
 
 /// Where each document is published, relative to `base_url` and the output folder.
@@ -352,8 +332,8 @@ impl Config {
             lock_file: raw.lock_file.unwrap_or_else(|| match &raw.id_ledger {
                 // An old config named where ids are kept; the lock goes in the same folder,
                 // where feedd was already allowed to write.
-                Some(old) => crate::atomic_file::parent(old).join(crate::ledger::LOCK_FILE),
-                None => crate::ledger::LOCK_FILE.into(),
+                Some(old) => crate::atomic_file::parent(old).join(defaults::LOCK_FILE),
+                None => defaults::LOCK_FILE.into(),
             }),
             legacy_ledger: raw.id_ledger,
             state_dir: raw

@@ -22,6 +22,7 @@ pub mod config;
 pub mod daemon;
 pub mod diagnostic;
 pub mod feed;
+pub mod format;
 pub mod http;
 pub mod ledger;
 pub mod logging;

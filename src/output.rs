@@ -235,7 +235,7 @@ fn remove_empty_parents(root: &Path, file: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Format;
+    use crate::format::Format;
     use chrono::DateTime;
 
     fn doc(path: &str, body: &str) -> Document {

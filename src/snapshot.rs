@@ -17,8 +17,8 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 
-use crate::config::Format;
 use crate::diagnostic::Diagnostic;
+use crate::format::Format;
 use crate::render::Document;
 
 /// gzip's default level: on feed-sized text, level 9 gains about 1% for twice the time, and a

@@ -103,7 +103,7 @@ fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Format;
+    use crate::format::Format;
 
     fn doc(path: &str, etag: &str) -> Document {
         Document {

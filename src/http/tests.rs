@@ -10,7 +10,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::task::JoinHandle;
 
 use super::*;
-use crate::config::Format;
+use crate::format::Format;
 use crate::render::Document;
 use crate::snapshot::Snapshot;
 

@@ -16,8 +16,8 @@ pub(crate) mod fixtures;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
-use crate::config::Format;
 use crate::feed::{DocumentLink, Feed};
+use crate::format::Format;
 use xml_text::CleanFeed;
 
 /// Written as each document's generator. Without a version, so that a new build of feedd does not
@@ -80,15 +80,6 @@ fn render_document(feed: &CleanFeed, link: &DocumentLink) -> Document {
         etag: etag(&body),
         body: Bytes::from(body),
         last_modified: feed.updated.with_timezone(&Utc),
-    }
-}
-
-/// The media type a `type` attribute names (the HTTP `Content-Type` without its charset).
-fn media_type(format: Format) -> &'static str {
-    match format {
-        Format::Rss => "application/rss+xml",
-        Format::Atom => "application/atom+xml",
-        Format::Json => "application/feed+json",
     }
 }
 

@@ -4,8 +4,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use hyper::header::{ACCEPT_ENCODING, IF_MODIFIED_SINCE, IF_NONE_MATCH};
 
 use super::*;
-use crate::config::Format;
 use crate::diagnostic::Diagnostic;
+use crate::format::Format;
 use crate::render::Document;
 use crate::snapshot::Encoding;
 
