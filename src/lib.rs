@@ -21,6 +21,7 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod diagnostic;
+pub mod etag;
 pub mod feed;
 pub mod format;
 pub mod http;

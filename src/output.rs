@@ -235,6 +235,7 @@ fn remove_empty_parents(root: &Path, file: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::etag::ETag;
     use crate::format::Format;
     use chrono::DateTime;
 
@@ -243,7 +244,7 @@ mod tests {
             path: path.into(),
             format: Format::Atom,
             body: body.as_bytes().to_vec().into(),
-            etag: "\"x\"".into(),
+            etag: ETag::from_opaque("x"),
             last_modified: DateTime::UNIX_EPOCH,
         }
     }

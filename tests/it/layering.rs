@@ -193,3 +193,16 @@ fn each_media_type_is_written_once() {
         );
     }
 }
+
+#[test]
+fn etags_are_kept_in_one_form_and_never_unquoted_by_hand() {
+    let unquoting: Vec<String> = sources()
+        .into_iter()
+        .filter(|(_, text)| text.contains("trim_matches('\"')"))
+        .map(|(path, _)| path)
+        .collect();
+    assert!(
+        unquoting.is_empty(),
+        "ETags unquoted by hand in {unquoting:?}"
+    );
+}
