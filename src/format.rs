@@ -28,7 +28,7 @@ impl Format {
     pub const ALL: [Format; 3] = [Format::Rss, Format::Atom, Format::Json];
 
     /// The name `config.toml` uses for it (`formats = ["rss", …]`).
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Format::Rss => "rss",
             Format::Atom => "atom",
@@ -47,7 +47,7 @@ impl Format {
     }
 
     /// Where the document is published below `base_url` unless `[paths]` says otherwise.
-    pub fn default_path(self) -> &'static str {
+    pub const fn default_path(self) -> &'static str {
         match self {
             Format::Rss => "rss.xml",
             Format::Atom => "atom.xml",
