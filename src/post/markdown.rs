@@ -25,19 +25,7 @@ pub(super) fn parse(path: &Path, text: &str, options: &ParseOptions) -> Result<F
     let line_of = |key: &str| block.as_ref().map_or(1, |b: &Block| b.key_line(key));
 
     let Some(title) = front.title else {
-        let where_ = if block.is_some() {
-            "to the front matter"
-        } else {
-            "to a front matter block (between `+++` lines) at the top of the file"
-        };
-        return Err(Diagnostic::at_line(
-            path,
-            1,
-            format!(
-                "missing `title`: add {} {where_}",
-                syntax.example("title", "\"...\"")
-            ),
-        ));
+        return Err(missing_title(path, block.is_some(), syntax));
     };
     let mut fields = Fields::new(Hints::FrontMatter(syntax), title, line_of("title"));
     let read_date = |key: &str, text: DateText| {
@@ -52,27 +40,9 @@ pub(super) fn parse(path: &Path, text: &str, options: &ParseOptions) -> Result<F
         .transpose()?
         .map(|(d, _)| d);
     fields.updated = front.updated.map(|d| read_date("updated", d)).transpose()?;
-    fields.authors = match (front.author, front.authors) {
-        (Some(_), Some(_)) => {
-            return Err(Diagnostic::at_line(
-                path,
-                line_of("authors"),
-                "both `author` and `authors` are set: keep one (`authors` takes a list)",
-            ));
-        }
-        (Some(author), None) => vec![author],
-        (None, authors) => authors.unwrap_or_default(),
-    };
-    fields.id = match front.id {
-        Some(id) if id.trim().is_empty() => {
-            return Err(Diagnostic::at_line(
-                path,
-                line_of("id"),
-                "`id` is empty: remove it, or give the post an id that will never change",
-            ));
-        }
-        id => id.map(|id| id.trim().to_string()),
-    };
+    fields.authors = authors(front.author, front.authors)
+        .map_err(|m| Diagnostic::at_line(path, line_of("authors"), m))?;
+    fields.id = post_id(front.id).map_err(|m| Diagnostic::at_line(path, line_of("id"), m))?;
     fields.link = front
         .link
         .map(|link| check_link(&link).map_err(|m| Diagnostic::at_line(path, line_of("link"), m)))
@@ -85,6 +55,43 @@ pub(super) fn parse(path: &Path, text: &str, options: &ParseOptions) -> Result<F
     fields.excerpt = excerpt(body);
     fields.body_hash = super::fingerprint(body);
     Ok(fields)
+}
+
+fn missing_title(path: &Path, has_front_matter: bool, syntax: Syntax) -> Diagnostic {
+    let where_ = if has_front_matter {
+        "to the front matter"
+    } else {
+        "to a front matter block (between `+++` lines) at the top of the file"
+    };
+    Diagnostic::at_line(
+        path,
+        1,
+        format!(
+            "missing `title`: add {} {where_}",
+            syntax.example("title", "\"...\"")
+        ),
+    )
+}
+
+/// `author` is a shorthand for a list of one; giving both is a mistake worth naming.
+fn authors(author: Option<String>, authors: Option<Vec<String>>) -> Result<Vec<String>, String> {
+    match (author, authors) {
+        (Some(_), Some(_)) => {
+            Err("both `author` and `authors` are set: keep one (`authors` takes a list)".into())
+        }
+        (Some(author), None) => Ok(vec![author]),
+        (None, authors) => Ok(authors.unwrap_or_default()),
+    }
+}
+
+/// An `id` overrides the minted one for good, so an empty one is refused rather than ignored.
+fn post_id(id: Option<String>) -> Result<Option<String>, String> {
+    match id {
+        Some(id) if id.trim().is_empty() => {
+            Err("`id` is empty: remove it, or give the post an id that will never change".into())
+        }
+        id => Ok(id.map(|id| id.trim().to_string())),
+    }
 }
 
 /// The body of a Markdown post as HTML.

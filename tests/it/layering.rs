@@ -1,5 +1,5 @@
 //! The shape of the source tree, checked from the sources themselves: the top-level modules form
-//! layers (no import cycle) and shared vocabulary is written once.
+//! layers (no import cycle), shared vocabulary is written once, and functions stay short.
 //!
 //! These read `src/` as text rather than running feedd: what they guard is how the code is
 //! arranged, which no run of the binary shows. Test code (`tests.rs`, `fixtures.rs`,
@@ -7,6 +7,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+
+/// Longest function allowed outside tests, from its `fn` line to its closing brace.
+const MAX_FN_LINES: usize = 60;
+
+/// Files being rewritten elsewhere; their long functions are theirs to split.
+const LONG_FUNCTIONS_ALLOWED_IN: &[&str] = &["feed/assemble.rs"];
 
 /// Each `.rs` file below `src/` that is not test code, as (path relative to `src/`, text without
 /// its `#[cfg(test)]` module).
@@ -205,4 +211,45 @@ fn etags_are_kept_in_one_form_and_never_unquoted_by_hand() {
         unquoting.is_empty(),
         "ETags unquoted by hand in {unquoting:?}"
     );
+}
+
+/// Each function longer than [`MAX_FN_LINES`], as `path:line name (n lines)`.
+fn long_functions(path: &str, text: &str) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut long = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let trimmed = line.trim_start();
+        let indent = &line[..line.len() - trimmed.len()];
+        let signature = trimmed
+            .trim_start_matches("pub(crate) ")
+            .trim_start_matches("pub(super) ")
+            .trim_start_matches("pub ")
+            .trim_start_matches("const ")
+            .trim_start_matches("async ");
+        let Some(name) = signature.strip_prefix("fn ") else {
+            continue;
+        };
+        if line.ends_with(';') || line.ends_with('}') {
+            continue;
+        }
+        let close = format!("{indent}}}");
+        let Some(end) = lines[i..].iter().position(|l| *l == close) else {
+            continue;
+        };
+        if end + 1 > MAX_FN_LINES {
+            let name = name.split(['(', '<']).next().unwrap_or(name);
+            long.push(format!("{path}:{} {name} ({} lines)", i + 1, end + 1));
+        }
+    }
+    long
+}
+
+#[test]
+fn no_function_outside_tests_runs_over_sixty_lines() {
+    let long: Vec<String> = sources()
+        .iter()
+        .filter(|(path, _)| !LONG_FUNCTIONS_ALLOWED_IN.contains(&path.as_str()))
+        .flat_map(|(path, text)| long_functions(path, text))
+        .collect();
+    assert!(long.is_empty(), "split these: {long:#?}");
 }
