@@ -30,6 +30,7 @@ const SECTIONS: [(&str, &str, &str); 4] = [
     ("ENVIRONMENT", "Environment:", ENVIRONMENT),
 ];
 
+/// Each default shown here is the one `config::defaults` defines (a test holds them together).
 const CONFIG_KEYS: &str = "\
 \x20\x20title = \"...\"              feed title (required)
   base_url = \"https://...\"   absolute address the feeds are published under (required)
@@ -45,6 +46,9 @@ const CONFIG_KEYS: &str = "\
   state_dir = \".feedd\"       feedd's own bookkeeping (default: $STATE_DIRECTORY, else .feedd
                              beside the config file)
   post_path = \"posts/{slug}/\"  permalink pattern: {slug} {year} {month} {day}
+  follow_symlinks_outside = false  publish files that symlinks in source_dir lead to
+                             outside it
+  max_post_bytes = 4194304   larger post files (4 MiB) are problems, refused unread
   formats = [\"rss\", \"atom\", \"json\"]
   [paths]  rss = \"rss.xml\", atom = \"atom.xml\", json = \"feed.json\",
            tags = \"tags/{tag}/\", tag_feeds = true
@@ -362,6 +366,62 @@ mod tests {
             !bash.contains("completions") && !bash.contains(" man "),
             "{bash}"
         );
+    }
+
+    /// Each `key = value` the config key list shows, keyed as `section.key` below `[paths]` and
+    /// `[server]`; a value is a quoted string, a `[…]` list or a bare word.
+    fn shown_in_help() -> Vec<(String, String)> {
+        let mut shown = Vec::new();
+        let mut section = "";
+        for line in CONFIG_KEYS.lines() {
+            let mut rest = line.trim_start();
+            if let Some(named) = ["paths", "server"]
+                .into_iter()
+                .find(|s| rest.starts_with(&format!("[{s}]")))
+            {
+                section = named;
+                rest = &rest[named.len() + 2..];
+            } else if line.len() - rest.len() == 2 {
+                section = "";
+            }
+            while let Some((before, after)) = rest.split_once(" = ") {
+                let key = before.rsplit([' ', ',']).next().unwrap_or(before);
+                let end = match after.chars().next() {
+                    Some('"') => after[1..].find('"').map_or(after.len(), |i| i + 2),
+                    Some('[') => after.find(']').map_or(after.len(), |i| i + 1),
+                    _ => after.find([',', ' ']).unwrap_or(after.len()),
+                };
+                let key = match section {
+                    "" => key.to_owned(),
+                    section => format!("{section}.{key}"),
+                };
+                shown.push((key, after[..end].to_owned()));
+                rest = &after[end..];
+            }
+        }
+        shown
+    }
+
+    #[test]
+    fn help_shows_each_configs_default_as_config_defines_it() {
+        let documented = crate::config::defaults::documented();
+        let shown = shown_in_help();
+        for (key, value) in &shown {
+            let default = documented.iter().find(|(k, _)| k == key);
+            match default {
+                Some((_, Some(default))) => assert_eq!(value, default, "--help on `{key}`"),
+                Some((_, None)) => {}
+                None => panic!("--help shows `{key}`, which config does not define"),
+            }
+        }
+        for (key, default) in &documented {
+            if default.is_some() {
+                assert!(
+                    shown.iter().any(|(k, _)| k == key),
+                    "--help does not show `{key}`"
+                );
+            }
+        }
     }
 
     #[test]

@@ -11,6 +11,8 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use url::Url;
 
+use crate::format::Format;
+
 /// Why a config could not be used. Each message names the file, the key and what to write instead.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -52,35 +54,11 @@ impl ConfigError {
     }
 }
 
-/// A document format feedd can write.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    Rss,
-    Atom,
-    Json,
-}
-
-impl Format {
-    pub const ALL: [Format; 3] = [Format::Rss, Format::Atom, Format::Json];
-
-    pub fn content_type(self) -> &'static str {
-        match self {
-            Format::Rss => "application/rss+xml; charset=utf-8",
-            Format::Atom => "application/atom+xml; charset=utf-8",
-            Format::Json => "application/feed+json; charset=utf-8",
-        }
-    }
-}
-
 /// How the daemon learns about changes in the source folder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WatchMode {
     /// inotify (or the platform's equivalent); falls back to polling when it cannot be set up.
-    #[default]
     Native,
     /// Periodic scans; for network filesystems and hosts out of inotify watches.
     Poll,
@@ -120,12 +98,7 @@ pub struct Config {
     pub max_post_bytes: u64,
 }
 
-/// Defaults of the keys that bound what is read from the source folder.
-pub mod defaults {
-    /// Far above any real post, far below what would hurt the daemon's memory.
-    pub const MAX_POST_BYTES: u64 = 4 << 20;
-    pub const FOLLOW_SYMLINKS_OUTSIDE: bool = false;
-}
+pub mod defaults;
 
 /// Where each document is published, relative to `base_url` and the output folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,14 +136,8 @@ pub struct Server {
     pub limits: Limits,
 }
 
-impl Server {
-    pub const DEFAULT_MAX_AGE: u32 = 300;
-    pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
-}
-
 /// What one client may hold, and for how long: the bounds that let feedd face the internet
-/// unattended. Defaults follow nginx's (`send_timeout`, `keepalive_requests`, `limit_conn`,
-/// `large_client_header_buffers`).
+/// unattended (defaults in [`defaults::server`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
     /// A response write that makes no progress for this long closes the connection.
@@ -193,12 +160,12 @@ impl Limits {
     pub const MAX_HEADER_BYTES: usize = 1 << 20;
 
     pub const DEFAULT: Limits = Limits {
-        send_timeout_secs: 10,
-        connection_lifetime_secs: 300,
-        max_requests_per_connection: 1000,
-        max_connections_per_address: 64,
-        max_header_bytes: 32 * 1024,
-        listen_backlog: 4096,
+        send_timeout_secs: defaults::server::SEND_TIMEOUT_SECS,
+        connection_lifetime_secs: defaults::server::CONNECTION_LIFETIME_SECS,
+        max_requests_per_connection: defaults::server::MAX_REQUESTS_PER_CONNECTION,
+        max_connections_per_address: defaults::server::MAX_CONNECTIONS_PER_ADDRESS,
+        max_header_bytes: defaults::server::MAX_HEADER_BYTES,
+        listen_backlog: defaults::server::LISTEN_BACKLOG,
     };
 }
 
@@ -295,81 +262,106 @@ impl Config {
             line: e.span().map(|s| line_of(text, s.start)).unwrap_or(1),
             message: e.message().trim().to_string(),
         })?;
-        let invalid = |message: String| ConfigError::Invalid {
+        raw.validate().map_err(|message| ConfigError::Invalid {
             path: path.to_path_buf(),
             message,
-        };
-        let base_url = parse_base_url(&raw.base_url).map_err(invalid)?;
-        let id_authority = validate_authority(&raw.id_authority).map_err(invalid)?;
-        let timezone = match raw.timezone.as_deref() {
-            None => Tz::UTC,
-            Some(name) => name.parse::<Tz>().map_err(|_| {
-                invalid(format!(
-                    "`timezone = \"{name}\"` is not an IANA time zone name; write e.g. \"UTC\" or \"Europe/Berlin\""
-                ))
-            })?,
-        };
-        let max_entries = raw.max_entries.unwrap_or(50);
-        if max_entries == 0 {
-            return Err(invalid("`max_entries` must be at least 1".into()));
-        }
-        if raw.title.trim().is_empty() {
-            return Err(invalid("`title` is empty; give the feed a name".into()));
-        }
-        let post_path = raw.post_path.unwrap_or_else(|| "posts/{slug}/".into());
-        if !post_path.contains("{slug}") {
-            return Err(invalid(format!(
-                "`post_path = \"{post_path}\"` has no `{{slug}}`, so every post would share one link"
-            )));
-        }
-        let mut formats = raw.formats.unwrap_or_else(|| Format::ALL.to_vec());
-        formats.sort();
-        formats.dedup();
-        if formats.is_empty() {
-            return Err(invalid(
-                "`formats` is empty; list at least one of \"rss\", \"atom\", \"json\"".into(),
-            ));
-        }
-        let max_post_bytes = raw.max_post_bytes.unwrap_or(defaults::MAX_POST_BYTES);
-        if max_post_bytes == 0 {
-            return Err(invalid(
-                "`max_post_bytes` must be at least 1; the default is 4194304 (4 MiB)".into(),
-            ));
-        }
-        let paths = build_paths(raw.paths).map_err(invalid)?;
-        let server = build_server(raw.server).map_err(invalid)?;
-        Ok(Config {
-            title: raw.title,
-            description: raw.description,
-            base_url,
-            id_authority,
-            language: raw.language,
-            author: raw.author,
-            timezone,
-            max_entries,
-            source_dir: raw.source_dir.unwrap_or_else(|| "feed-src".into()),
-            output_dir: raw.output_dir.unwrap_or_else(|| "public".into()),
-            lock_file: raw.lock_file.unwrap_or_else(|| match &raw.id_ledger {
-                // An old config named where ids are kept; the lock goes in the same folder,
-                // where feedd was already allowed to write.
-                Some(old) => crate::atomic_file::parent(old).join(crate::ledger::LOCK_FILE),
-                None => crate::ledger::LOCK_FILE.into(),
-            }),
-            legacy_ledger: raw.id_ledger,
-            state_dir: raw
-                .state_dir
-                .or_else(systemd_state_directory)
-                .unwrap_or_else(|| ".feedd".into()),
-            post_path,
-            formats,
-            paths,
-            server,
-            follow_symlinks_outside: raw
-                .follow_symlinks_outside
-                .unwrap_or(defaults::FOLLOW_SYMLINKS_OUTSIDE),
-            max_post_bytes,
         })
     }
+}
+
+impl RawConfig {
+    /// The config these keys describe, defaults filled in, or what is wrong with them (the first
+    /// problem, in the order of the checks below).
+    fn validate(self) -> Result<Config, String> {
+        let base_url = parse_base_url(&self.base_url)?;
+        let id_authority = validate_authority(&self.id_authority)?;
+        let timezone = parse_timezone(self.timezone.as_deref())?;
+        let max_entries = self.max_entries.unwrap_or(defaults::MAX_ENTRIES);
+        if max_entries == 0 {
+            return Err("`max_entries` must be at least 1".into());
+        }
+        if self.title.trim().is_empty() {
+            return Err("`title` is empty; give the feed a name".into());
+        }
+        let lock_file = self.lock_file.unwrap_or_else(|| match &self.id_ledger {
+            // An old config named where ids are kept; the lock goes in the same folder,
+            // where feedd was already allowed to write.
+            Some(old) => crate::atomic_file::parent(old).join(defaults::LOCK_FILE),
+            None => defaults::LOCK_FILE.into(),
+        });
+        Ok(Config {
+            post_path: check_post_path(self.post_path)?,
+            formats: check_formats(self.formats)?,
+            max_post_bytes: check_max_post_bytes(self.max_post_bytes)?,
+            paths: build_paths(self.paths)?,
+            server: build_server(self.server)?,
+            title: self.title,
+            description: self.description,
+            base_url,
+            id_authority,
+            language: self.language,
+            author: self.author,
+            timezone,
+            max_entries,
+            source_dir: self
+                .source_dir
+                .unwrap_or_else(|| defaults::SOURCE_DIR.into()),
+            output_dir: self
+                .output_dir
+                .unwrap_or_else(|| defaults::OUTPUT_DIR.into()),
+            lock_file,
+            legacy_ledger: self.id_ledger,
+            state_dir: self
+                .state_dir
+                .or_else(systemd_state_directory)
+                .unwrap_or_else(|| defaults::STATE_DIR.into()),
+            follow_symlinks_outside: self
+                .follow_symlinks_outside
+                .unwrap_or(defaults::FOLLOW_SYMLINKS_OUTSIDE),
+        })
+    }
+}
+
+fn parse_timezone(name: Option<&str>) -> Result<Tz, String> {
+    let name = name.unwrap_or(defaults::TIMEZONE);
+    name.parse::<Tz>().map_err(|_| {
+        format!(
+            "`timezone = \"{name}\"` is not an IANA time zone name; write e.g. \"UTC\" or \"Europe/Berlin\""
+        )
+    })
+}
+
+fn check_post_path(raw: Option<String>) -> Result<String, String> {
+    let post_path = raw.unwrap_or_else(|| defaults::POST_PATH.into());
+    if !post_path.contains("{slug}") {
+        return Err(format!(
+            "`post_path = \"{post_path}\"` has no `{{slug}}`, so every post would share one link"
+        ));
+    }
+    Ok(post_path)
+}
+
+/// The formats to build, each once, in [`Format::ALL`]'s order.
+fn check_formats(raw: Option<Vec<Format>>) -> Result<Vec<Format>, String> {
+    let mut formats = raw.unwrap_or_else(|| defaults::FORMATS.to_vec());
+    formats.sort();
+    formats.dedup();
+    if formats.is_empty() {
+        return Err("`formats` is empty; list at least one of \"rss\", \"atom\", \"json\"".into());
+    }
+    Ok(formats)
+}
+
+fn check_max_post_bytes(raw: Option<u64>) -> Result<u64, String> {
+    let max_post_bytes = raw.unwrap_or(defaults::MAX_POST_BYTES);
+    if max_post_bytes == 0 {
+        return Err(format!(
+            "`max_post_bytes` must be at least 1; the default is {} ({} MiB)",
+            defaults::MAX_POST_BYTES,
+            defaults::MAX_POST_BYTES >> 20
+        ));
+    }
+    Ok(max_post_bytes)
 }
 
 /// The first folder of systemd's `StateDirectory=` (`$STATE_DIRECTORY`), the one place the
@@ -448,14 +440,14 @@ fn clean_path(key: &str, raw: &str) -> Result<String, String> {
 }
 
 fn build_paths(raw: RawPaths) -> Result<Paths, String> {
-    let rss = clean_path("rss", raw.rss.as_deref().unwrap_or("rss.xml"))?;
-    let atom = clean_path("atom", raw.atom.as_deref().unwrap_or("atom.xml"))?;
-    let json = clean_path("json", raw.json.as_deref().unwrap_or("feed.json"))?;
+    let rss = clean_path("rss", raw.rss.as_deref().unwrap_or(defaults::paths::RSS))?;
+    let atom = clean_path("atom", raw.atom.as_deref().unwrap_or(defaults::paths::ATOM))?;
+    let json = clean_path("json", raw.json.as_deref().unwrap_or(defaults::paths::JSON))?;
     if rss == atom || rss == json || atom == json {
         return Err("`paths.rss`, `paths.atom` and `paths.json` must differ".into());
     }
-    let tags = if raw.tag_feeds.unwrap_or(true) {
-        let pattern = clean_path("tags", raw.tags.as_deref().unwrap_or("tags/{tag}/"))?;
+    let tags = if raw.tag_feeds.unwrap_or(defaults::paths::TAG_FEEDS) {
+        let pattern = clean_path("tags", raw.tags.as_deref().unwrap_or(defaults::paths::TAGS))?;
         if !pattern.contains("{tag}") {
             return Err(format!(
                 "`paths.tags = \"{pattern}\"` needs a `{{tag}}` placeholder"
@@ -479,7 +471,9 @@ fn build_paths(raw: RawPaths) -> Result<Paths, String> {
 
 fn build_server(raw: RawServer) -> Result<Server, String> {
     let limits = build_limits(&raw)?;
-    let listen_raw = raw.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
+    let listen_raw = raw
+        .listen
+        .unwrap_or_else(|| defaults::server::LISTEN.into());
     let listen = listen_raw.parse().map_err(|_| {
         format!(
             "`server.listen = \"{listen_raw}\"` is not an address:port, e.g. \"127.0.0.1:8080\""
@@ -487,18 +481,21 @@ fn build_server(raw: RawServer) -> Result<Server, String> {
     })?;
     let max_connections = raw
         .max_connections
-        .unwrap_or(Server::DEFAULT_MAX_CONNECTIONS);
+        .unwrap_or(defaults::server::MAX_CONNECTIONS);
     if max_connections == 0 {
         return Err("`server.max_connections` must be at least 1".into());
     }
     Ok(Server {
         listen,
-        max_age: raw.max_age.unwrap_or(Server::DEFAULT_MAX_AGE),
-        debounce_ms: raw.debounce_ms.unwrap_or(100),
-        watch: raw.watch.unwrap_or_default(),
-        poll_interval_ms: raw.poll_interval_ms.unwrap_or(1000).max(10),
+        max_age: raw.max_age.unwrap_or(defaults::server::MAX_AGE),
+        debounce_ms: raw.debounce_ms.unwrap_or(defaults::server::DEBOUNCE_MS),
+        watch: raw.watch.unwrap_or(defaults::server::WATCH),
+        poll_interval_ms: raw
+            .poll_interval_ms
+            .unwrap_or(defaults::server::POLL_INTERVAL_MS)
+            .max(10),
         max_connections,
-        write_output: raw.write_output.unwrap_or(false),
+        write_output: raw.write_output.unwrap_or(defaults::server::WRITE_OUTPUT),
         limits,
     })
 }
@@ -539,10 +536,11 @@ fn build_limits(raw: &RawServer) -> Result<Limits, String> {
     let header_range = Limits::MIN_HEADER_BYTES..=Limits::MAX_HEADER_BYTES;
     if !header_range.contains(&limits.max_header_bytes) {
         return Err(format!(
-            "`server.max_header_bytes = {}` must be between {} and {} (32768 is nginx's default)",
+            "`server.max_header_bytes = {}` must be between {} and {} ({} is nginx's default)",
             limits.max_header_bytes,
             Limits::MIN_HEADER_BYTES,
-            Limits::MAX_HEADER_BYTES
+            Limits::MAX_HEADER_BYTES,
+            defaults::server::MAX_HEADER_BYTES
         ));
     }
     Ok(limits)

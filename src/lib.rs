@@ -14,6 +14,11 @@
 //!
 //! `once` (build, write, exit) and `daemon` (build, serve, watch, rebuild) are two drivers of the
 //! same pipeline (`build`).
+//!
+//! Below them all sits the shared vocabulary, which imports nothing from the crate: `format` (the
+//! document kinds, their media types and default paths) and `etag` (entity tags); `config` holds
+//! every key's default in `config::defaults`. No module imports one that imports it back
+//! (`tests/it/layering.rs` checks).
 
 pub mod atomic_file;
 pub mod build;
@@ -21,7 +26,9 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod diagnostic;
+pub mod etag;
 pub mod feed;
+pub mod format;
 pub mod http;
 pub mod ledger;
 pub mod logging;

@@ -235,7 +235,8 @@ fn remove_empty_parents(root: &Path, file: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Format;
+    use crate::etag::ETag;
+    use crate::format::Format;
     use chrono::DateTime;
 
     fn doc(path: &str, body: &str) -> Document {
@@ -243,7 +244,7 @@ mod tests {
             path: path.into(),
             format: Format::Atom,
             body: body.as_bytes().to_vec().into(),
-            etag: "\"x\"".into(),
+            etag: ETag::from_opaque("x"),
             last_modified: DateTime::UNIX_EPOCH,
         }
     }

@@ -64,9 +64,9 @@ impl ChangeTimes {
         let mut next = BTreeMap::new();
         for document in documents.iter_mut() {
             let stamp = match self.stamps.get(&document.path) {
-                Some(kept) if kept.etag == document.etag => kept.clone(),
+                Some(kept) if kept.etag == document.etag.as_str() => kept.clone(),
                 previous => Stamp {
-                    etag: document.etag.clone(),
+                    etag: document.etag.as_str().to_owned(),
                     changed: previous.map_or(now, |p| now.max(p.changed + TimeDelta::seconds(1))),
                 },
             };
@@ -103,14 +103,15 @@ fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Format;
+    use crate::etag::ETag;
+    use crate::format::Format;
 
     fn doc(path: &str, etag: &str) -> Document {
         Document {
             path: path.into(),
             format: Format::Atom,
             body: bytes::Bytes::new(),
-            etag: format!("\"{etag}\""),
+            etag: ETag::from_opaque(etag),
             last_modified: DateTime::UNIX_EPOCH,
         }
     }

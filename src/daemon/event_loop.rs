@@ -17,7 +17,8 @@ use super::problems::Reported;
 use super::signals::Reloads;
 use super::site::{Rebuilt, Site};
 use super::status::Status;
-use crate::snapshot::{Publisher, Snapshot};
+use crate::build::Build;
+use crate::snapshot::{Contents, Publisher, Snapshot};
 use crate::systemd;
 use crate::watch::{self, Batch, WatchSettings, Watching};
 use crate::wording::count;
@@ -199,25 +200,13 @@ impl EventLoop {
             .filter(|d| {
                 previous
                     .get(&d.path)
-                    .is_none_or(|p| p.identity().etag() != d.etag)
+                    .is_none_or(|p| *p.identity().etag() != d.etag)
             })
             .count();
         let (documents, published) = (build.documents.len(), build.published);
         self.reported.log(&build.diagnostics);
         let problems = build.diagnostics.len();
-        // The disk's problems last until a write works: this build has not been written yet.
-        let mut diagnostics = build.diagnostics;
-        diagnostics.extend_from_slice(self.site.persist_errors());
-        let next = tokio::task::block_in_place(|| {
-            let built_at = built_at(&build.documents);
-            Snapshot::uncompressed(
-                Some(&previous),
-                build.documents,
-                diagnostics,
-                build.published,
-                built_at,
-            )
-        });
+        let next = tokio::task::block_in_place(|| snapshot(&self.site, build, Some(&previous)));
         let generation = next.generation();
         self.publishing.publish(next);
         let elapsed = started.elapsed();
@@ -259,9 +248,24 @@ pub(super) fn persist(site: &mut Site) -> bool {
     persisted.errors_changed
 }
 
+/// The snapshot of `build` after `previous`, uncompressed. The disk's problems are added: they
+/// last until a write works, and `build` has not been written yet.
+pub(super) fn snapshot(site: &Site, build: Build, previous: Option<&Snapshot>) -> Snapshot {
+    let mut diagnostics = build.diagnostics;
+    diagnostics.extend_from_slice(site.persist_errors());
+    let built_at = built_at(&build.documents);
+    let contents = Contents {
+        documents: build.documents,
+        diagnostics,
+        entry_count: build.published,
+        built_at,
+    };
+    Snapshot::from_build(contents, previous)
+}
+
 /// Now, or the newest `Last-Modified` when a burst of changes stamped one a second ahead (see
 /// `change_times`), so the snapshot does not clamp it back onto the previous one.
-pub(super) fn built_at(documents: &[crate::render::Document]) -> chrono::DateTime<Utc> {
+fn built_at(documents: &[crate::render::Document]) -> chrono::DateTime<Utc> {
     documents
         .iter()
         .map(|d| d.last_modified)

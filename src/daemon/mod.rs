@@ -139,17 +139,9 @@ async fn first_build(
 
 /// The first snapshot is compressed before feedd reports ready; later ones in the background.
 fn first_snapshot(site: &Site) -> Snapshot {
-    let mut first = site.last().clone();
-    first.diagnostics.extend_from_slice(site.persist_errors());
     tokio::task::block_in_place(|| {
-        let built_at = event_loop::built_at(&first.documents);
-        Snapshot::new(
-            1,
-            first.documents,
-            first.diagnostics,
-            first.published,
-            built_at,
-        )
+        let first = event_loop::snapshot(site, site.last().clone(), None);
+        first.compressed().unwrap_or(first)
     })
 }
 

@@ -400,13 +400,13 @@ mod tests {
         assert_eq!(tags, ["rust", "web"], "named as the newest post writes it");
         assert_eq!(built.feeds[1].entries.len(), 2, "tags are grouped by slug");
         let atom = built.feeds[1]
-            .document(crate::config::Format::Atom)
+            .document(crate::format::Format::Atom)
             .unwrap();
         assert_eq!(atom.path, "tags/rust/atom.xml");
         assert_eq!(atom.url, "https://example.org/tags/rust/atom.xml");
         assert_eq!(
             built.feeds[0]
-                .document(crate::config::Format::Json)
+                .document(crate::format::Format::Json)
                 .unwrap()
                 .url,
             "https://example.org/feed.json"

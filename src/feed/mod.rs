@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset};
 
-use crate::config::Format;
+use crate::format::Format;
 
 /// One entry as every format renders it.
 #[derive(Debug, Clone, PartialEq)]

@@ -10,12 +10,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use chrono::{DateTime, Utc};
 use hyper::header::{HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH};
 
-/// True when the client already holds the representation named by `etag` (a quoted entity tag)
-/// last modified at `last_modified`.
-pub fn not_modified(headers: &HeaderMap, etag: &str, last_modified: DateTime<Utc>) -> bool {
+use crate::etag::ETag;
+
+/// True when the client already holds the representation named by `etag`, last modified at
+/// `last_modified`.
+pub fn not_modified(headers: &HeaderMap, etag: &ETag, last_modified: DateTime<Utc>) -> bool {
     let mut if_none_match = headers.get_all(IF_NONE_MATCH).iter().peekable();
     if if_none_match.peek().is_some() {
-        let current = etag.trim_matches('"');
+        let current = etag.opaque();
         return if_none_match
             .filter_map(|v| v.to_str().ok())
             .any(|list| list_matches(list, current));
@@ -74,13 +76,16 @@ mod tests {
     /// Sun, 06 Nov 1994 08:49:37 GMT
     const LAST_MODIFIED: i64 = 784_111_777;
 
+    /// Whether `headers` match the representation whose tag, as sent, is `etag` (quoted).
     fn check(headers: &[(&'static str, &str)], etag: &str) -> bool {
+        let opaque = etag.strip_prefix('"').and_then(|e| e.strip_suffix('"'));
+        let etag = ETag::from_opaque(opaque.expect("the test's tags are quoted"));
         let mut map = HeaderMap::new();
         for (name, value) in headers {
             map.append(*name, HeaderValue::from_str(value).unwrap());
         }
         let last_modified = Utc.timestamp_opt(LAST_MODIFIED, 500_000_000).unwrap();
-        not_modified(&map, etag, last_modified)
+        not_modified(&map, &etag, last_modified)
     }
 
     #[test]

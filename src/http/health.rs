@@ -40,6 +40,7 @@ mod tests {
 
     use super::*;
     use crate::diagnostic::Diagnostic;
+    use crate::snapshot::Contents;
 
     #[test]
     fn reports_counts_and_diagnostics() {
@@ -48,21 +49,31 @@ mod tests {
             Diagnostic::at_line("feed-src/a.md", 3, "missing `title`"),
             Diagnostic::for_file("feed-src/b.txt", "empty file"),
         ];
-        let (status, body) = report(&Snapshot::new(5, vec![], diagnostics, 12, built_at));
+        let contents = Contents {
+            diagnostics,
+            entry_count: 12,
+            built_at,
+            ..Contents::default()
+        };
+        let (status, body) = report(&Snapshot::from_build(contents.clone(), None));
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(
             json,
             serde_json::json!({
                 "status": "error",
-                "generation": 5,
+                "generation": 1,
                 "built_at": "2024-05-01T12:00:00Z",
                 "entries": 12,
                 "documents": 0,
                 "diagnostics": ["feed-src/a.md:3: missing `title`", "feed-src/b.txt: empty file"],
             })
         );
-        let (status, body) = report(&Snapshot::new(6, vec![], vec![], 12, built_at));
+        let fixed = Contents {
+            diagnostics: vec![],
+            ..contents
+        };
+        let (status, body) = report(&Snapshot::from_build(fixed, None));
         assert_eq!(status, StatusCode::OK);
         let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(json["status"], "ok");

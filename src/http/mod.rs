@@ -84,8 +84,8 @@ impl Default for Settings {
     fn default() -> Settings {
         let limits = config::Limits::DEFAULT;
         Settings {
-            max_age: config::Server::DEFAULT_MAX_AGE,
-            max_connections: config::Server::DEFAULT_MAX_CONNECTIONS,
+            max_age: config::defaults::server::MAX_AGE,
+            max_connections: config::defaults::server::MAX_CONNECTIONS,
             max_connections_per_address: limits.max_connections_per_address,
             header_read_timeout: Self::DEFAULT_HEADER_READ_TIMEOUT,
             send_timeout: Duration::from_secs(limits.send_timeout_secs),

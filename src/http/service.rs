@@ -97,7 +97,7 @@ fn serve_document(
 
     // The validators and caching headers a 304 must repeat (RFC 9110 §15.4.5).
     let mut validators = HeaderMap::new();
-    insert_text(&mut validators, ETAG, variant.etag());
+    insert_text(&mut validators, ETAG, variant.etag().as_str());
     let last_modified = httpdate::fmt_http_date(SystemTime::from(document.last_modified()));
     insert_text(&mut validators, LAST_MODIFIED, &last_modified);
     insert_text(

@@ -10,9 +10,10 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::task::JoinHandle;
 
 use super::*;
-use crate::config::Format;
+use crate::etag::ETag;
+use crate::format::Format;
 use crate::render::Document;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Contents, Snapshot};
 
 /// Upper bound for anything that should happen promptly; generous for a loaded CI machine.
 const PROMPTLY: Duration = Duration::from_secs(10);
@@ -35,7 +36,7 @@ fn document(path: &str, body: Vec<u8>) -> Document {
     Document {
         path: path.into(),
         format: Format::Atom,
-        etag: format!("\"{}-{}\"", path.len(), body.len()),
+        etag: ETag::from_opaque(&format!("{}-{}", path.len(), body.len())),
         body: body.into(),
         last_modified: Utc.timestamp_opt(1_700_000_000, 0).unwrap(),
     }
@@ -60,7 +61,16 @@ impl Server {
         if big {
             documents.push(document("big.xml", vec![b'x'; BIG]));
         }
-        let snapshot = Snapshot::new(1, documents, vec![], 50, Utc::now());
+        let snapshot = Snapshot::from_build(
+            Contents {
+                documents,
+                entry_count: 50,
+                built_at: Utc::now(),
+                ..Contents::default()
+            },
+            None,
+        );
+        let snapshot = snapshot.compressed().unwrap_or(snapshot);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let shutdown = CancellationToken::new();
@@ -407,7 +417,7 @@ impl Accept for Exhausted {
 async fn accept_errors_back_off_instead_of_spinning() {
     let calls = Arc::new(AtomicUsize::new(0));
     let shutdown = CancellationToken::new();
-    let snapshot = Snapshot::new(1, vec![], vec![], 0, Utc::now());
+    let snapshot = Snapshot::from_build(Contents::default(), None);
     let task = tokio::spawn(run(
         Exhausted(calls.clone()),
         Publisher::new(snapshot),

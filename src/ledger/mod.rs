@@ -19,7 +19,7 @@ use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 
 /// The lock file's default name, beside `config.toml`.
-pub const LOCK_FILE: &str = "feedd.lock";
+pub use crate::config::defaults::LOCK_FILE;
 
 /// Where earlier versions kept the ledger by default: inside the output folder.
 pub const LEGACY_LEDGER: &str = ".feedd-ids.json";

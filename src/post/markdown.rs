@@ -42,7 +42,7 @@ pub(super) fn parse(path: &Path, text: &str, options: &ParseOptions) -> Result<F
     fields.updated = front.updated.map(|d| read_date("updated", d)).transpose()?;
     fields.authors = authors(front.author, front.authors)
         .map_err(|m| Diagnostic::at_line(path, line_of("authors"), m))?;
-    fields.id = explicit_id(front.id).map_err(|m| Diagnostic::at_line(path, line_of("id"), m))?;
+    fields.id = post_id(front.id).map_err(|m| Diagnostic::at_line(path, line_of("id"), m))?;
     fields.link = front
         .link
         .map(|link| check_link(&link).map_err(|m| Diagnostic::at_line(path, line_of("link"), m)))
@@ -63,29 +63,32 @@ fn missing_title(path: &Path, has_front_matter: bool, syntax: Syntax) -> Diagnos
     } else {
         "to a front matter block (between `+++` lines) at the top of the file"
     };
-    let example = syntax.example("title", "\"...\"");
-    Diagnostic::at_line(path, 1, format!("missing `title`: add {example} {where_}"))
+    Diagnostic::at_line(
+        path,
+        1,
+        format!(
+            "missing `title`: add {} {where_}",
+            syntax.example("title", "\"...\"")
+        ),
+    )
 }
 
-/// `author` or `authors`, not both.
-fn authors(
-    author: Option<String>,
-    authors: Option<Vec<String>>,
-) -> Result<Vec<String>, &'static str> {
+/// `author` is a shorthand for a list of one; giving both is a mistake worth naming.
+fn authors(author: Option<String>, authors: Option<Vec<String>>) -> Result<Vec<String>, String> {
     match (author, authors) {
         (Some(_), Some(_)) => {
-            Err("both `author` and `authors` are set: keep one (`authors` takes a list)")
+            Err("both `author` and `authors` are set: keep one (`authors` takes a list)".into())
         }
         (Some(author), None) => Ok(vec![author]),
         (None, authors) => Ok(authors.unwrap_or_default()),
     }
 }
 
-/// A front matter `id`, trimmed; an empty one is a mistake, not "no id".
-fn explicit_id(id: Option<String>) -> Result<Option<String>, &'static str> {
+/// An `id` overrides the minted one for good, so an empty one is refused rather than ignored.
+fn post_id(id: Option<String>) -> Result<Option<String>, String> {
     match id {
         Some(id) if id.trim().is_empty() => {
-            Err("`id` is empty: remove it, or give the post an id that will never change")
+            Err("`id` is empty: remove it, or give the post an id that will never change".into())
         }
         id => Ok(id.map(|id| id.trim().to_string())),
     }

@@ -362,7 +362,7 @@ mod tests {
         for document in crate::render::render_all(&built.feeds) {
             let body = std::str::from_utf8(&document.body).unwrap();
             let checked = match document.format {
-                crate::config::Format::Json => serde_json::from_str::<serde_json::Value>(body)
+                crate::format::Format::Json => serde_json::from_str::<serde_json::Value>(body)
                     .map(drop)
                     .map_err(|e| e.to_string()),
                 _ => roxmltree::Document::parse(body)

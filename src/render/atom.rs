@@ -8,10 +8,10 @@ use atom_syndication::{
     WriteConfig,
 };
 
+use super::GENERATOR;
 use super::xml_text::CleanFeed;
-use super::{GENERATOR, media_type};
-use crate::config::Format;
 use crate::feed::{DocumentLink, Entry};
+use crate::format::Format;
 
 pub(super) fn render(feed: &CleanFeed, link: &DocumentLink) -> Vec<u8> {
     atom_feed(feed, link)
@@ -35,7 +35,7 @@ fn atom_feed(feed: &CleanFeed, link: &DocumentLink) -> AtomFeed {
             Link {
                 href: link.url.clone(),
                 rel: "self".to_owned(),
-                mime_type: Some(media_type(Format::Atom).to_owned()),
+                mime_type: Some(Format::Atom.media_type().to_owned()),
                 ..Link::default()
             },
             Link {

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset};
 
-use crate::config::Format;
 use crate::feed::{DocumentLink, Entry, Feed};
+use crate::format::Format;
 
 pub(crate) const HOME: &str = "https://example.com/";
 

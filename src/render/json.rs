@@ -89,8 +89,8 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::config::Format;
     use crate::feed::Feed;
+    use crate::format::Format;
     use crate::render::fixtures::{self, HOSTILE_CLEAN, entry};
 
     fn rendered(feed: &Feed) -> Value {

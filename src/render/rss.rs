@@ -13,8 +13,8 @@ use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::{self, DublinCoreExtension};
 use rss::{Category, Channel, Guid, Item};
 
+use super::GENERATOR;
 use super::xml_text::CleanFeed;
-use super::{GENERATOR, media_type};
 use crate::feed::{DocumentLink, Entry};
 
 const CONTENT_NAMESPACE: &str = "http://purl.org/rss/1.0/modules/content/";
@@ -38,7 +38,7 @@ fn channel(feed: &CleanFeed, link: &DocumentLink) -> Channel {
     let self_link = Link {
         href: link.url.clone(),
         rel: "self".to_owned(),
-        mime_type: Some(media_type(link.format).to_owned()),
+        mime_type: Some(link.format.media_type().to_owned()),
         ..Link::default()
     };
     Channel {
@@ -129,8 +129,8 @@ mod tests {
     use rss::validation::Validate;
 
     use super::*;
-    use crate::config::Format;
     use crate::feed::Feed;
+    use crate::format::Format;
     use crate::render::fixtures::{self, HOSTILE_CLEAN, entry};
 
     /// Renders `feed`, reads the bytes back with the `rss` crate and validates them.

@@ -1,9 +1,15 @@
 use std::io::Read;
 
-use chrono::TimeZone;
+use chrono::{TimeZone, Utc};
 use sha2::{Digest, Sha256};
 
+use chrono::DateTime;
+
 use super::*;
+use crate::diagnostic::Diagnostic;
+use crate::etag::ETag;
+use crate::format::Format;
+use crate::render::Document;
 
 fn at(secs: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(secs, 0)
@@ -16,9 +22,25 @@ fn document(path: &str, body: &str) -> Document {
         path: path.into(),
         format: Format::Atom,
         body: body.as_bytes().to_vec().into(),
-        etag: format!("\"{:x}\"", Sha256::digest(body.as_bytes())),
+        etag: ETag::from_opaque(&format!("{:x}", Sha256::digest(body.as_bytes()))),
         last_modified: at(1_700_000_000),
     }
+}
+
+fn contents(documents: Vec<Document>, entry_count: usize, built_at: DateTime<Utc>) -> Contents {
+    Contents {
+        documents,
+        diagnostics: vec![],
+        entry_count,
+        built_at,
+    }
+}
+
+/// The snapshot after `previous` with every encoding, as the daemon serves it once the
+/// background compression is published.
+fn compressed(contents: Contents, previous: Option<&Snapshot>) -> Snapshot {
+    let snapshot = Snapshot::from_build(contents, previous);
+    snapshot.compressed().unwrap_or(snapshot)
 }
 
 fn long_body(seed: &str) -> String {
@@ -46,12 +68,9 @@ fn unbrotli(bytes: &[u8]) -> Vec<u8> {
 #[test]
 fn encodings_are_built_once_and_decode_to_the_body() {
     let body = long_body("a");
-    let snap = Snapshot::new(
-        1,
-        vec![document("atom.xml", &body)],
-        vec![],
-        3,
-        at(1_800_000_000),
+    let snap = compressed(
+        contents(vec![document("atom.xml", &body)], 3, at(1_800_000_000)),
+        None,
     );
     let doc = snap.get("atom.xml").unwrap();
     let gz = doc.variant(Encoding::Gzip).unwrap();
@@ -65,12 +84,9 @@ fn encodings_are_built_once_and_decode_to_the_body() {
 
 #[test]
 fn encoding_that_does_not_shrink_the_body_is_dropped() {
-    let snap = Snapshot::new(
-        1,
-        vec![document("feed.json", "x")],
-        vec![],
-        0,
-        at(1_800_000_000),
+    let snap = compressed(
+        contents(vec![document("feed.json", "x")], 0, at(1_800_000_000)),
+        None,
     );
     let doc = snap.get("feed.json").unwrap();
     assert!(doc.variant(Encoding::Gzip).is_none());
@@ -81,43 +97,40 @@ fn encoding_that_does_not_shrink_the_body_is_dropped() {
 #[test]
 fn each_representation_has_its_own_etag() {
     let d = document("atom.xml", &long_body("a"));
-    let hash = d.etag.trim_matches('"').to_string();
-    let snap = Snapshot::new(1, vec![d], vec![], 0, at(1_800_000_000));
+    let hash = d.etag.opaque().to_string();
+    let snap = compressed(contents(vec![d], 0, at(1_800_000_000)), None);
     let doc = snap.get("atom.xml").unwrap();
-    assert_eq!(doc.identity().etag(), format!("\"{hash}\""));
-    assert_eq!(
-        doc.variant(Encoding::Gzip).unwrap().etag(),
-        format!("\"{hash}-gz\"")
-    );
-    assert_eq!(
-        doc.variant(Encoding::Brotli).unwrap().etag(),
-        format!("\"{hash}-br\"")
-    );
+    let etag = |e: Encoding| doc.variant(e).unwrap().etag().as_str();
+    assert_eq!(etag(Encoding::Identity), format!("\"{hash}\""));
+    assert_eq!(etag(Encoding::Gzip), format!("\"{hash}-gz\""));
+    assert_eq!(etag(Encoding::Brotli), format!("\"{hash}-br\""));
 }
 
 #[test]
 fn next_reuses_compressed_bytes_of_unchanged_documents() {
-    let first = Snapshot::new(
-        7,
-        vec![
-            document("atom.xml", &long_body("a")),
-            document("rss.xml", &long_body("r")),
-        ],
-        vec![],
-        2,
-        at(1_800_000_000),
+    let first = compressed(
+        contents(
+            vec![
+                document("atom.xml", &long_body("a")),
+                document("rss.xml", &long_body("r")),
+            ],
+            2,
+            at(1_800_000_000),
+        ),
+        None,
     );
-    let second = Snapshot::next(
-        &first,
-        vec![
-            document("atom.xml", &long_body("a")),
-            document("rss.xml", &long_body("changed")),
-        ],
-        vec![],
-        2,
-        at(1_800_000_100),
+    let second = compressed(
+        contents(
+            vec![
+                document("atom.xml", &long_body("a")),
+                document("rss.xml", &long_body("changed")),
+            ],
+            2,
+            at(1_800_000_100),
+        ),
+        Some(&first),
     );
-    assert_eq!(second.generation(), 8);
+    assert_eq!((first.generation(), second.generation()), (1, 2));
     let shared = |s: &Snapshot, path: &str, e: Encoding| {
         s.get(path).unwrap().variant(e).unwrap().body().as_ptr()
     };
@@ -142,19 +155,21 @@ fn next_reuses_compressed_bytes_of_unchanged_documents() {
 
 #[test]
 fn reuse_follows_a_document_that_moved() {
-    let first = Snapshot::new(
-        1,
-        vec![document("old.xml", &long_body("a"))],
-        vec![],
-        0,
-        at(1_800_000_000),
+    let first = compressed(
+        contents(
+            vec![document("old.xml", &long_body("a"))],
+            0,
+            at(1_800_000_000),
+        ),
+        None,
     );
-    let second = Snapshot::next(
-        &first,
-        vec![document("new.xml", &long_body("a"))],
-        vec![],
-        0,
-        at(1_800_000_000),
+    let second = compressed(
+        contents(
+            vec![document("new.xml", &long_body("a"))],
+            0,
+            at(1_800_000_000),
+        ),
+        Some(&first),
     );
     assert!(second.get("old.xml").is_none());
     let moved = second.get("new.xml").unwrap();
@@ -173,16 +188,17 @@ fn reuse_follows_a_document_that_moved() {
 
 #[test]
 fn reuse_requires_equal_bytes_not_just_an_equal_etag() {
-    let first = Snapshot::new(
-        1,
-        vec![document("atom.xml", &long_body("a"))],
-        vec![],
-        0,
-        at(1_800_000_000),
+    let first = compressed(
+        contents(
+            vec![document("atom.xml", &long_body("a"))],
+            0,
+            at(1_800_000_000),
+        ),
+        None,
     );
     let mut lying = document("atom.xml", &long_body("b"));
-    lying.etag = first.get("atom.xml").unwrap().identity().etag().to_string();
-    let second = Snapshot::next(&first, vec![lying], vec![], 0, at(1_800_000_000));
+    lying.etag = first.get("atom.xml").unwrap().identity().etag().clone();
+    let second = compressed(contents(vec![lying], 0, at(1_800_000_000)), Some(&first));
     let gz = second
         .get("atom.xml")
         .unwrap()
@@ -198,7 +214,7 @@ fn last_modified_is_clamped_to_build_time_and_the_epoch() {
     let mut ancient = document("b.xml", "b");
     ancient.last_modified = at(-5_000);
     let built_at = at(1_800_000_000);
-    let snap = Snapshot::new(1, vec![future, ancient], vec![], 0, built_at);
+    let snap = compressed(contents(vec![future, ancient], 0, built_at), None);
     assert_eq!(snap.get("a.xml").unwrap().last_modified(), built_at);
     assert_eq!(
         snap.get("b.xml").unwrap().last_modified(),
@@ -209,16 +225,20 @@ fn last_modified_is_clamped_to_build_time_and_the_epoch() {
 #[test]
 fn documents_are_listed_by_path_with_counts_and_diagnostics() {
     let diag = Diagnostic::at_line("feed-src/x.md", 2, "missing `title`");
-    let snap = Snapshot::new(
-        4,
-        vec![
-            document("rss.xml", "r"),
-            document("atom.xml", "a"),
-            document("rss.xml", "r2"),
-        ],
-        vec![diag.clone()],
-        9,
-        at(1_800_000_000),
+    let snap = compressed(
+        Contents {
+            diagnostics: vec![diag.clone()],
+            ..contents(
+                vec![
+                    document("rss.xml", "r"),
+                    document("atom.xml", "a"),
+                    document("rss.xml", "r2"),
+                ],
+                9,
+                at(1_800_000_000),
+            )
+        },
+        None,
     );
     let paths: Vec<&str> = snap.documents().map(|d| d.path()).collect();
     assert_eq!(paths, ["atom.xml", "rss.xml"]);
@@ -227,28 +247,33 @@ fn documents_are_listed_by_path_with_counts_and_diagnostics() {
         "r2".as_bytes()
     );
     assert_eq!(snap.entry_count(), 9);
-    assert_eq!(snap.generation(), 4);
+    assert_eq!(snap.generation(), 1);
     assert_eq!(snap.built_at(), at(1_800_000_000));
     assert_eq!(snap.diagnostics(), [diag]);
 }
 
 #[test]
+fn with_diagnostics_keeps_the_documents_under_the_next_generation() {
+    let first = compressed(contents(vec![document("a.xml", "a")], 4, at(0)), None);
+    let diag = Diagnostic::for_file("public", "output folder not updated");
+    let next = first.with_diagnostics(vec![diag.clone()]);
+    assert_eq!(next.generation(), 2);
+    assert_eq!(next.diagnostics(), [diag]);
+    assert_eq!(next.entry_count(), 4);
+    assert_eq!(next.get("a.xml"), first.get("a.xml"));
+}
+
+#[test]
 fn publish_swaps_whole_and_old_readers_keep_their_snapshot() {
-    let publisher = Publisher::new(Snapshot::new(
-        1,
-        vec![document("a.xml", "a")],
-        vec![],
-        0,
-        at(0),
+    let publisher = Publisher::new(compressed(
+        contents(vec![document("a.xml", "a")], 0, at(0)),
+        None,
     ));
     let held = publisher.current();
     let other_handle = publisher.clone();
-    other_handle.publish(Snapshot::next(
-        &held,
-        vec![document("b.xml", "b")],
-        vec![],
-        0,
-        at(1),
+    other_handle.publish(compressed(
+        contents(vec![document("b.xml", "b")], 0, at(1)),
+        Some(&held),
     ));
     assert_eq!(held.generation(), 1);
     assert!(held.get("a.xml").is_some());
@@ -260,7 +285,7 @@ fn publish_swaps_whole_and_old_readers_keep_their_snapshot() {
 #[test]
 fn uncompressed_snapshots_gain_their_encodings_later_under_the_same_generation() {
     let body = long_body("x");
-    let first = Snapshot::uncompressed(None, vec![document("a.xml", &body)], vec![], 1, at(0));
+    let first = Snapshot::from_build(contents(vec![document("a.xml", &body)], 1, at(0)), None);
     assert_eq!(first.generation(), 1);
     assert!(
         first
@@ -281,12 +306,9 @@ fn uncompressed_snapshots_gain_their_encodings_later_under_the_same_generation()
         compressed.compressed().is_none(),
         "nothing left to compress"
     );
-    let next = Snapshot::uncompressed(
+    let next = Snapshot::from_build(
+        contents(vec![document("a.xml", &body)], 1, at(1)),
         Some(&compressed),
-        vec![document("a.xml", &body)],
-        vec![],
-        1,
-        at(1),
     );
     assert_eq!(next.generation(), 2);
     assert!(
@@ -300,26 +322,16 @@ fn uncompressed_snapshots_gain_their_encodings_later_under_the_same_generation()
 
 #[test]
 fn replace_never_overwrites_a_newer_snapshot() {
-    let publisher = Publisher::new(Snapshot::new(
-        1,
-        vec![document("a.xml", "a")],
-        vec![],
-        0,
-        at(0),
+    let first = || compressed(contents(vec![document("a.xml", "a")], 0, at(0)), None);
+    let publisher = Publisher::new(first());
+    let held = publisher.current();
+    assert!(publisher.replace(&held, first()));
+    let stale = held;
+    let current = publisher.current();
+    publisher.publish(compressed(
+        contents(vec![document("b.xml", "b")], 0, at(1)),
+        Some(&current),
     ));
-    let first = publisher.current();
-    assert!(publisher.replace(
-        &first,
-        Snapshot::new(1, vec![document("a.xml", "a")], vec![], 0, at(0))
-    ));
-    let stale = first;
-    publisher.publish(Snapshot::new(
-        2,
-        vec![document("b.xml", "b")],
-        vec![],
-        0,
-        at(1),
-    ));
-    assert!(!publisher.replace(&stale, Snapshot::new(1, vec![], vec![], 0, at(0))));
+    assert!(!publisher.replace(&stale, compressed(Contents::default(), None)));
     assert_eq!(publisher.current().generation(), 2);
 }

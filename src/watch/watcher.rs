@@ -87,20 +87,8 @@ pub(super) fn start(
     }
     let (raw_tx, raw_rx) = std::sync::mpsc::channel();
     let interval = settings.poll_interval;
-    let (watcher, source_watched, fallback) = match settings.mode {
-        WatchMode::Poll => {
-            let (watcher, watched) = setup_poll(raw_tx.clone(), interval, &scope)?;
-            (watcher, watched, None)
-        }
-        WatchMode::Native => match setup_native(make_native, raw_tx.clone(), &scope) {
-            Ok((watcher, watched)) => (watcher, watched, None),
-            Err(error) => {
-                tracing::warn!("{error}; polling every {} ms instead", interval.as_millis());
-                let (watcher, watched) = setup_poll(raw_tx.clone(), interval, &scope)?;
-                (watcher, watched, Some(error))
-            }
-        },
-    };
+    let (watcher, source_watched, fallback) =
+        setup(settings.mode, make_native, raw_tx.clone(), interval, &scope)?;
     let polling = Arc::new(AtomicBool::new(
         settings.mode == WatchMode::Poll || fallback.is_some(),
     ));
@@ -171,6 +159,29 @@ fn attach(watcher: &mut dyn Watcher, scope: &Scope) -> Result<bool, (PathBuf, no
         // Deleted just now; its parent's watch will see it come back.
         Err(e) if matches!(e.kind, ErrorKind::PathNotFound) => Ok(false),
         Err(e) => Err((scope.source_dir.clone(), e)),
+    }
+}
+
+/// The backend `mode` asks for, whether it watches the source folder yet, and why polling stands
+/// in for a native watcher that could not be set up.
+fn setup(
+    mode: WatchMode,
+    make_native: MakeNative,
+    tx: Sender<Msg>,
+    interval: Duration,
+    scope: &Scope,
+) -> Result<(Backend, bool, Option<WatchError>), WatchError> {
+    if mode == WatchMode::Poll {
+        let (watcher, watched) = setup_poll(tx, interval, scope)?;
+        return Ok((watcher, watched, None));
+    }
+    match setup_native(make_native, tx.clone(), scope) {
+        Ok((watcher, watched)) => Ok((watcher, watched, None)),
+        Err(error) => {
+            tracing::warn!("{error}; polling every {} ms instead", interval.as_millis());
+            let (watcher, watched) = setup_poll(tx, interval, scope)?;
+            Ok((watcher, watched, Some(error)))
+        }
     }
 }
 

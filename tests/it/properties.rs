@@ -11,7 +11,8 @@
 use std::path::Path;
 
 use chrono::{DateTime, TimeZone, Utc};
-use feedd::config::{Config, Format};
+use feedd::config::Config;
+use feedd::format::Format;
 use feedd::once::{self, Outcome};
 use feedd::render::Document;
 use proptest::prelude::*;

@@ -1,0 +1,277 @@
+//! The served model: a [`Snapshot`] of [`ServedDocument`]s, each with the [`Variant`]s (one per
+//! encoding) a response may carry, and the diagnostics and counts `/healthz` reports.
+//!
+//! A snapshot is made from one build, new documents uncompressed so a rebuild can be served at
+//! once; documents whose bytes did not change keep the previous snapshot's encodings. Encoding
+//! bodies is `codec`'s job, handing snapshots to requests `publisher`'s.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use rayon::prelude::*;
+
+use super::codec::Encoding;
+use crate::diagnostic::Diagnostic;
+use crate::etag::ETag;
+use crate::format::Format;
+use crate::render::Document;
+
+/// What one build gives a snapshot: its documents and what `/healthz` reports about it.
+#[derive(Debug, Clone, Default)]
+pub struct Contents {
+    /// A later document with an already-used path replaces the earlier one.
+    pub documents: Vec<Document>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// How many posts are published (not drafts, not scheduled).
+    pub entry_count: usize,
+    /// Wall-clock time, reported by `/healthz` and the latest `Last-Modified` any document may
+    /// claim.
+    pub built_at: DateTime<Utc>,
+}
+
+/// One representation of a document: its bytes in one encoding and the ETag that names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variant {
+    encoding: Encoding,
+    body: bytes::Bytes,
+    etag: ETag,
+}
+
+impl Variant {
+    pub fn encoding(&self) -> Encoding {
+        self.encoding
+    }
+
+    /// Cheap to clone: serving a body shares this buffer instead of copying it.
+    pub fn body(&self) -> &bytes::Bytes {
+        &self.body
+    }
+
+    /// Names this representation only: an encoded body's tag carries the encoding's suffix.
+    pub fn etag(&self) -> &ETag {
+        &self.etag
+    }
+
+    /// The representation of `self`'s bytes in `encoding`, when that makes them smaller.
+    fn encoded(&self, encoding: Encoding) -> Option<Variant> {
+        encoding.encode(&self.body).map(|body| Variant {
+            encoding,
+            body,
+            etag: self.etag.with_suffix(encoding.etag_suffix()),
+        })
+    }
+}
+
+/// A document as served: its metadata and every encoding worth sending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServedDocument {
+    path: String,
+    format: Format,
+    last_modified: DateTime<Utc>,
+    identity: Variant,
+    /// Whether compressing was tried yet; a snapshot may be published before it is (see
+    /// [`Snapshot::compressed`]).
+    compressed: bool,
+    gzip: Option<Variant>,
+    brotli: Option<Variant>,
+}
+
+impl ServedDocument {
+    /// Path below `base_url` (no leading `/`), e.g. `tags/rust/atom.xml`.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    pub fn content_type(&self) -> &'static str {
+        self.format.content_type()
+    }
+
+    /// The document's own `last_modified`, clamped to the snapshot's build time (a post dated in
+    /// the future must not yield a `Last-Modified` later than the response's `Date`, RFC 9110
+    /// §8.8.2.1) and to the years an HTTP date can express.
+    pub fn last_modified(&self) -> DateTime<Utc> {
+        self.last_modified
+    }
+
+    /// The uncompressed body and the document's own ETag.
+    pub fn identity(&self) -> &Variant {
+        &self.identity
+    }
+
+    /// The representation in `encoding`, when one was kept (an encoding that did not make the body
+    /// smaller is dropped).
+    pub fn variant(&self, encoding: Encoding) -> Option<&Variant> {
+        match encoding {
+            Encoding::Identity => Some(&self.identity),
+            Encoding::Gzip => self.gzip.as_ref(),
+            Encoding::Brotli => self.brotli.as_ref(),
+        }
+    }
+
+    /// `document` as served; with `reuse` (the same bytes, served before) it keeps that one's
+    /// encodings, else it starts uncompressed.
+    fn new(document: Document, built_at: DateTime<Utc>, reuse: Option<&ServedDocument>) -> Self {
+        let last_modified = clamp_http_date(document.last_modified, built_at);
+        if let Some(previous) = reuse {
+            return ServedDocument {
+                path: document.path,
+                format: document.format,
+                last_modified,
+                ..previous.clone()
+            };
+        }
+        ServedDocument {
+            path: document.path,
+            format: document.format,
+            last_modified,
+            identity: Variant {
+                encoding: Encoding::Identity,
+                body: document.body,
+                etag: document.etag,
+            },
+            compressed: false,
+            gzip: None,
+            brotli: None,
+        }
+    }
+
+    /// This document with its gzip and brotli encodings; an encoding that does not make the body
+    /// smaller is left out.
+    fn compress(&self) -> ServedDocument {
+        if self.compressed {
+            return self.clone();
+        }
+        let (gzip, brotli) = rayon::join(
+            || self.identity.encoded(Encoding::Gzip),
+            || self.identity.encoded(Encoding::Brotli),
+        );
+        ServedDocument {
+            compressed: true,
+            gzip,
+            brotli,
+            ..self.clone()
+        }
+    }
+}
+
+/// Everything served at one moment. Immutable: a change means a new snapshot.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    generation: u64,
+    built_at: DateTime<Utc>,
+    entry_count: usize,
+    diagnostics: Vec<Diagnostic>,
+    documents: BTreeMap<String, ServedDocument>,
+}
+
+impl Snapshot {
+    /// The snapshot of one build, following `previous` (generation + 1; the first is 1). New
+    /// documents are left uncompressed so a rebuild can be served at once, and until
+    /// [`Snapshot::compressed`] is published clients that accept gzip or brotli get identity;
+    /// documents whose bytes `previous` already served keep its encodings, so one edited post
+    /// recompresses only the feeds it is in.
+    pub fn from_build(contents: Contents, previous: Option<&Snapshot>) -> Snapshot {
+        let Contents {
+            documents,
+            diagnostics,
+            entry_count,
+            built_at,
+        } = contents;
+        // Keyed by ETag rather than path, so a document that only moved is reused too.
+        let reusable: HashMap<&ETag, &ServedDocument> = previous
+            .map(|p| {
+                p.documents
+                    .values()
+                    .map(|d| (d.identity.etag(), d))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let documents = documents
+            .into_par_iter()
+            .map(|document| {
+                let reuse = reusable
+                    .get(&document.etag)
+                    .copied()
+                    // The ETag is a hash of the body; comparing the bytes too costs a memcmp and
+                    // guards against a renderer that got its ETag wrong.
+                    .filter(|d| d.identity.body[..] == document.body[..]);
+                let served = ServedDocument::new(document, built_at, reuse);
+                (served.path.clone(), served)
+            })
+            .collect();
+        Snapshot {
+            generation: previous.map_or(1, |p| p.generation.wrapping_add(1)),
+            built_at,
+            entry_count,
+            diagnostics,
+            documents,
+        }
+    }
+
+    /// The same snapshot (same generation) with every document's encodings, compressed on all
+    /// cores; `None` when there was nothing left to compress. CPU-bound, so an async caller should
+    /// run it on a blocking thread.
+    pub fn compressed(&self) -> Option<Snapshot> {
+        if self.documents.values().all(|d| d.compressed) {
+            return None;
+        }
+        let documents = self
+            .documents
+            .par_iter()
+            .map(|(path, document)| (path.clone(), document.compress()))
+            .collect();
+        Some(Snapshot {
+            documents,
+            diagnostics: self.diagnostics.clone(),
+            ..*self
+        })
+    }
+
+    /// The same documents with other problems (generation + 1), for a problem found after the
+    /// build was published: the output folder or the lock file could not be written.
+    pub fn with_diagnostics(&self, diagnostics: Vec<Diagnostic>) -> Snapshot {
+        Snapshot {
+            generation: self.generation.wrapping_add(1),
+            documents: self.documents.clone(),
+            diagnostics,
+            ..*self
+        }
+    }
+
+    /// Counts published snapshots, so `/healthz` shows whether a rebuild took effect.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    pub fn built_at(&self) -> DateTime<Utc> {
+        self.built_at
+    }
+
+    /// How many posts are published (not drafts, not scheduled).
+    pub fn entry_count(&self) -> usize {
+        self.entry_count
+    }
+
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    /// The document served at `path` (below `base_url`, no leading `/`).
+    pub fn get(&self, path: &str) -> Option<&ServedDocument> {
+        self.documents.get(path)
+    }
+
+    /// Every document, ordered by path.
+    pub fn documents(&self) -> impl ExactSizeIterator<Item = &ServedDocument> {
+        self.documents.values()
+    }
+}
+
+/// HTTP dates cover 1970–9999 only (and `httpdate` panics outside), and must not lie in the future.
+fn clamp_http_date(t: DateTime<Utc>, built_at: DateTime<Utc>) -> DateTime<Utc> {
+    t.min(built_at).max(DateTime::UNIX_EPOCH)
+}
