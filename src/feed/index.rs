@@ -12,7 +12,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, Utc};
@@ -55,12 +55,12 @@ pub(super) struct Published {
 }
 
 impl Published {
-    fn insert(&mut self, path: &PathBuf, listed: &Listed) {
-        self.main.insert(listed.rank(), path.clone());
+    fn insert(&mut self, path: &Path, listed: &Listed) {
+        self.main.insert(listed.rank(), path.to_path_buf());
         self.touched.insert(None);
         for slug in &listed.slugs {
             let tag = self.tags.entry(slug.clone()).or_default();
-            tag.insert(listed.rank(), path.clone());
+            tag.insert(listed.rank(), path.to_path_buf());
             self.touched.insert(Some(slug.clone()));
         }
     }
@@ -227,18 +227,18 @@ impl FeedIndex {
     }
 
     /// Counts a due post under its id; it is published when it is the first by path.
-    fn make_due(&mut self, path: &PathBuf) {
+    fn make_due(&mut self, path: &Path) {
         let Some(listed) = self.listed.get(path) else {
             return;
         };
         let paths = self.by_id.entry(listed.id.clone()).or_default();
         let winner = paths.first().cloned();
-        paths.insert(path.clone());
+        paths.insert(path.to_path_buf());
         if paths.len() > 1 {
             self.duplicated.insert(listed.id.clone());
         }
         match winner {
-            Some(winner) if winner < *path => {}
+            Some(winner) if winner.as_path() < path => {}
             _ => {
                 if let Some(old) = winner.as_ref().and_then(|w| self.listed.get(w)) {
                     self.published.remove(old);
@@ -249,18 +249,18 @@ impl FeedIndex {
     }
 
     /// Takes a post out of every set; the next post with its id (by path) is published instead.
-    fn unlist(&mut self, path: &PathBuf) -> Option<Listed> {
+    fn unlist(&mut self, path: &Path) -> Option<Listed> {
         let listed = self.listed.remove(path)?;
         self.explicit.remove(&listed.key);
         if !listed.due {
             let date = listed.post.date.with_timezone(&Utc);
-            self.scheduled.remove(&(date, path.clone()));
+            self.scheduled.remove(&(date, path.to_path_buf()));
             return Some(listed);
         }
         let Some(paths) = self.by_id.get_mut(&listed.id) else {
             return Some(listed);
         };
-        let was_winner = paths.first() == Some(path);
+        let was_winner = paths.first().map(PathBuf::as_path) == Some(path);
         paths.remove(path);
         let next = paths.first().cloned();
         if paths.len() < 2 {
@@ -271,7 +271,10 @@ impl FeedIndex {
         }
         if was_winner {
             self.published.remove(&listed);
-            if let Some(next) = next.as_ref().and_then(|n| self.listed.get(n).map(|l| (n, l))) {
+            if let Some(next) = next
+                .as_ref()
+                .and_then(|n| self.listed.get(n).map(|l| (n, l)))
+            {
                 self.published.insert(next.0, next.1);
             }
         }
@@ -312,6 +315,15 @@ impl FeedIndex {
     /// The ids in force, as the lock file should record them.
     pub fn ledger(&self) -> &IdLedger {
         &self.ledger
+    }
+
+    /// Every record the index knows: those in force and those nobody claimed yet; to start a
+    /// new index from (after a config change or a rescan).
+    pub fn into_ledger(self) -> IdLedger {
+        let mut ledger = self.loose;
+        ledger.version = IdLedger::VERSION;
+        ledger.posts.extend(self.ledger.posts);
+        ledger
     }
 
     /// Whether the ledger changed since this was last asked; so an edit that changes no record

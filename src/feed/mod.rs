@@ -75,6 +75,6 @@ mod index;
 mod links;
 
 pub use assemble::{Assembler, Built, ContentFn, Selection, build};
-pub use index::{FeedIndex, FeedKey};
 pub use ids::minted_id;
+pub use index::{FeedIndex, FeedKey};
 pub use links::{absolutize_html, permalink};
