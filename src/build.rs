@@ -32,6 +32,33 @@ pub struct Build {
     pub published: usize,
     /// When the earliest scheduled post comes due.
     pub next_due: Option<DateTime<Utc>>,
+    /// What this run had to do, which follows the change, not the size of the site.
+    pub work: Work,
+}
+
+/// How much one run of the pipeline did, for the rebuild log.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Work {
+    /// Posts whose ids were resolved and places in the feeds updated.
+    pub indexed: usize,
+    /// Post bodies read and rendered.
+    pub bodies: usize,
+    /// Feeds whose documents were rendered.
+    pub feeds: usize,
+}
+
+impl std::fmt::Display for Work {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::wording::count;
+        let bodies = if self.bodies == 1 { "body" } else { "bodies" };
+        write!(
+            f,
+            "{} indexed, {} {bodies} and {} rendered",
+            count(self.indexed, "post"),
+            self.bodies,
+            count(self.feeds, "feed"),
+        )
+    }
 }
 
 /// What posts are parsed with under `config`.
@@ -99,8 +126,9 @@ impl Pipeline {
         changes: Vec<(PathBuf, Option<Arc<Post>>)>,
         now: DateTime<Utc>,
     ) -> Build {
-        self.index.apply(config, changes, now);
+        let indexed = self.index.apply(config, changes, now);
         let selection = self.assembler.select(config, &mut self.index);
+        let bodies = selection.to_render.len();
         let (rendered, mut diagnostics) = render_bodies(cache, &selection.to_render);
         let changed = self
             .assembler
@@ -114,6 +142,11 @@ impl Pipeline {
             diagnostics,
             published: self.index.published(),
             next_due: self.index.next_due(),
+            work: Work {
+                indexed,
+                bodies,
+                feeds: changed.len(),
+            },
         }
     }
 

@@ -202,7 +202,7 @@ impl EventLoop {
                     .is_none_or(|p| p.identity().etag() != d.etag)
             })
             .count();
-        let (documents, published) = (build.documents.len(), build.published);
+        let (documents, published, work) = (build.documents.len(), build.published, build.work);
         self.reported.log(&build.diagnostics);
         let problems = build.diagnostics.len();
         // The disk's problems last until a write works: this build has not been written yet.
@@ -225,7 +225,7 @@ impl EventLoop {
             .rebuilt(published, documents, problems, changed, Local::now());
         self.persist_and_report();
         tracing::info!(
-            "rebuilt ({cause}) in {elapsed:.1?}: {} re-read, {} removed; {}; {changed} of {} changed; {}; generation {generation}",
+            "rebuilt ({cause}) in {elapsed:.1?}: {} re-read, {} removed; {}; {changed} of {} changed; {}; {work}; generation {generation}",
             rebuilt.refresh.parsed,
             rebuilt.refresh.removed,
             count(published, "post"),

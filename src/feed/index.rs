@@ -121,13 +121,15 @@ impl FeedIndex {
     }
 
     /// Replaces the posts of the given files (`None`: the file holds no post any more) and
-    /// publishes the scheduled posts that are due at `now`.
+    /// publishes the scheduled posts that are due at `now`. Returns how many posts it indexed
+    /// (files whose post really changed).
     pub fn apply(
         &mut self,
         config: &Config,
         changes: Vec<(PathBuf, Option<Arc<Post>>)>,
         now: DateTime<Utc>,
-    ) {
+    ) -> usize {
+        let mut indexed = 0;
         let mut freed = std::mem::take(&mut self.loose);
         let mut fresh: Vec<Arc<Post>> = Vec::new();
         for (path, post) in changes {
@@ -139,6 +141,7 @@ impl FeedIndex {
             if same {
                 continue;
             }
+            indexed += 1;
             if let Some(old) = self.unlist(&path) {
                 if let Some(record) = self.ledger.posts.remove(&old.key) {
                     freed.posts.insert(old.key, record);
@@ -152,6 +155,7 @@ impl FeedIndex {
             self.list(config, post, id, now);
         }
         self.advance(now);
+        indexed
     }
 
     /// Resolves the ids of `fresh` against the freed records and those still open to matching,

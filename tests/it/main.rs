@@ -11,6 +11,7 @@ mod daemon;
 mod golden;
 mod hostile;
 mod identity;
+mod incremental;
 mod lock_file;
 mod newsboat;
 mod once;
