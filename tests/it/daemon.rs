@@ -262,7 +262,10 @@ fn a_scheduled_post_appears_when_due_without_any_file_event() {
     let reply = daemon.poll_until("/atom.xml", "the scheduled post", has_title("Scheduled"));
     assert!(chrono::Utc::now() >= due, "published early");
     // The log line follows the publication (and the write of the lock file): wait for it.
-    daemon.wait_for("rebuilt (a scheduled post came due)", Duration::from_secs(10));
+    daemon.wait_for(
+        "rebuilt (a scheduled post came due)",
+        Duration::from_secs(10),
+    );
     assert_eq!(titles(&reply).len(), 3);
     assert!(daemon.generation() > generation);
 }

@@ -24,7 +24,10 @@ fn the_sample_sites_documents_are_the_golden_ones() {
             continue;
         }
         let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-            panic!("{}: {e}; create it with FEEDD_UPDATE_GOLDEN=1", path.display())
+            panic!(
+                "{}: {e}; create it with FEEDD_UPDATE_GOLDEN=1",
+                path.display()
+            )
         });
         if built != expected {
             let at = built
