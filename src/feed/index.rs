@@ -132,6 +132,8 @@ impl FeedIndex {
         let mut indexed = 0;
         let mut freed = std::mem::take(&mut self.loose);
         let mut fresh: Vec<Arc<Post>> = Vec::new();
+        // A file named twice counts with its last post.
+        let changes: HashMap<PathBuf, Option<Arc<Post>>> = changes.into_iter().collect();
         for (path, post) in changes {
             let same = match (self.listed.get(&path), &post) {
                 (Some(listed), Some(post)) => Arc::ptr_eq(&listed.post, post),
@@ -341,3 +343,7 @@ impl FeedIndex {
         self.ledger_changed = true;
     }
 }
+
+#[cfg(test)]
+#[path = "index_tests.rs"]
+mod tests;
