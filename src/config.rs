@@ -494,7 +494,7 @@ fn build_server(raw: RawServer) -> Result<Server, String> {
     Ok(Server {
         listen,
         max_age: raw.max_age.unwrap_or(Server::DEFAULT_MAX_AGE),
-        debounce_ms: raw.debounce_ms.unwrap_or(100),
+        debounce_ms: raw.debounce_ms.unwrap_or(25),
         watch: raw.watch.unwrap_or_default(),
         poll_interval_ms: raw.poll_interval_ms.unwrap_or(1000).max(10),
         max_connections,
@@ -568,7 +568,7 @@ mod tests {
         assert_eq!(c.formats, Format::ALL.to_vec());
         assert_eq!(c.paths.atom, "atom.xml");
         assert_eq!(c.paths.tags.as_deref(), Some("tags/{tag}/"));
-        assert_eq!(c.server.debounce_ms, 100);
+        assert_eq!(c.server.debounce_ms, 25);
         assert_eq!(c.max_post_bytes, 4 * 1024 * 1024);
         assert!(!c.follow_symlinks_outside);
     }
