@@ -77,6 +77,9 @@ pub struct PostCache {
     files: HashMap<PathBuf, Cached>,
     /// What the last full scan could not or must not read (folders, refused links).
     scan_problems: Vec<Diagnostic>,
+    /// The files whose `error` is set, so listing the problems after an edit does not walk
+    /// every file.
+    failing: HashSet<PathBuf>,
 }
 
 impl PostCache {
@@ -86,6 +89,7 @@ impl PostCache {
             options,
             files: HashMap::new(),
             scan_problems: Vec::new(),
+            failing: HashSet::new(),
         }
     }
 
@@ -112,6 +116,10 @@ impl PostCache {
             ..Refresh::default()
         };
         self.reload_all(present.into_iter().collect(), true, &mut refresh);
+        self.failing = (self.files.iter())
+            .filter(|(_, c)| c.error.is_some())
+            .map(|(path, _)| path.clone())
+            .collect();
         Ok(refresh)
     }
 
@@ -121,7 +129,9 @@ impl PostCache {
     pub fn refresh_paths<'a>(&mut self, paths: impl IntoIterator<Item = &'a PathBuf>) -> Refresh {
         let mut refresh = Refresh::default();
         let mut present = Vec::new();
+        let mut named = Vec::new();
         for path in paths {
+            named.push(path.clone());
             match self.source.inspect(path) {
                 Entry::Post => present.push(path.clone()),
                 Entry::Gone => {
@@ -138,6 +148,12 @@ impl PostCache {
         // Named by an event: read even if the stamp looks the same (a write within the
         // filesystem's timestamp resolution keeps it).
         self.reload_all(present, false, &mut refresh);
+        for path in named {
+            match self.files.get(&path) {
+                Some(cached) if cached.error.is_some() => self.failing.insert(path),
+                _ => self.failing.remove(&path),
+            };
+        }
         refresh
     }
 
@@ -237,7 +253,11 @@ impl PostCache {
         self.scan_problems
             .iter()
             .cloned()
-            .chain(self.files.values().filter_map(|c| c.error.clone()))
+            .chain(
+                self.failing
+                    .iter()
+                    .filter_map(|path| self.files.get(path)?.error.clone()),
+            )
             .collect()
     }
 }
