@@ -363,6 +363,9 @@ fn the_output_folder_is_kept_in_sync_when_asked() {
     }
 }
 
+/// One way of saving a post with the given title.
+type Save<'a> = dyn Fn(&str) + 'a;
+
 /// One save, however the editor does it, is one rebuild: the debounce's quiet time must cover
 /// every step of a save. Each way is tried on the running daemon in turn.
 #[test]
@@ -370,7 +373,7 @@ fn each_way_of_saving_is_exactly_one_rebuild() {
     let site = site_with_two_posts();
     let daemon = Daemon::start(&site.config());
     let src = site.src();
-    let saves: [(&str, &dyn Fn(&str)); 5] = [
+    let saves: [(&str, &Save<'_>); 5] = [
         ("in place", &|title| {
             std::fs::write(src.join("a.md"), md(title, "2020-01-01", "", "x")).unwrap();
         }),
