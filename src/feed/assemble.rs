@@ -11,13 +11,12 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset, Utc};
 use url::Url;
 
-use super::ids::minted_id;
 use super::index::{FeedIndex, FeedKey, Listed};
 use super::links::permalink;
 use super::{DocumentLink, Entry, Feed};
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
-use crate::ledger::{Claim, IdLedger};
+use crate::ledger::IdLedger;
 use crate::post::Post;
 
 /// The feed model of a whole site, with what kept some posts out of it.
@@ -236,34 +235,6 @@ fn tag_name(index: &FeedIndex, slug: &str, newest: &Path) -> String {
         .and_then(|l| l.post.tags.iter().find(|t| slug::slugify(t) == slug))
         .cloned()
         .unwrap_or_else(|| slug.to_string())
-}
-
-/// The ledger's view of a post.
-pub(super) fn claim<'a>(config: &Config, post: &'a Post) -> Claim<'a> {
-    Claim {
-        key: ledger_key(&config.source_dir, &post.path),
-        explicit_id: post.id.as_deref(),
-        minted_id: minted_id(
-            &config.id_authority,
-            &post.date,
-            config.timezone,
-            &post.slug,
-        ),
-        date: post.date,
-        title: &post.title,
-        body_hash: post.body_hash,
-    }
-}
-
-/// The ledger's key for a post: its path below the source folder, with `/` separators, so the
-/// ledger means the same whichever folder feedd was started from.
-pub(super) fn ledger_key(source_dir: &Path, path: &Path) -> String {
-    let relative = path.strip_prefix(source_dir).unwrap_or(path);
-    relative
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 /// The post's own page, which its relative URLs resolve against.

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, Utc};
 
-use super::assemble::claim;
+use super::ids::minted_id;
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::ledger::{Claim, IdLedger};
@@ -189,7 +189,7 @@ impl FeedIndex {
 
     /// Adds a post whose id is resolved: scheduled when its date is after `now`, else due.
     fn list(&mut self, config: &Config, post: Arc<Post>, id: String, now: DateTime<Utc>) {
-        let key = super::assemble::ledger_key(&config.source_dir, &post.path);
+        let key = ledger_key(&config.source_dir, &post.path);
         if post.id.is_some() {
             self.explicit.insert(key.clone());
         }
@@ -342,6 +342,34 @@ impl FeedIndex {
     pub fn keep_ledger_change(&mut self) {
         self.ledger_changed = true;
     }
+}
+
+/// The ledger's view of a post.
+fn claim<'a>(config: &Config, post: &'a Post) -> Claim<'a> {
+    Claim {
+        key: ledger_key(&config.source_dir, &post.path),
+        explicit_id: post.id.as_deref(),
+        minted_id: minted_id(
+            &config.id_authority,
+            &post.date,
+            config.timezone,
+            &post.slug,
+        ),
+        date: post.date,
+        title: &post.title,
+        body_hash: post.body_hash,
+    }
+}
+
+/// The ledger's key for a post: its path below the source folder, with `/` separators, so the
+/// ledger means the same whichever folder feedd was started from.
+fn ledger_key(source_dir: &Path, path: &Path) -> String {
+    let relative = path.strip_prefix(source_dir).unwrap_or(path);
+    relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 #[cfg(test)]
