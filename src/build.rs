@@ -129,12 +129,16 @@ impl Pipeline {
         let indexed = self.index.apply(config, changes, now);
         let selection = self.assembler.select(config, &mut self.index);
         let bodies = selection.to_render.len();
-        let (rendered, mut diagnostics) = render_bodies(cache, &selection.to_render);
+        let (rendered, unrendered) = render_bodies(cache, &selection.to_render);
         let changed = self
             .assembler
             .assemble(config, &self.index, selection, rendered);
         self.render_documents(&changed);
-        diagnostics.extend(cache.diagnostics());
+        let mut diagnostics = cache.diagnostics();
+        // A file that cannot be read again is usually reported by the cache already.
+        let known: std::collections::HashSet<PathBuf> =
+            diagnostics.iter().map(|d| d.path.clone()).collect();
+        diagnostics.extend(unrendered.into_iter().filter(|d| !known.contains(&d.path)));
         diagnostics.extend(self.index.diagnostics());
         diagnostics.sort();
         Build {
@@ -287,5 +291,25 @@ mod tests {
             "the other post stays"
         );
         assert_eq!((second.published, second.diagnostics.len()), (2, 0));
+    }
+
+    #[test]
+    fn a_body_that_cannot_be_read_any_more_is_a_problem_not_just_a_warning() {
+        let (dir, config, cache) = site(&[("a.md", &post("A", "\"x\""))]);
+        // Parsed, then replaced by something that cannot be read as a post before rendering.
+        let path = dir.path().join("feed-src/a.md");
+        std::fs::remove_file(&path).unwrap();
+        std::fs::create_dir(&path).unwrap();
+        let build = Pipeline::open(IdLedger::default()).run_all(&config, &cache, Utc::now());
+        assert_eq!(build.diagnostics.len(), 1, "{:?}", build.diagnostics);
+        assert_eq!(build.diagnostics[0].path, path);
+        let atom = build
+            .documents
+            .iter()
+            .find(|d| d.path == "atom.xml")
+            .unwrap();
+        let atom = String::from_utf8(atom.body.to_vec()).unwrap();
+        assert!(atom.contains("<title>A</title>"), "the post stays: {atom}");
+        assert_eq!(build.published, 1);
     }
 }
