@@ -1,9 +1,14 @@
-//! The pipeline both drivers share: cached posts → feed model → rendered documents.
+//! The pipeline both drivers share, opened once and run after every change: changed posts →
+//! feed index (ids, order) → selection (pure) → bodies rendered (I/O) → feeds assembled (pure)
+//! → documents rendered for the feeds that changed.
 //!
-//! `once` runs it a single time; `daemon` runs it after every batch of changes. Neither knows how
-//! posts become bytes; this module does not know where the bytes go.
+//! `once` runs it a single time over every post; `daemon` keeps it and runs it with the files
+//! each batch changed, so an edit costs in proportion to the edit, not to the site. Neither
+//! knows how posts become bytes; this module does not know where the bytes go.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
@@ -11,7 +16,7 @@ use url::Url;
 
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
-use crate::feed::{self, Feed};
+use crate::feed::{Assembler, FeedIndex, FeedKey, absolutize_html};
 use crate::ledger::IdLedger;
 use crate::post::{ParseOptions, Post};
 use crate::post_cache::PostCache;
@@ -20,8 +25,6 @@ use crate::render::{self, Document};
 /// Every document of the site, and everything that went wrong on the way.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Build {
-    /// The feed model the documents were rendered from, to tell the next build what changed.
-    pub feeds: Vec<Feed>,
     pub documents: Vec<Document>,
     /// Sorted by path and line, so reports are stable.
     pub diagnostics: Vec<Diagnostic>,
@@ -29,8 +32,33 @@ pub struct Build {
     pub published: usize,
     /// When the earliest scheduled post comes due.
     pub next_due: Option<DateTime<Utc>>,
-    /// The ids this build published, to keep them across renames in the next one.
-    pub ledger: IdLedger,
+    /// What this run had to do, which follows the change, not the size of the site.
+    pub work: Work,
+}
+
+/// How much one run of the pipeline did, for the rebuild log.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Work {
+    /// Posts whose ids were resolved and places in the feeds updated.
+    pub indexed: usize,
+    /// Post bodies read and rendered.
+    pub bodies: usize,
+    /// Feeds whose documents were rendered.
+    pub feeds: usize,
+}
+
+impl std::fmt::Display for Work {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::wording::count;
+        let bodies = if self.bodies == 1 { "body" } else { "bodies" };
+        write!(
+            f,
+            "{} indexed, {} {bodies} and {} rendered",
+            count(self.indexed, "post"),
+            self.bodies,
+            count(self.feeds, "feed"),
+        )
+    }
 }
 
 /// What posts are parsed with under `config`.
@@ -40,59 +68,157 @@ pub fn parse_options(config: &Config) -> ParseOptions {
     }
 }
 
-/// Renders every document from the posts in `cache`, keeping the ids in `ledger`. `now` only
-/// decides which scheduled posts are due. A feed equal to one of `previous`'s keeps its already
-/// rendered documents, so after one edit only the feeds that post is in are rendered again.
-pub fn build(
-    config: &Config,
-    cache: &PostCache,
-    ledger: &IdLedger,
-    previous: Option<&Build>,
-    now: DateTime<Utc>,
-) -> Build {
-    let content = |post: &Post, page: &Url| cache.content_html(post, page);
-    let built = feed::build(config, &cache.posts(), ledger, &content, now);
-    let documents = render_changed(&built.feeds, previous);
-    let mut diagnostics = cache.diagnostics();
-    diagnostics.extend(built.diagnostics);
-    diagnostics.sort();
-    Build {
-        feeds: built.feeds,
-        documents,
-        diagnostics,
-        published: built.published,
-        next_due: built.next_due,
-        ledger: built.ledger,
+/// The pipeline's state between runs: the index, the assembled feeds and their documents.
+#[derive(Debug)]
+pub struct Pipeline {
+    index: FeedIndex,
+    assembler: Assembler,
+    documents: BTreeMap<FeedKey, Vec<Document>>,
+}
+
+impl Pipeline {
+    /// A pipeline that has seen no post yet; ids are resolved against `ledger`.
+    pub fn open(ledger: IdLedger) -> Pipeline {
+        Pipeline {
+            index: FeedIndex::new(ledger),
+            assembler: Assembler::default(),
+            documents: BTreeMap::new(),
+        }
+    }
+
+    /// Starts again from nothing but the ids, for a run over every post (after a rescan or a
+    /// config change, which may change every entry).
+    pub fn reopen(&mut self) {
+        let index = std::mem::replace(&mut self.index, FeedIndex::new(IdLedger::default()));
+        *self = Pipeline::open(index.into_ledger());
+    }
+
+    /// Runs over every post in `cache`. `now` only decides which scheduled posts are due.
+    pub fn run_all(&mut self, config: &Config, cache: &PostCache, now: DateTime<Utc>) -> Build {
+        let changes = cache
+            .posts()
+            .into_iter()
+            .map(|post| (post.path.clone(), Some(post)))
+            .collect();
+        self.run(config, cache, changes, now)
+    }
+
+    /// Runs over the posts of the files in `changed` (as `cache` now has them); with none, it
+    /// only publishes the scheduled posts due at `now`.
+    pub fn run_changed(
+        &mut self,
+        config: &Config,
+        cache: &PostCache,
+        changed: &[PathBuf],
+        now: DateTime<Utc>,
+    ) -> Build {
+        let changes = changed
+            .iter()
+            .map(|path| (path.clone(), cache.post(path)))
+            .collect();
+        self.run(config, cache, changes, now)
+    }
+
+    fn run(
+        &mut self,
+        config: &Config,
+        cache: &PostCache,
+        changes: Vec<(PathBuf, Option<Arc<Post>>)>,
+        now: DateTime<Utc>,
+    ) -> Build {
+        let indexed = self.index.apply(config, changes, now);
+        let selection = self.assembler.select(config, &mut self.index);
+        let bodies = selection.to_render.len();
+        let (rendered, unrendered) = render_bodies(cache, &selection.to_render);
+        let changed = self
+            .assembler
+            .assemble(config, &self.index, selection, rendered);
+        self.render_documents(&changed);
+        let mut diagnostics = cache.diagnostics();
+        // A file that cannot be read again is usually reported by the cache already.
+        let known: std::collections::HashSet<PathBuf> =
+            diagnostics.iter().map(|d| d.path.clone()).collect();
+        diagnostics.extend(unrendered.into_iter().filter(|d| !known.contains(&d.path)));
+        diagnostics.extend(self.index.diagnostics());
+        diagnostics.sort();
+        Build {
+            documents: self.documents.values().flatten().cloned().collect(),
+            diagnostics,
+            published: self.index.published(),
+            next_due: self.index.next_due(),
+            work: Work {
+                indexed,
+                bodies,
+                feeds: changed.len(),
+            },
+        }
+    }
+
+    /// Renders the documents of the feeds that changed (on all cores); the others keep theirs.
+    fn render_documents(&mut self, changed: &[FeedKey]) {
+        let rendered: Vec<(FeedKey, Option<Vec<Document>>)> = changed
+            .par_iter()
+            .map(|key| {
+                let feed = self.assembler.feed(key);
+                (key.clone(), feed.map(|f| render::render_all([f])))
+            })
+            .collect();
+        for (key, documents) in rendered {
+            match documents {
+                Some(documents) => self.documents.insert(key, documents),
+                None => self.documents.remove(&key),
+            };
+        }
+    }
+
+    /// The ids in force, as the lock file should record them.
+    pub fn ledger(&self) -> &IdLedger {
+        self.index.ledger()
+    }
+
+    /// Whether the ids changed since this was last asked (see [`FeedIndex::take_ledger_change`]).
+    pub fn take_ledger_change(&mut self) -> bool {
+        self.index.take_ledger_change()
+    }
+
+    /// Marks the ids as changed again, after the lock file could not be written.
+    pub fn keep_ledger_change(&mut self) {
+        self.index.keep_ledger_change();
     }
 }
 
-/// Every document of `feeds`, in order: reused from `previous` for a feed that did not change,
-/// rendered (on all cores) for one that did.
-fn render_changed(feeds: &[Feed], previous: Option<&Build>) -> Vec<Document> {
-    let old_feeds: HashMap<&str, &Feed> = previous
-        .map(|p| p.feeds.iter().map(|f| (f.id.as_str(), f)).collect())
-        .unwrap_or_default();
-    let old_documents: HashMap<&str, &Document> = previous
-        .map(|p| p.documents.iter().map(|d| (d.path.as_str(), d)).collect())
-        .unwrap_or_default();
-    let per_feed: Vec<Vec<Document>> = feeds
+/// The step that reads: each selected post's body as HTML with its URLs resolved against its
+/// page. A post that cannot be read or rendered any more shows its first paragraph, and the
+/// failure is a problem of this build.
+fn render_bodies(
+    cache: &PostCache,
+    to_render: &[(Arc<Post>, Url)],
+) -> (HashMap<PathBuf, String>, Vec<Diagnostic>) {
+    let results: Vec<(PathBuf, String, Option<Diagnostic>)> = to_render
         .par_iter()
-        .map(|feed| {
-            let unchanged = old_feeds
-                .get(feed.id.as_str())
-                .is_some_and(|old| *old == feed);
-            let reused: Option<Vec<Document>> = unchanged
-                .then(|| {
-                    feed.documents
-                        .iter()
-                        .map(|link| old_documents.get(link.path.as_str()).map(|d| (*d).clone()))
-                        .collect()
-                })
-                .flatten();
-            reused.unwrap_or_else(|| render::render_all([feed]))
+        .map(|(post, page)| {
+            let (html, problem) = match cache.body_html(post) {
+                Ok(html) => (html, None),
+                Err(problem) => (first_paragraph(post), Some(problem)),
+            };
+            (post.path.clone(), absolutize_html(&html, page), problem)
         })
         .collect();
-    per_feed.into_iter().flatten().collect()
+    let mut diagnostics = Vec::new();
+    let mut rendered = HashMap::with_capacity(results.len());
+    for (path, html, problem) in results {
+        diagnostics.extend(problem);
+        rendered.insert(path, html);
+    }
+    (rendered, diagnostics)
+}
+
+fn first_paragraph(post: &Post) -> String {
+    let mut html = String::from("<p>");
+    // Writing into a String cannot fail.
+    let _ = pulldown_cmark_escape::escape_html(&mut html, &post.excerpt);
+    html.push_str("</p>\n");
+    html
 }
 
 #[cfg(test)]
@@ -126,12 +252,13 @@ mod tests {
         let (dir, config, mut cache) =
             site(&[("a.md", &post("A", "\"x\"")), ("b.md", &post("B", "\"y\""))]);
         let now = Utc::now();
-        let first = build(&config, &cache, &IdLedger::default(), None, now);
+        let mut pipeline = Pipeline::open(IdLedger::default());
+        let first = pipeline.run_all(&config, &cache, now);
         let path = dir.path().join("feed-src/a.md");
         std::fs::write(&path, post("A edited", "\"x\"")).unwrap();
-        cache.refresh_paths([&path]);
-        let second = build(&config, &cache, &first.ledger, Some(&first), now);
-        let fresh = build(&config, &cache, &first.ledger, None, now);
+        let refresh = cache.refresh_paths([&path]);
+        let second = pipeline.run_changed(&config, &cache, &refresh.changed, now);
+        let fresh = Pipeline::open(pipeline.ledger().clone()).run_all(&config, &cache, now);
         assert_eq!(
             second.documents, fresh.documents,
             "reuse never changes the output"
@@ -164,5 +291,25 @@ mod tests {
             "the other post stays"
         );
         assert_eq!((second.published, second.diagnostics.len()), (2, 0));
+    }
+
+    #[test]
+    fn a_body_that_cannot_be_read_any_more_is_a_problem_not_just_a_warning() {
+        let (dir, config, cache) = site(&[("a.md", &post("A", "\"x\""))]);
+        // Parsed, then replaced by something that cannot be read as a post before rendering.
+        let path = dir.path().join("feed-src/a.md");
+        std::fs::remove_file(&path).unwrap();
+        std::fs::create_dir(&path).unwrap();
+        let build = Pipeline::open(IdLedger::default()).run_all(&config, &cache, Utc::now());
+        assert_eq!(build.diagnostics.len(), 1, "{:?}", build.diagnostics);
+        assert_eq!(build.diagnostics[0].path, path);
+        let atom = build
+            .documents
+            .iter()
+            .find(|d| d.path == "atom.xml")
+            .unwrap();
+        let atom = String::from_utf8(atom.body.to_vec()).unwrap();
+        assert!(atom.contains("<title>A</title>"), "the post stays: {atom}");
+        assert_eq!(build.published, 1);
     }
 }

@@ -52,7 +52,7 @@ const CONFIG_KEYS: &str = "\
   formats = [\"rss\", \"atom\", \"json\"]
   [paths]  rss = \"rss.xml\", atom = \"atom.xml\", json = \"feed.json\",
            tags = \"tags/{tag}/\", tag_feeds = true
-  [server] listen = \"127.0.0.1:8080\", max_age = 300, debounce_ms = 100,
+  [server] listen = \"127.0.0.1:8080\", max_age = 300, debounce_ms = 25,
            watch = \"native\" | \"poll\", poll_interval_ms = 1000,
            max_connections = 1024, write_output = false,
            max_connections_per_address = 64, send_timeout_secs = 10,

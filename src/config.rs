@@ -566,7 +566,7 @@ mod tests {
         assert_eq!(c.formats, Format::ALL.to_vec());
         assert_eq!(c.paths.atom, "atom.xml");
         assert_eq!(c.paths.tags.as_deref(), Some("tags/{tag}/"));
-        assert_eq!(c.server.debounce_ms, 100);
+        assert_eq!(c.server.debounce_ms, 25);
         assert_eq!(c.max_post_bytes, 4 * 1024 * 1024);
         assert!(!c.follow_symlinks_outside);
     }

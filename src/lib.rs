@@ -5,15 +5,18 @@
 //!
 //! ```text
 //! feed-src/ on disk ──source──▶ source files (path, text)
-//!    ──post::Post::parse──▶ Post | Diagnostic          pure, one file at a time
-//!    ──feed::build──▶ Feed (ordered, limited, ids)      pure
+//!    ──post::Post::parse──▶ Post | Diagnostic          pure, one file at a time (post_cache)
+//!    ──feed::FeedIndex──▶ ids, order, tags, schedule    pure, kept; an edit updates its post
+//!    ──feed::Assembler::select──▶ posts shown           pure
+//!    ──post_cache::PostCache::body_html──▶ bodies       I/O: exactly the selected posts
+//!    ──feed::Assembler::assemble──▶ Feed                pure: ordered, limited, ids
 //!    ──render──▶ Document                               pure: bytes, content type, etag
 //!    ──snapshot──▶ Arc<Snapshot>                        immutable; swapped whole
 //!    ──▶ http (serves the current snapshot)  ──▶ output (atomic writes to a folder)
 //! ```
 //!
 //! `once` (build, write, exit) and `daemon` (build, serve, watch, rebuild) are two drivers of the
-//! same pipeline (`build`).
+//! same pipeline (`build::Pipeline`); the daemon keeps it between rebuilds.
 //!
 //! Below them all sits the shared vocabulary, which imports nothing from the crate: `format` (the
 //! document kinds, their media types and default paths) and `etag` (entity tags); `config` holds

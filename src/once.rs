@@ -9,7 +9,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
-use crate::build::{Build, build, parse_options};
+use crate::build::{Build, Pipeline, parse_options};
 use crate::config::Config;
 use crate::ledger::{Changes, LedgerError, LockFile};
 use crate::output::{OutputError, OutputFolder, WriteReport};
@@ -65,11 +65,12 @@ pub fn run(
     cache.refresh_all()?;
     let output_dirs = [options.out.unwrap_or(&config.output_dir)];
     let mut lock = LockFile::open(config, &output_dirs)?;
-    let mut build = build(config, &cache, &lock.ledger()?, None, now);
+    let mut pipeline = Pipeline::open(lock.ledger()?);
+    let mut build = pipeline.run_all(config, &cache, now);
     if options.locked {
         build
             .diagnostics
-            .extend(lock.locked_problems(&build.ledger, &config.source_dir));
+            .extend(lock.locked_problems(pipeline.ledger(), &config.source_dir));
         build.diagnostics.sort();
     }
     if !build.diagnostics.is_empty() {
@@ -86,7 +87,7 @@ pub fn run(
     let recorded = if options.locked {
         None
     } else {
-        lock.save(&build.ledger)?
+        lock.save(pipeline.ledger())?
             .map(|changes| (changes, lock.path().to_path_buf()))
     };
     Ok(Outcome::Built {

@@ -2,21 +2,19 @@
 //!
 //! Each file keeps its latest parse result and its last good post: when an edit breaks a post, the
 //! feed keeps the last good version and the error is reported until the file is fixed. Parsing
-//! reads only what every post needs (front matter, dates, first paragraph); the full content is
-//! rendered on demand for the posts that appear in a document, and kept until the file changes.
+//! reads only what every post needs (front matter, dates, first paragraph); the full body is
+//! rendered on request ([`PostCache::body_html`]) for the posts that appear in a document.
 //! The cache reads files only through `source`, and forgets a post only when `source` says it is
 //! gone: posts below a folder that cannot be read keep their last good version, as a broken edit
 //! does, while the folder is reported.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use rayon::prelude::*;
-use url::Url;
 
 use crate::diagnostic::Diagnostic;
-use crate::feed::absolutize_html;
 use crate::post::{ParseOptions, Post, render_content};
 use crate::source::{Entry, Source, SourceError, SourceProblem};
 
@@ -30,10 +28,6 @@ struct Cached {
     stamp: Option<Stamp>,
     error: Option<Diagnostic>,
     last_good: Option<Arc<Post>>,
-    /// The last good version's body as HTML with URLs resolved against the page it was rendered
-    /// for, made on first use (most posts never appear in a document, so most never are) and
-    /// kept while the post and its page stay the same.
-    content: Mutex<Option<(String, Arc<str>)>>,
 }
 
 /// What a refresh did, for the rebuild log.
@@ -42,6 +36,8 @@ pub struct Refresh {
     pub parsed: usize,
     pub removed: usize,
     pub unchanged: usize,
+    /// Files whose last good post changed, appeared or went away, for the feed index.
+    pub changed: Vec<PathBuf>,
 }
 
 /// What `stat` says of a file; equal stamps mean the file was not written since.
@@ -81,6 +77,9 @@ pub struct PostCache {
     files: HashMap<PathBuf, Cached>,
     /// What the last full scan could not or must not read (folders, refused links).
     scan_problems: Vec<Diagnostic>,
+    /// The files whose `error` is set, so listing the problems after an edit does not walk
+    /// every file.
+    failing: HashSet<PathBuf>,
 }
 
 impl PostCache {
@@ -90,6 +89,7 @@ impl PostCache {
             options,
             files: HashMap::new(),
             scan_problems: Vec::new(),
+            failing: HashSet::new(),
         }
     }
 
@@ -116,6 +116,10 @@ impl PostCache {
             ..Refresh::default()
         };
         self.reload_all(present.into_iter().collect(), true, &mut refresh);
+        self.failing = (self.files.iter())
+            .filter(|(_, c)| c.error.is_some())
+            .map(|(path, _)| path.clone())
+            .collect();
         Ok(refresh)
     }
 
@@ -125,12 +129,17 @@ impl PostCache {
     pub fn refresh_paths<'a>(&mut self, paths: impl IntoIterator<Item = &'a PathBuf>) -> Refresh {
         let mut refresh = Refresh::default();
         let mut present = Vec::new();
+        let mut named = Vec::new();
         for path in paths {
+            named.push(path.clone());
             match self.source.inspect(path) {
                 Entry::Post => present.push(path.clone()),
                 Entry::Gone => {
-                    if self.files.remove(path).is_some() {
+                    if let Some(cached) = self.files.remove(path) {
                         refresh.removed += 1;
+                        if cached.last_good.is_some() {
+                            refresh.changed.push(path.clone());
+                        }
                     }
                 }
                 Entry::Problem(problem) => self.record_problem(path, problem, &mut refresh),
@@ -139,6 +148,12 @@ impl PostCache {
         // Named by an event: read even if the stamp looks the same (a write within the
         // filesystem's timestamp resolution keeps it).
         self.reload_all(present, false, &mut refresh);
+        for path in named {
+            match self.files.get(&path) {
+                Some(cached) if cached.error.is_some() => self.failing.insert(path),
+                _ => self.failing.remove(&path),
+            };
+        }
         refresh
     }
 
@@ -146,6 +161,9 @@ impl PostCache {
         refresh.parsed += 1;
         let cached = self.files.entry(path.to_path_buf()).or_default();
         if !problem.keeps_last_good() {
+            if cached.last_good.is_some() {
+                refresh.changed.push(path.to_path_buf());
+            }
             *cached = Cached::default();
         }
         // Read again at the next rescan, whatever the stamp says.
@@ -179,7 +197,7 @@ impl PostCache {
             })
             .collect();
         for (path, read) in results {
-            let cached = self.files.entry(path).or_default();
+            let cached = self.files.entry(path.clone()).or_default();
             match read {
                 Read::Unchanged(stamp) => {
                     refresh.unchanged += 1;
@@ -193,9 +211,9 @@ impl PostCache {
                         Ok(post) => {
                             cached.last_good = Some(Arc::new(post));
                             cached.error = None;
-                            cached.content = Mutex::default();
+                            refresh.changed.push(path);
                         }
-                        // The last good version (and its rendered content) stays published.
+                        // The last good version stays published.
                         Err(diagnostic) => cached.error = Some(diagnostic),
                     }
                 }
@@ -217,42 +235,17 @@ impl PostCache {
             .collect()
     }
 
-    /// The body of `post` (one of [`PostCache::posts`]) as HTML, with relative URLs resolved
-    /// against `page`; rendered once per version of the post and page.
-    ///
-    /// Rendering reads the file again. If it cannot be read or rendered any more (it was broken
-    /// or removed since it was parsed), the post's first paragraph stands in until the next
-    /// rebuild, which the same change triggers.
-    pub fn content_html(&self, post: &Post, page: &Url) -> String {
-        let render = || -> Arc<str> {
-            let rendered = self
-                .source
-                .read(&post.path)
-                .map_err(Diagnostic::from)
-                .and_then(|text| render_content(&post.path, &text));
-            let html = rendered.unwrap_or_else(|diagnostic| {
-                tracing::warn!("{diagnostic}; using the first paragraph as content for now");
-                let mut html = String::from("<p>");
-                // Writing into a String cannot fail.
-                let _ = pulldown_cmark_escape::escape_html(&mut html, &post.excerpt);
-                html.push_str("</p>\n");
-                html
-            });
-            absolutize_html(&html, page).into()
-        };
-        let Some(cached) = self.files.get(&post.path) else {
-            return render().to_string();
-        };
-        // A poisoned lock only means another rendering panicked; the cached value is still whole.
-        let mut slot = cached.content.lock().unwrap_or_else(|e| e.into_inner());
-        match &*slot {
-            Some((for_page, html)) if for_page == page.as_str() => html.to_string(),
-            _ => {
-                let html = render();
-                *slot = Some((page.to_string(), html.clone()));
-                html.to_string()
-            }
-        }
+    /// The last good post of one file.
+    pub fn post(&self, path: &Path) -> Option<Arc<Post>> {
+        self.files.get(path).and_then(|c| c.last_good.clone())
+    }
+
+    /// The body of `post` (one of [`PostCache::posts`]) as HTML, read from its file again. It
+    /// fails when the file was broken or removed since it was parsed; the change that did it
+    /// triggers another rebuild.
+    pub fn body_html(&self, post: &Post) -> Result<String, Diagnostic> {
+        let text = self.source.read(&post.path).map_err(Diagnostic::from)?;
+        render_content(&post.path, &text)
     }
 
     /// Every current problem: unreadable folders and files that fail to parse.
@@ -260,7 +253,11 @@ impl PostCache {
         self.scan_problems
             .iter()
             .cloned()
-            .chain(self.files.values().filter_map(|c| c.error.clone()))
+            .chain(
+                self.failing
+                    .iter()
+                    .filter_map(|path| self.files.get(path)?.error.clone()),
+            )
             .collect()
     }
 }

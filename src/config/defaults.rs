@@ -39,7 +39,7 @@ pub mod server {
 
     pub const LISTEN: &str = "127.0.0.1:8080";
     pub const MAX_AGE: u32 = 300;
-    pub const DEBOUNCE_MS: u64 = 100;
+    pub const DEBOUNCE_MS: u64 = 25;
     pub const WATCH: WatchMode = WatchMode::Native;
     pub const POLL_INTERVAL_MS: u64 = 1000;
     pub const MAX_CONNECTIONS: usize = 1024;

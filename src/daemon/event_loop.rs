@@ -203,7 +203,7 @@ impl EventLoop {
                     .is_none_or(|p| *p.identity().etag() != d.etag)
             })
             .count();
-        let (documents, published) = (build.documents.len(), build.published);
+        let (documents, published, work) = (build.documents.len(), build.published, build.work);
         self.reported.log(&build.diagnostics);
         let problems = build.diagnostics.len();
         let next = tokio::task::block_in_place(|| snapshot(&self.site, build, Some(&previous)));
@@ -214,7 +214,7 @@ impl EventLoop {
             .rebuilt(published, documents, problems, changed, Local::now());
         self.persist_and_report();
         tracing::info!(
-            "rebuilt ({cause}) in {elapsed:.1?}: {} re-read, {} removed; {}; {changed} of {} changed; {}; generation {generation}",
+            "rebuilt ({cause}) in {elapsed:.1?}: {} re-read, {} removed; {}; {changed} of {} changed; {}; {work}; generation {generation}",
             rebuilt.refresh.parsed,
             rebuilt.refresh.removed,
             count(published, "post"),

@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use crate::build::{Build, build, parse_options};
+use crate::build::{Build, Pipeline, parse_options};
 use crate::config::{Config, ConfigError};
 use crate::diagnostic::Diagnostic;
-use crate::ledger::{Changes, IdLedger, LedgerError, LockFile};
+use crate::ledger::{Changes, LedgerError, LockFile};
 use crate::output::{OutputError, OutputFolder, WriteReport};
 use crate::post_cache::{PostCache, Refresh};
 use crate::source::SourceError;
@@ -60,8 +60,9 @@ pub struct Site {
     config: Config,
     cache: PostCache,
     lock: LockFile,
-    /// The ids in force: the lock file's, updated by every build.
-    ledger: IdLedger,
+    /// The feed index, feeds and documents in force, with the ids in force (the lock file's,
+    /// updated by every build).
+    pipeline: Pipeline,
     /// Where the documents are also written, when `write_output` is on.
     output: Option<OutputFolder>,
     /// The failures of the last [`Site::persist`], so each is logged once, not on every rebuild.
@@ -95,14 +96,15 @@ impl Site {
         let mut cache = PostCache::new(config.source(), parse_options(&config));
         cache.refresh_all()?;
         let lock = LockFile::open(&config, &[&config.output_dir])?;
-        let mut last = build(&config, &cache, &lock.ledger()?, None, now);
+        let mut pipeline = Pipeline::open(lock.ledger()?);
+        let mut last = pipeline.run_all(&config, &cache, now);
         let mut times = ChangeTimes::load(&config.state_dir);
         times.stamp(&mut last.documents, now);
         Ok(Site {
             times,
             config_path: config_path.to_path_buf(),
             config,
-            ledger: std::mem::take(&mut last.ledger),
+            pipeline,
             lock,
             output,
             persist_errors: Vec::new(),
@@ -138,7 +140,7 @@ impl Site {
         let output = output_folder(&config)?;
         if config.lock_file != self.config.lock_file {
             self.lock = LockFile::open(&config, &[&config.output_dir])?;
-            self.ledger = self.lock.ledger()?;
+            self.pipeline = Pipeline::open(self.lock.ledger()?);
         }
         self.output = output;
         if config.state_dir != self.config.state_dir {
@@ -156,13 +158,20 @@ impl Site {
     /// Re-reads what `batch` names (everything on a rescan) and rebuilds. While the source
     /// folder cannot be used, the cache keeps every post, so the last good documents stay
     /// served, and the problem is reported with them.
+    /// A batch that names files runs the pipeline over those alone; anything else (a rescan, a
+    /// config change) over every post, from the ids alone.
     pub fn apply(&mut self, batch: &Batch, now: DateTime<Utc>) -> Rebuilt {
-        let refresh = if batch.rescan || batch.config || !self.config.source_dir.is_dir() {
-            self.refresh_all()
+        if batch.rescan || batch.config || !self.config.source_dir.is_dir() {
+            let refresh = self.refresh_all();
+            self.pipeline.reopen();
+            let next = self.pipeline.run_all(&self.config, &self.cache, now);
+            self.rebuild(next, refresh, now)
         } else {
-            self.cache.refresh_paths(&batch.paths)
-        };
-        self.rebuild(refresh, now)
+            let refresh = self.cache.refresh_paths(&batch.paths);
+            let next =
+                (self.pipeline).run_changed(&self.config, &self.cache, &refresh.changed, now);
+            self.rebuild(next, refresh, now)
+        }
     }
 
     fn refresh_all(&mut self) -> Refresh {
@@ -173,17 +182,12 @@ impl Site {
 
     /// Rebuilds without re-reading anything: a scheduled post came due.
     pub fn tick(&mut self, now: DateTime<Utc>) -> Rebuilt {
-        self.rebuild(Refresh::default(), now)
+        let next = (self.pipeline).run_changed(&self.config, &self.cache, &[], now);
+        self.rebuild(next, Refresh::default(), now)
     }
 
-    fn rebuild(&mut self, refresh: Refresh, now: DateTime<Utc>) -> Rebuilt {
-        let mut next = build(
-            &self.config,
-            &self.cache,
-            &self.ledger,
-            Some(&self.last),
-            now,
-        );
+    /// Publishes `next` unless a reader would see no difference from the last build.
+    fn rebuild(&mut self, mut next: Build, refresh: Refresh, now: DateTime<Utc>) -> Rebuilt {
         if self.problems.iter().next().is_some() {
             next.diagnostics.extend(self.problems.iter().cloned());
             next.diagnostics.sort();
@@ -199,8 +203,6 @@ impl Site {
         let same = same_documents
             && next.diagnostics == self.last.diagnostics
             && next.published == self.last.published;
-        // The ledger is the one large part of a build; it is kept once, here, not in `last`.
-        self.ledger = std::mem::take(&mut next.ledger);
         if same {
             self.last.next_due = next.next_due;
             return Rebuilt {
@@ -232,9 +234,15 @@ impl Site {
     pub fn persist(&mut self) -> Persisted {
         let mut persisted = Persisted::default();
         let mut errors: Vec<Diagnostic> = Vec::new();
-        match self.lock.save(&self.ledger) {
-            Ok(recorded) => persisted.recorded = recorded,
-            Err(e) => errors.push(Diagnostic::new(e.path, e.line, e.message)),
+        // Only when an id record changed: comparing 100,000 records per edit is not free.
+        if self.pipeline.take_ledger_change() {
+            match self.lock.save(self.pipeline.ledger()) {
+                Ok(recorded) => persisted.recorded = recorded,
+                Err(e) => {
+                    self.pipeline.keep_ledger_change();
+                    errors.push(Diagnostic::new(e.path, e.line, e.message));
+                }
+            }
         }
         if let Some(folder) = &self.output {
             match folder.write(&self.last.documents) {

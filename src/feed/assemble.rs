@@ -1,23 +1,22 @@
-//! Posts → feeds: which posts are published, their order, the limit, and one feed per tag.
-//!
-//! Entries are made only for posts that appear in some document (the newest `max_entries` of the
-//! main feed and of each tag's feed), so a site of 100,000 posts pays for link rewriting of a few
-//! hundred, not of all of them.
+//! Index → feeds: the two pure steps around content rendering. [`Assembler::select`] says
+//! which posts each changed feed shows (its newest `max_entries`) and which of them still need
+//! their body rendered; the caller renders exactly those (I/O); [`Assembler::assemble`] makes the
+//! entries and feeds. Entries are kept per post version, so a feed is rebuilt from cached
+//! entries and only a changed post is rendered again.
 
-use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use url::Url;
 
-use super::ids::minted_id;
+use super::index::{FeedIndex, FeedKey, Listed};
 use super::links::permalink;
 use super::{DocumentLink, Entry, Feed};
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
-use crate::ledger::{Claim, IdLedger};
+use crate::ledger::IdLedger;
 use crate::post::Post;
 
 /// The feed model of a whole site, with what kept some posts out of it.
@@ -36,18 +35,12 @@ pub struct Built {
 }
 
 /// Gives a post's body as HTML with every relative URL resolved against the given page (see
-/// [`absolutize_html`]). Only posts that appear in some document are asked for, so a caller can
-/// render lazily and keep the result while the post and its page stay the same.
+/// [`absolutize_html`](super::absolutize_html)).
 pub type ContentFn<'a> = dyn Fn(&Post, &Url) -> String + 'a;
 
-/// A post that made it into the feed, with its id resolved.
-struct Candidate<'a> {
-    post: &'a Post,
-    id: String,
-}
-
-/// Builds the site's feeds from every parsed post. `now` only decides which scheduled posts are
-/// due; nothing in the output depends on it otherwise.
+/// Builds the site's feeds from every parsed post in one go: the index from scratch, then the
+/// three steps with `content` as the rendering step. `now` only decides which scheduled posts
+/// are due; nothing in the output depends on it otherwise.
 pub fn build(
     config: &Config,
     posts: &[Arc<Post>],
@@ -55,147 +48,222 @@ pub fn build(
     content: &ContentFn<'_>,
     now: DateTime<Utc>,
 ) -> Built {
-    // Scheduled posts get their ids now, so the lock file lists them before they come due and a
-    // CI build that publishes one (`--locked`) finds it already recorded.
-    let listed: Vec<&Post> = posts.iter().filter(|p| !p.draft).map(Arc::as_ref).collect();
-    let claims: Vec<Claim<'_>> = listed
+    let mut index = FeedIndex::new(ledger.clone());
+    let changes = posts.iter().map(|p| (p.path.clone(), Some(p.clone())));
+    index.apply(config, changes.collect(), now);
+    let mut assembler = Assembler::default();
+    let selection = assembler.select(config, &mut index);
+    let rendered = selection
+        .to_render
         .iter()
-        .map(|post| Claim {
-            key: ledger_key(&config.source_dir, &post.path),
-            explicit_id: post.id.as_deref(),
-            minted_id: minted_id(
-                &config.id_authority,
-                &post.date,
-                config.timezone,
-                &post.slug,
-            ),
-            date: post.date,
-            title: &post.title,
-            body_hash: post.body_hash,
-        })
+        .map(|(post, page)| (post.path.clone(), content(post, page)))
         .collect();
-    let (ids, ledger) = ledger.resolve(&claims);
-    let mut next_due: Option<DateTime<Utc>> = None;
-    let mut candidates: Vec<Candidate<'_>> = Vec::with_capacity(listed.len());
-    for (post, id) in listed.into_iter().zip(ids) {
-        let date = post.date.with_timezone(&Utc);
-        if date > now {
-            next_due = Some(next_due.map_or(date, |d| d.min(date)));
-        } else {
-            candidates.push(Candidate { post, id });
-        }
-    }
-    let diagnostics = drop_duplicate_ids(&mut candidates);
-    candidates.sort_by(|a, b| (Reverse(a.post.date), &a.id).cmp(&(Reverse(b.post.date), &b.id)));
-
-    let mut entries: HashMap<usize, Arc<Entry>> = HashMap::new();
-    let mut entry_at = |index: usize| -> Arc<Entry> {
-        entries
-            .entry(index)
-            .or_insert_with(|| Arc::new(make_entry(config, &candidates[index], content)))
-            .clone()
-    };
-
-    let limit = config.max_entries;
-    let main_entries: Vec<Arc<Entry>> = (0..candidates.len().min(limit))
-        .map(&mut entry_at)
-        .collect();
-    let mut feeds = vec![make_feed(config, None, "", main_entries)];
-
-    if let Some(pattern) = &config.paths.tags {
-        for (tag_slug, (name, indices)) in group_by_tag(&candidates) {
-            let folder = pattern.replace("{tag}", &tag_slug);
-            let tag_entries = indices.into_iter().take(limit).map(&mut entry_at).collect();
-            feeds.push(make_feed(config, Some(name), &folder, tag_entries));
-        }
-    }
+    assembler.assemble(config, &index, selection, rendered);
     Built {
-        feeds,
-        diagnostics,
-        published: candidates.len(),
-        next_due,
-        ledger,
+        feeds: assembler.feeds().cloned().collect(),
+        diagnostics: index.diagnostics(),
+        published: index.published(),
+        next_due: index.next_due(),
+        ledger: index.ledger().clone(),
     }
 }
 
-/// The ledger's key for a post: its path below the source folder, with `/` separators, so the
-/// ledger means the same whichever folder feedd was started from.
-fn ledger_key(source_dir: &Path, path: &Path) -> String {
-    let relative = path.strip_prefix(source_dir).unwrap_or(path);
-    relative
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
+/// The posts the changed feeds show, and the bodies still to render for them.
+#[derive(Debug, Default)]
+pub struct Selection {
+    /// Each changed feed with the paths of its entries in order; empty when it has none left.
+    feeds: Vec<(FeedKey, Vec<PathBuf>)>,
+    /// Posts shown in a changed feed whose entry is not made yet, with the page their relative
+    /// URLs resolve against.
+    pub to_render: Vec<(Arc<Post>, Url)>,
 }
 
-/// Keeps the first post (by path) of each id and reports the others, naming both files.
-fn drop_duplicate_ids(candidates: &mut Vec<Candidate<'_>>) -> Vec<Diagnostic> {
-    candidates.sort_by(|a, b| (&a.id, &a.post.path).cmp(&(&b.id, &b.post.path)));
-    let mut diagnostics = Vec::new();
-    candidates.dedup_by(|later, first| {
-        let duplicate = later.id == first.id;
-        if duplicate {
-            diagnostics.push(Diagnostic::for_file(
-                &later.post.path,
-                format!(
-                    "duplicate id `{}`: {} has it too; give one of them a different `slug` or `id` in its front matter (or file name)",
-                    later.id,
-                    first.post.path.display()
-                ),
-            ));
+/// A made entry, valid while the post is the same version with the same id.
+#[derive(Debug)]
+struct Made {
+    post: Arc<Post>,
+    id: String,
+    entry: Arc<Entry>,
+}
+
+/// The feeds as last assembled, and the entries they are made of.
+#[derive(Debug, Default)]
+pub struct Assembler {
+    feeds: BTreeMap<FeedKey, Feed>,
+    entries: HashMap<PathBuf, Made>,
+}
+
+impl Assembler {
+    /// The feeds in document order: the main feed first, then the tags' by slug.
+    pub fn feeds(&self) -> impl Iterator<Item = &Feed> {
+        self.feeds.values()
+    }
+
+    /// The feed of `key`, when it has one.
+    pub fn feed(&self, key: &FeedKey) -> Option<&Feed> {
+        self.feeds.get(key)
+    }
+
+    /// Which posts the feeds touched since the last selection show. Pure.
+    pub fn select(&self, config: &Config, index: &mut FeedIndex) -> Selection {
+        let mut touched = std::mem::take(&mut index.published.touched);
+        if !self.feeds.contains_key(&None) {
+            // The main feed exists even while nothing is published.
+            touched.insert(None);
         }
-        duplicate
-    });
-    diagnostics
-}
+        let mut selection = Selection::default();
+        let mut seen = std::collections::HashSet::new();
+        for key in touched {
+            let ranked = match &key {
+                None => Some(&index.published.main),
+                Some(slug) => index.published.tags.get(slug),
+            };
+            let paths: Vec<PathBuf> = ranked
+                .into_iter()
+                .flat_map(|r| r.values().take(config.max_entries))
+                .cloned()
+                .collect();
+            for path in &paths {
+                let Some(listed) = index.listed.get(path) else {
+                    continue;
+                };
+                if !self.is_made(path, listed) && seen.insert(path.clone()) {
+                    let page = page(config, &listed.post);
+                    selection.to_render.push((listed.post.clone(), page));
+                }
+            }
+            selection.feeds.push((key, paths));
+        }
+        selection
+    }
 
-/// Tag slug → (the tag as first written, indices of its posts in feed order).
-///
-/// A site has few distinct tags and many tagged posts, so each tag is slugified once.
-fn group_by_tag(candidates: &[Candidate<'_>]) -> BTreeMap<String, (String, Vec<usize>)> {
-    let mut tags: BTreeMap<String, (String, Vec<usize>)> = BTreeMap::new();
-    let mut slugs: HashMap<&str, String> = HashMap::new();
-    for (index, candidate) in candidates.iter().enumerate() {
-        for tag in &candidate.post.tags {
-            let key = slugs.entry(tag).or_insert_with(|| slug::slugify(tag));
-            if key.is_empty() {
-                continue;
-            }
-            if !tags.contains_key(key.as_str()) {
-                tags.insert(key.clone(), (tag.clone(), Vec::new()));
-            }
-            let Some((_, indices)) = tags.get_mut(key.as_str()) else {
+    fn is_made(&self, path: &Path, listed: &Listed) -> bool {
+        self.entries
+            .get(path)
+            .is_some_and(|m| Arc::ptr_eq(&m.post, &listed.post) && m.id == listed.id)
+    }
+
+    /// Makes the selected feeds from cached entries and the `rendered` bodies (by path); returns
+    /// the keys of the feeds that differ from before (a feed with no entries left is removed).
+    pub fn assemble(
+        &mut self,
+        config: &Config,
+        index: &FeedIndex,
+        selection: Selection,
+        mut rendered: HashMap<PathBuf, String>,
+    ) -> Vec<FeedKey> {
+        for (post, _) in &selection.to_render {
+            let Some(listed) = index.listed.get(&post.path) else {
                 continue;
             };
-            if indices.last() != Some(&index) {
-                indices.push(index);
+            let html = rendered.remove(&post.path).unwrap_or_default();
+            let entry = Arc::new(make_entry(config, listed, html));
+            let made = Made {
+                post: listed.post.clone(),
+                id: listed.id.clone(),
+                entry,
+            };
+            self.entries.insert(post.path.clone(), made);
+        }
+        let mut changed = Vec::new();
+        for (key, paths) in selection.feeds {
+            if self.assemble_feed(config, index, &key, &paths) {
+                changed.push(key);
             }
         }
+        self.forget_unused_entries();
+        changed
     }
-    tags
+
+    /// Makes one feed; whether it differs from the one it replaces.
+    fn assemble_feed(
+        &mut self,
+        config: &Config,
+        index: &FeedIndex,
+        key: &FeedKey,
+        paths: &[PathBuf],
+    ) -> bool {
+        let entries: Vec<Arc<Entry>> = paths
+            .iter()
+            .filter_map(|p| self.entries.get(p).map(|m| m.entry.clone()))
+            .collect();
+        let feed = match key {
+            None => make_feed(config, None, "", entries),
+            Some(_) if entries.is_empty() => return self.feeds.remove(key).is_some(),
+            Some(slug) => {
+                let name = tag_name(index, slug, &paths[0]);
+                let folder = config
+                    .paths
+                    .tags
+                    .as_deref()
+                    .map(|pattern| pattern.replace("{tag}", slug));
+                let Some(folder) = folder else {
+                    return false;
+                };
+                make_feed(config, Some(name), &folder, entries)
+            }
+        };
+        if self.feeds.get(key) == Some(&feed) {
+            return false;
+        }
+        self.feeds.insert(key.clone(), feed);
+        true
+    }
+
+    /// Drops entries no feed shows any more, once they outnumber the shown ones; so memory
+    /// follows the feeds, not every post ever shown.
+    fn forget_unused_entries(&mut self) {
+        let shown: usize = self.feeds.values().map(|f| f.entries.len()).sum();
+        if self.entries.len() <= 2 * shown + 1024 {
+            return;
+        }
+        let keep: std::collections::HashSet<*const Entry> = self
+            .feeds
+            .values()
+            .flat_map(|f| f.entries.iter().map(Arc::as_ptr))
+            .collect();
+        self.entries
+            .retain(|_, m| keep.contains(&Arc::as_ptr(&m.entry)));
+    }
 }
 
-fn make_entry(config: &Config, candidate: &Candidate<'_>, content: &ContentFn<'_>) -> Entry {
-    let post = candidate.post;
-    let page = permalink(
+/// The tag as the newest post in its feed first writes it.
+fn tag_name(index: &FeedIndex, slug: &str, newest: &Path) -> String {
+    index
+        .listed
+        .get(newest)
+        .and_then(|l| l.post.tags.iter().find(|t| slug::slugify(t) == slug))
+        .cloned()
+        .unwrap_or_else(|| slug.to_string())
+}
+
+/// The post's own page, which its relative URLs resolve against.
+fn page(config: &Config, post: &Post) -> Url {
+    permalink(
         &config.base_url,
         &config.post_path,
         &post.slug,
         &post.date,
         config.timezone,
-    );
-    let link = post.link.clone().unwrap_or_else(|| page.to_string());
+    )
+}
+
+fn make_entry(config: &Config, listed: &Listed, content_html: String) -> Entry {
+    let post = &listed.post;
+    let link = post
+        .link
+        .clone()
+        .unwrap_or_else(|| page(config, post).to_string());
     Entry {
-        id_is_link: candidate.id == link,
-        id: candidate.id.clone(),
+        id_is_link: listed.id == link,
+        id: listed.id.clone(),
         title: post.title.clone(),
         link,
         published: post.date,
         updated: post.updated.unwrap_or(post.date),
         authors: post.authors.clone(),
         summary: post.summary.clone().unwrap_or_else(|| post.excerpt.clone()),
-        content_html: content(post, &page),
+        content_html,
         tags: post.tags.clone(),
         lang: post.lang.clone(),
     }

@@ -71,8 +71,10 @@ impl Feed {
 
 mod assemble;
 mod ids;
+mod index;
 mod links;
 
-pub use assemble::{Built, ContentFn, build};
+pub use assemble::{Assembler, Built, ContentFn, Selection, build};
 pub use ids::minted_id;
+pub use index::{FeedIndex, FeedKey};
 pub use links::{absolutize_html, permalink};

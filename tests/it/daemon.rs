@@ -362,3 +362,57 @@ fn the_output_folder_is_kept_in_sync_when_asked() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// One way of saving a post with the given title.
+type Save<'a> = dyn Fn(&str) + 'a;
+
+/// One save, however the editor does it, is one rebuild: the debounce's quiet time must cover
+/// every step of a save. Each way is tried on the running daemon in turn.
+#[test]
+fn each_way_of_saving_is_exactly_one_rebuild() {
+    let site = site_with_two_posts();
+    let daemon = Daemon::start(&site.config());
+    let src = site.src();
+    let saves: [(&str, &Save<'_>); 5] = [
+        ("in place", &|title| {
+            std::fs::write(src.join("a.md"), md(title, "2020-01-01", "", "x")).unwrap();
+        }),
+        ("temp file renamed over", &|title| {
+            let temp = src.join(".a.md.tmp-1");
+            std::fs::write(&temp, md(title, "2020-01-01", "", "x")).unwrap();
+            std::fs::rename(&temp, src.join("a.md")).unwrap();
+        }),
+        ("vim", &|title| {
+            std::fs::write(src.join("4913"), "").unwrap();
+            std::fs::remove_file(src.join("4913")).unwrap();
+            std::fs::rename(src.join("a.md"), src.join("a.md~")).unwrap();
+            std::fs::write(src.join("a.md"), md(title, "2020-01-01", "", "x")).unwrap();
+            std::fs::remove_file(src.join("a.md~")).unwrap();
+        }),
+        ("unlink then create", &|title| {
+            std::fs::remove_file(src.join("a.md")).unwrap();
+            std::fs::write(src.join("a.md"), md(title, "2020-01-01", "", "x")).unwrap();
+        }),
+        ("truncate then write", &|title| {
+            use std::io::Write;
+            let mut file = std::fs::File::create(src.join("a.md")).unwrap();
+            file.flush().unwrap();
+            file.write_all(md(title, "2020-01-01", "", "x").as_bytes())
+                .unwrap();
+        }),
+    ];
+    for (way, save) in saves {
+        let before = daemon.generation();
+        let title = format!("Saved {way}");
+        save(&title);
+        daemon.poll_until("/atom.xml", way, has_title(&title));
+        // Long enough for a second batch of the same save to have been rebuilt.
+        std::thread::sleep(Duration::from_millis(400));
+        assert_eq!(
+            daemon.generation(),
+            before + 1,
+            "{way}: one save, one rebuild\n{}",
+            daemon.log()
+        );
+    }
+}

@@ -11,6 +11,7 @@ mod daemon;
 mod golden;
 mod hostile;
 mod identity;
+mod incremental;
 mod layering;
 mod lock_file;
 mod newsboat;
