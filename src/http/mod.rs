@@ -64,10 +64,13 @@ impl Settings {
     pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
     pub fn from_server(server: &config::Server) -> Settings {
-        let limits = &server.limits;
+        Settings::with(server.max_age, server.max_connections, &server.limits)
+    }
+
+    fn with(max_age: u32, max_connections: usize, limits: &config::Limits) -> Settings {
         Settings {
-            max_age: server.max_age,
-            max_connections: server.max_connections,
+            max_age,
+            max_connections,
             max_connections_per_address: limits.max_connections_per_address,
             header_read_timeout: Self::DEFAULT_HEADER_READ_TIMEOUT,
             send_timeout: Duration::from_secs(limits.send_timeout_secs),
@@ -82,18 +85,11 @@ impl Settings {
 impl Default for Settings {
     /// The config's defaults.
     fn default() -> Settings {
-        let limits = config::Limits::DEFAULT;
-        Settings {
-            max_age: config::defaults::server::MAX_AGE,
-            max_connections: config::defaults::server::MAX_CONNECTIONS,
-            max_connections_per_address: limits.max_connections_per_address,
-            header_read_timeout: Self::DEFAULT_HEADER_READ_TIMEOUT,
-            send_timeout: Duration::from_secs(limits.send_timeout_secs),
-            connection_lifetime: Duration::from_secs(limits.connection_lifetime_secs),
-            max_requests_per_connection: limits.max_requests_per_connection,
-            max_header_bytes: limits.max_header_bytes,
-            shutdown_grace: Self::DEFAULT_SHUTDOWN_GRACE,
-        }
+        Settings::with(
+            config::defaults::server::MAX_AGE,
+            config::defaults::server::MAX_CONNECTIONS,
+            &config::Limits::DEFAULT,
+        )
     }
 }
 
