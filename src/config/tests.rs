@@ -1,0 +1,143 @@
+use super::*;
+
+const MINIMAL: &str =
+    "title = \"T\"\nbase_url = \"https://example.org\"\nid_authority = \"example.org\"\n";
+
+fn parse(text: &str) -> Result<Config, ConfigError> {
+    Config::from_str(text, Path::new("config.toml"))
+}
+
+#[test]
+fn minimal_config_gets_defaults() {
+    let c = parse(MINIMAL).unwrap();
+    assert_eq!(c.base_url.as_str(), "https://example.org/");
+    assert_eq!(c.timezone, Tz::UTC);
+    assert_eq!(c.max_entries, 50);
+    assert_eq!(c.formats, Format::ALL.to_vec());
+    assert_eq!(c.paths.atom, "atom.xml");
+    assert_eq!(c.paths.tags.as_deref(), Some("tags/{tag}/"));
+    assert_eq!(c.server.debounce_ms, 25);
+    assert_eq!(c.max_post_bytes, 4 * 1024 * 1024);
+    assert!(!c.follow_symlinks_outside);
+}
+
+#[test]
+fn source_limits_are_read_and_checked() {
+    let c = parse(&format!(
+        "{MINIMAL}max_post_bytes = 1000\nfollow_symlinks_outside = true\n"
+    ))
+    .unwrap();
+    assert_eq!((c.max_post_bytes, c.follow_symlinks_outside), (1000, true));
+    let err = parse(&format!("{MINIMAL}max_post_bytes = 0\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("max_post_bytes"), "{err}");
+}
+
+#[test]
+fn unknown_key_is_named_with_its_line() {
+    let err = parse(&format!("{MINIMAL}colour = \"red\"\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("config.toml:4: "), "{err}");
+    assert!(err.contains("colour"), "{err}");
+}
+
+#[test]
+fn unknown_nested_key_is_named() {
+    let err = parse(&format!("{MINIMAL}[server]\nport = 1\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("port"), "{err}");
+}
+
+#[test]
+fn bad_base_url_is_named() {
+    for bad in [
+        "not a url",
+        "ftp://example.org/",
+        "https://example.org/?q=1",
+        "/relative/",
+    ] {
+        let text = MINIMAL.replace("https://example.org", bad);
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(err.contains("base_url"), "{bad}: {err}");
+    }
+}
+
+#[test]
+fn base_url_gains_a_trailing_slash() {
+    let c = parse(&MINIMAL.replace("https://example.org", "https://example.org/blog")).unwrap();
+    assert_eq!(c.base_url.as_str(), "https://example.org/blog/");
+}
+
+#[test]
+fn missing_required_key_is_named() {
+    let err = parse("title = \"T\"\nbase_url = \"https://example.org/\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("id_authority"), "{err}");
+}
+
+#[test]
+fn bad_timezone_and_authority_are_named() {
+    let err = parse(&format!("{MINIMAL}timezone = \"Mars/Olympus\"\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("timezone"), "{err}");
+    let err = parse(&MINIMAL.replace("id_authority = \"example.org\"", "id_authority = \"a b\""))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("id_authority"), "{err}");
+}
+
+#[test]
+fn post_path_needs_slug_and_paths_must_differ() {
+    let err = parse(&format!("{MINIMAL}post_path = \"p/\"\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("post_path"), "{err}");
+    let err = parse(&format!(
+        "{MINIMAL}[paths]\nrss = \"a.xml\"\natom = \"a.xml\"\n"
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("must differ"), "{err}");
+}
+
+#[test]
+fn limits_have_safe_defaults_and_can_be_set() {
+    let c = parse(MINIMAL).unwrap();
+    assert_eq!(c.server.limits, Limits::DEFAULT);
+    let c = parse(&format!(
+        "{MINIMAL}[server]\nsend_timeout_secs = 3\nmax_connections_per_address = 8\n\
+         max_header_bytes = 16384\nlisten_backlog = 512\n"
+    ))
+    .unwrap();
+    assert_eq!(c.server.limits.send_timeout_secs, 3);
+    assert_eq!(c.server.limits.max_connections_per_address, 8);
+    assert_eq!(c.server.limits.max_header_bytes, 16384);
+    assert_eq!(c.server.limits.listen_backlog, 512);
+}
+
+#[test]
+fn bad_limits_are_named() {
+    for (key, value) in [
+        ("send_timeout_secs", "0"),
+        ("max_requests_per_connection", "0"),
+        ("max_connections_per_address", "0"),
+        ("max_header_bytes", "100"),
+        ("max_header_bytes", "99999999"),
+    ] {
+        let err = parse(&format!("{MINIMAL}[server]\n{key} = {value}\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(key), "{key}: {err}");
+    }
+}
+
+#[test]
+fn tag_feeds_can_be_turned_off() {
+    let c = parse(&format!("{MINIMAL}[paths]\ntag_feeds = false\n")).unwrap();
+    assert_eq!(c.paths.tags, None);
+}
