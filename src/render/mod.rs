@@ -14,6 +14,7 @@ mod xml_text;
 pub(crate) mod fixtures;
 
 use bytes::Bytes;
+use rayon::prelude::*;
 use chrono::{DateTime, Utc};
 
 use crate::etag::ETag;
@@ -59,12 +60,14 @@ pub fn render_all<'a>(feeds: impl IntoIterator<Item = &'a Feed>) -> Vec<Document
     let mut documents = Vec::new();
     for feed in feeds {
         let clean = CleanFeed::new(feed);
-        documents.extend(
-            clean
-                .documents
-                .iter()
-                .map(|link| render_document(&clean, link)),
-        );
+        // One feed's formats are rendered side by side: after an edit, a few feeds change, and
+        // rendering them one format after another would leave cores idle.
+        let rendered: Vec<Document> = clean
+            .documents
+            .par_iter()
+            .map(|link| render_document(&clean, link))
+            .collect();
+        documents.extend(rendered);
     }
     documents
 }
