@@ -14,8 +14,8 @@ mod xml_text;
 pub(crate) mod fixtures;
 
 use bytes::Bytes;
-use rayon::prelude::*;
 use chrono::{DateTime, Utc};
+use rayon::prelude::*;
 
 use crate::etag::ETag;
 use crate::feed::{DocumentLink, Feed};
