@@ -18,6 +18,7 @@ use super::signals::Reloads;
 use super::site::{Rebuilt, Site};
 use super::status::Status;
 use crate::build::Build;
+use crate::diagnostic::Diagnostic;
 use crate::snapshot::{Contents, Publisher, Snapshot};
 use crate::systemd;
 use crate::watch::{self, Batch, WatchSettings, Watching};
@@ -53,12 +54,7 @@ impl EventLoop {
             last.diagnostics.len(),
             Local::now(),
         );
-        status.disk_written(
-            site.persist_errors()
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
-        );
+        status.disk_written(site.persist_errors());
         Ok(EventLoop {
             watch_settings: WatchSettings::from_config(site.config(), config_path),
             config_path: config_path.to_path_buf(),
@@ -178,11 +174,8 @@ impl EventLoop {
         if !persist(&mut self.site) {
             return;
         }
-        let errors = self.site.persist_errors();
-        self.status
-            .disk_written(errors.iter().map(ToString::to_string).collect());
-        let mut diagnostics = self.site.last().diagnostics.clone();
-        diagnostics.extend_from_slice(errors);
+        self.status.disk_written(self.site.persist_errors());
+        let diagnostics = with_disk_problems(&self.site, self.site.last().diagnostics.clone());
         let current = self.publishing.current();
         self.publishing
             .publish(current.with_diagnostics(diagnostics));
@@ -251,8 +244,7 @@ pub(super) fn persist(site: &mut Site) -> bool {
 /// The snapshot of `build` after `previous`, uncompressed. The disk's problems are added: they
 /// last until a write works, and `build` has not been written yet.
 pub(super) fn snapshot(site: &Site, build: Build, previous: Option<&Snapshot>) -> Snapshot {
-    let mut diagnostics = build.diagnostics;
-    diagnostics.extend_from_slice(site.persist_errors());
+    let diagnostics = with_disk_problems(site, build.diagnostics);
     let built_at = built_at(&build.documents);
     let contents = Contents {
         documents: build.documents,
@@ -261,6 +253,12 @@ pub(super) fn snapshot(site: &Site, build: Build, previous: Option<&Snapshot>) -
         built_at,
     };
     Snapshot::from_build(contents, previous)
+}
+
+/// A build's problems and what could not be written to disk: both are served in `/healthz`.
+fn with_disk_problems(site: &Site, mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    diagnostics.extend_from_slice(site.persist_errors());
+    diagnostics
 }
 
 /// Now, or the newest `Last-Modified` when a burst of changes stamped one a second ahead (see

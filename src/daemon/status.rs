@@ -65,8 +65,8 @@ impl Status {
     }
 
     /// The outcome of writing the last build to disk: each failure, or none.
-    pub fn disk_written(&mut self, errors: Vec<String>) {
-        self.disk_errors = errors;
+    pub fn disk_written(&mut self, errors: &[crate::diagnostic::Diagnostic]) {
+        self.disk_errors = errors.iter().map(ToString::to_string).collect();
     }
 
     /// The current line, marked as sent; `None` when it is the line sent last.
@@ -153,14 +153,18 @@ mod tests {
     #[test]
     fn disk_errors_follow_the_counts_until_writing_works() {
         let mut status = Status::new(10, 3, 0, at(4, 0, 0));
-        status.disk_written(vec!["public: output folder not updated: read-only".into()]);
+        let failure = crate::diagnostic::Diagnostic::for_file(
+            "public",
+            "output folder not updated: read-only",
+        );
+        status.disk_written(&[failure]);
         status.rebuilt(11, 3, 1, 1, at(4, 1, 0));
         assert_eq!(
             status.to_string(),
             "11 posts, 3 documents; last rebuild 04:01:00 (1 changed); 1 problem (see /healthz); \
              public: output folder not updated: read-only"
         );
-        status.disk_written(Vec::new());
+        status.disk_written(&[]);
         assert!(!status.to_string().contains("public"));
     }
 

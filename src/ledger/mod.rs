@@ -95,11 +95,7 @@ impl LockFile {
         if self.saved.as_ref() == Some(next) && self.legacy.is_none() {
             return Ok(None);
         }
-        let before = match (&self.saved, &self.legacy) {
-            (Some(saved), _) => saved.clone(),
-            (None, Some(legacy)) => read(legacy)?.unwrap_or_default(),
-            (None, None) => IdLedger::default(),
-        };
+        let before = self.ledger()?;
         atomic_file::write(&self.path, lock_format::to_text(next).as_bytes()).map_err(|e| {
             LedgerError {
                 path: self.path.clone(),
