@@ -16,11 +16,11 @@ use url::Url;
 
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
-use crate::feed::{Assembler, FeedIndex, FeedKey, absolutize_html};
+use crate::feed::{Assembler, Feed, FeedIndex, FeedKey, absolutize_html};
 use crate::ledger::IdLedger;
 use crate::post::{ParseOptions, Post};
 use crate::post_cache::PostCache;
-use crate::render::{self, Document};
+use crate::render::{Document, Renderer};
 
 /// Every document of the site, and everything that went wrong on the way.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,6 +73,7 @@ pub fn parse_options(config: &Config) -> ParseOptions {
 pub struct Pipeline {
     index: FeedIndex,
     assembler: Assembler,
+    renderer: Renderer,
     documents: BTreeMap<FeedKey, Vec<Document>>,
 }
 
@@ -82,6 +83,7 @@ impl Pipeline {
         Pipeline {
             index: FeedIndex::new(ledger),
             assembler: Assembler::default(),
+            renderer: Renderer::default(),
             documents: BTreeMap::new(),
         }
     }
@@ -154,20 +156,28 @@ impl Pipeline {
         }
     }
 
-    /// Renders the documents of the feeds that changed (on all cores); the others keep theirs.
+    /// Renders the documents of the feeds that changed; the others keep theirs. A feed that is
+    /// gone takes its documents with it.
     fn render_documents(&mut self, changed: &[FeedKey]) {
-        let rendered: Vec<(FeedKey, Option<Vec<Document>>)> = changed
-            .par_iter()
-            .map(|key| {
-                let feed = self.assembler.feed(key);
-                (key.clone(), feed.map(|f| render::render_all([f])))
-            })
+        let (present, gone): (Vec<&FeedKey>, Vec<&FeedKey>) = changed
+            .iter()
+            .partition(|key| self.assembler.feed(key).is_some());
+        let feeds: Vec<&Feed> = present
+            .iter()
+            .filter_map(|key| self.assembler.feed(key))
             .collect();
-        for (key, documents) in rendered {
-            match documents {
-                Some(documents) => self.documents.insert(key, documents),
-                None => self.documents.remove(&key),
-            };
+        let rendered = self.renderer.render(&feeds);
+        for (key, documents) in present.into_iter().zip(rendered) {
+            if let Some(old) = self.documents.insert(key.clone(), documents) {
+                let kept = &self.documents[key];
+                let dropped = old.iter().filter(|d| kept.iter().all(|k| k.path != d.path));
+                self.renderer.forget(dropped.map(|d| d.path.as_str()));
+            }
+        }
+        for key in gone {
+            if let Some(old) = self.documents.remove(key) {
+                self.renderer.forget(old.iter().map(|d| d.path.as_str()));
+            }
         }
     }
 

@@ -14,17 +14,53 @@ use crate::feed::{DocumentLink, Entry};
 use crate::format::Format;
 
 pub(super) fn render(feed: &CleanFeed, link: &DocumentLink) -> Vec<u8> {
-    atom_feed(feed, link)
-        .write_with_config(Vec::new(), WriteConfig::default())
+    let entries = feed
+        .entries
+        .iter()
+        .map(|e| atom_entry(e, feed.language.as_deref()))
+        .collect();
+    let anonymous = feed.entries.iter().any(|e| e.authors.is_empty());
+    write(atom_feed(feed, link, entries, anonymous))
+}
+
+/// The bytes `entry` has inside any feed in `feed_lang`: the `<entry>` element of a feed holding
+/// only it, which the crate writes the same wherever it is.
+pub(super) fn fragment(entry: &Entry, feed_lang: Option<&str>) -> Vec<u8> {
+    let lone = AtomFeed {
+        entries: vec![atom_entry(entry, feed_lang)],
+        ..AtomFeed::default()
+    };
+    super::frame::element(&write(lone), b"<entry>", b"</entry>")
+}
+
+/// `feed`'s document with `sentinel` as its only entry, for [`super::frame::Frame::around`];
+/// `anonymous` says whether any real entry has no author of its own.
+pub(super) fn shell(
+    feed: &CleanFeed,
+    link: &DocumentLink,
+    sentinel: &Entry,
+    anonymous: bool,
+) -> Vec<u8> {
+    let entries = vec![atom_entry(sentinel, feed.language.as_deref())];
+    write(atom_feed(feed, link, entries, anonymous))
+}
+
+fn write(feed: AtomFeed) -> Vec<u8> {
+    feed.write_with_config(Vec::new(), WriteConfig::default())
         .expect("writing XML into a Vec cannot fail")
 }
 
-fn atom_feed(feed: &CleanFeed, link: &DocumentLink) -> AtomFeed {
+fn atom_feed(
+    feed: &CleanFeed,
+    link: &DocumentLink,
+    entries: Vec<AtomEntry>,
+    anonymous: bool,
+) -> AtomFeed {
     // Atom requires an author on every entry, inherited from the feed when the entry has none.
     // Without a site author, the site's own name is the most honest stand-in.
     let authors = match &feed.author {
         Some(author) => vec![person(author)],
-        None if feed.entries.iter().any(|e| e.authors.is_empty()) => vec![person(&feed.title)],
+        None if anonymous => vec![person(&feed.title)],
         None => Vec::new(),
     };
     AtomFeed {
@@ -53,16 +89,12 @@ fn atom_feed(feed: &CleanFeed, link: &DocumentLink) -> AtomFeed {
         }),
         authors,
         lang: feed.language.clone(),
-        entries: feed
-            .entries
-            .iter()
-            .map(|e| entry(e, feed.language.as_deref()))
-            .collect(),
+        entries,
         ..AtomFeed::default()
     }
 }
 
-fn entry(entry: &Entry, feed_lang: Option<&str>) -> AtomEntry {
+fn atom_entry(entry: &Entry, feed_lang: Option<&str>) -> AtomEntry {
     // The crate has no `xml:lang` on `entry` itself, so an entry in another language than its feed
     // says so on each of its texts.
     let lang = entry.lang.clone().filter(|l| Some(l.as_str()) != feed_lang);

@@ -48,7 +48,38 @@ struct Item<'a> {
     language: Option<&'a str>,
 }
 
+/// What comes between two items in the document: the pretty printer's comma and indent.
+pub(super) const SEPARATOR: &[u8] = b",\n    ";
+
+/// How deep items sit in the document: inside the top-level object and its `items` array.
+const ITEM_INDENT: &[u8] = b"    ";
+
 pub(super) fn render(feed: &CleanFeed, link: &DocumentLink) -> Vec<u8> {
+    write(feed, link, feed.entries.iter().map(|e| item(e)).collect())
+}
+
+/// The bytes `entry` has inside any document: the item pretty-printed on its own and indented
+/// as deep as the document's items are. JSON strings hold no raw line breaks, so every line
+/// break is the printer's and can be indented.
+pub(super) fn fragment(entry: &Entry) -> Vec<u8> {
+    let alone = serde_json::to_vec_pretty(&item(entry))
+        .expect("structs of strings always serialise to JSON");
+    let mut indented = Vec::with_capacity(alone.len() + alone.len() / 16);
+    for &byte in &alone {
+        indented.push(byte);
+        if byte == b'\n' {
+            indented.extend_from_slice(ITEM_INDENT);
+        }
+    }
+    indented
+}
+
+/// `feed`'s document with `sentinel` as its only item, for [`super::frame::Frame::around`].
+pub(super) fn shell(feed: &CleanFeed, link: &DocumentLink, sentinel: &Entry) -> Vec<u8> {
+    write(feed, link, vec![item(sentinel)])
+}
+
+fn write<'a>(feed: &'a CleanFeed, link: &'a DocumentLink, items: Vec<Item<'a>>) -> Vec<u8> {
     let document = JsonFeed {
         version: VERSION,
         title: &feed.title,
@@ -57,7 +88,7 @@ pub(super) fn render(feed: &CleanFeed, link: &DocumentLink) -> Vec<u8> {
         description: &feed.description,
         language: feed.language.as_deref(),
         authors: feed.author.as_deref().map(author).into_iter().collect(),
-        items: feed.entries.iter().map(|e| item(e)).collect(),
+        items,
     };
     let mut body =
         serde_json::to_vec_pretty(&document).expect("structs of strings always serialise to JSON");

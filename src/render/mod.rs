@@ -3,9 +3,13 @@
 //! Pure and deterministic: the same feed gives the same bytes, and the ETag is a hash of them.
 //! Nothing here reads the clock or the environment. Each format has its own module (`rss`, `atom`,
 //! `json`); all of them render from a `xml_text::CleanFeed`, so text that XML cannot carry is
-//! dropped the same way everywhere. Where the documents go (files, HTTP) is for others to decide.
+//! dropped the same way everywhere. Documents are spliced from entries rendered once
+//! (`fragments`, `frame`), byte for byte what rendering them whole gives. Where the documents go
+//! (files, HTTP) is for others to decide.
 
 mod atom;
+mod fragments;
+mod frame;
 mod json;
 mod rss;
 mod xml_text;
@@ -15,12 +19,13 @@ pub(crate) mod fixtures;
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use rayon::prelude::*;
 
 use crate::etag::ETag;
 use crate::feed::{DocumentLink, Feed};
 use crate::format::Format;
 use xml_text::CleanFeed;
+
+pub use fragments::Renderer;
 
 /// Written as each document's generator. Without a version, so that a new build of feedd does not
 /// change the bytes (and ETags) of documents whose input did not change.
@@ -46,44 +51,39 @@ impl Document {
     }
 }
 
-/// Renders `feed` in `format`; `None` when the feed has no document of that format.
+/// Renders `feed` in `format` whole, as the reference the spliced documents must equal; `None`
+/// when the feed has no document of that format.
 #[cfg(test)]
 fn render(feed: &Feed, format: Format) -> Option<Document> {
     let clean = CleanFeed::new(feed);
     let link = clean.document(format)?;
-    Some(render_document(&clean, link))
-}
-
-/// Every document of every feed, in a stable order: feeds as given, each feed's documents in the
-/// order of its `documents`.
-pub fn render_all<'a>(feeds: impl IntoIterator<Item = &'a Feed>) -> Vec<Document> {
-    let mut documents = Vec::new();
-    for feed in feeds {
-        let clean = CleanFeed::new(feed);
-        // One feed's formats are rendered side by side: after an edit, a few feeds change, and
-        // rendering them one format after another would leave cores idle.
-        let rendered: Vec<Document> = clean
-            .documents
-            .par_iter()
-            .map(|link| render_document(&clean, link))
-            .collect();
-        documents.extend(rendered);
-    }
-    documents
-}
-
-fn render_document(feed: &CleanFeed, link: &DocumentLink) -> Document {
-    let body = match link.format {
-        Format::Rss => rss::render(feed, link),
-        Format::Atom => atom::render(feed, link),
-        Format::Json => json::render(feed, link),
-    };
-    Document {
+    let body = render_whole(&clean, link);
+    Some(Document {
         path: link.path.clone(),
         format: link.format,
         etag: ETag::of(&body),
         body: Bytes::from(body),
         last_modified: feed.updated.with_timezone(&Utc),
+    })
+}
+
+/// Every document of every feed, in a stable order: feeds as given, each feed's documents in the
+/// order of its `documents`. For a single run; the daemon keeps a [`Renderer`] between runs.
+pub fn render_all<'a>(feeds: impl IntoIterator<Item = &'a Feed>) -> Vec<Document> {
+    let feeds: Vec<&Feed> = feeds.into_iter().collect();
+    Renderer::default()
+        .render(&feeds)
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// The bytes of `link`'s document, every entry rendered in place.
+fn render_whole(feed: &CleanFeed, link: &DocumentLink) -> Vec<u8> {
+    match link.format {
+        Format::Rss => rss::render(feed, link),
+        Format::Atom => atom::render(feed, link),
+        Format::Json => json::render(feed, link),
     }
 }
 

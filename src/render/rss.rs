@@ -20,12 +20,40 @@ use crate::feed::{DocumentLink, Entry};
 const CONTENT_NAMESPACE: &str = "http://purl.org/rss/1.0/modules/content/";
 
 pub(super) fn render(feed: &CleanFeed, link: &DocumentLink) -> Vec<u8> {
-    channel(feed, link)
+    let items = feed
+        .entries
+        .iter()
+        .map(|e| item(e, feed.author.as_deref()))
+        .collect();
+    write(channel(feed, link, items))
+}
+
+/// The bytes `entry` has inside any channel of a site whose author is `site_author`: the
+/// `<item>` element of a channel holding only it, which the crate writes the same wherever it is.
+pub(super) fn fragment(entry: &Entry, site_author: Option<&str>) -> Vec<u8> {
+    let lone = Channel {
+        items: vec![item(entry, site_author)],
+        ..Channel::default()
+    };
+    super::frame::element(&write(lone), b"<item>", b"</item>")
+}
+
+/// `feed`'s channel with `sentinel` as its only item, for [`super::frame::Frame::around`].
+pub(super) fn shell(feed: &CleanFeed, link: &DocumentLink, sentinel: &Entry) -> Vec<u8> {
+    write(channel(
+        feed,
+        link,
+        vec![item(sentinel, feed.author.as_deref())],
+    ))
+}
+
+fn write(channel: Channel) -> Vec<u8> {
+    channel
         .write_to(Vec::new())
         .expect("writing XML into a Vec cannot fail")
 }
 
-fn channel(feed: &CleanFeed, link: &DocumentLink) -> Channel {
+fn channel(feed: &CleanFeed, link: &DocumentLink, items: Vec<Item>) -> Channel {
     // Declared whether or not an item uses them, so the root element does not depend on content.
     let namespaces = BTreeMap::from([
         (
@@ -62,11 +90,7 @@ fn channel(feed: &CleanFeed, link: &DocumentLink) -> Channel {
             creators: vec![author.clone()],
             ..DublinCoreExtension::default()
         }),
-        items: feed
-            .entries
-            .iter()
-            .map(|e| item(e, feed.author.as_deref()))
-            .collect(),
+        items,
         ..Channel::default()
     }
 }

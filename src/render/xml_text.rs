@@ -18,7 +18,20 @@ use crate::feed::{DocumentLink, Entry, Feed};
 pub(super) struct CleanFeed(Feed);
 
 impl CleanFeed {
+    /// `feed` with every text cleaned, its entries' too.
     pub(super) fn new(feed: &Feed) -> Self {
+        let mut clean = CleanFeed::head(feed);
+        clean.0.entries = feed
+            .entries
+            .iter()
+            .map(|e| Arc::new(clean_entry(e)))
+            .collect();
+        clean
+    }
+
+    /// `feed`'s own texts cleaned, without its entries, which are cleaned one at a time as they
+    /// are rendered (see `fragments`).
+    pub(super) fn head(feed: &Feed) -> Self {
         // Destructured in full so that a new field cannot be added to the model without deciding
         // here whether it needs cleaning.
         let Feed {
@@ -31,7 +44,7 @@ impl CleanFeed {
             tag,
             updated,
             documents,
-            entries,
+            entries: _,
         } = feed;
         CleanFeed(Feed {
             id: clean(id),
@@ -43,7 +56,7 @@ impl CleanFeed {
             tag: tag.as_deref().map(clean),
             updated: *updated,
             documents: documents.iter().map(clean_link).collect(),
-            entries: entries.iter().map(|e| Arc::new(clean_entry(e))).collect(),
+            entries: Vec::new(),
         })
     }
 }
@@ -66,7 +79,7 @@ fn clean_link(link: &DocumentLink) -> DocumentLink {
     }
 }
 
-fn clean_entry(entry: &Entry) -> Entry {
+pub(super) fn clean_entry(entry: &Entry) -> Entry {
     let Entry {
         id,
         title,
