@@ -11,7 +11,7 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset, Utc};
 use url::Url;
 
-use super::index::{FeedIndex, FeedKey, Listed};
+use super::index::{FeedIndex, FeedKey, Listed, SharedPath};
 use super::links::permalink;
 use super::{DocumentLink, Entry, Feed};
 use crate::config::Config;
@@ -72,7 +72,7 @@ pub fn build(
 #[derive(Debug, Default)]
 pub struct Selection {
     /// Each changed feed with the paths of its entries in order; empty when it has none left.
-    feeds: Vec<(FeedKey, Vec<PathBuf>)>,
+    feeds: Vec<(FeedKey, Vec<SharedPath>)>,
     /// Posts shown in a changed feed whose entry is not made yet, with the page their relative
     /// URLs resolve against.
     pub to_render: Vec<(Arc<Post>, Url)>,
@@ -82,7 +82,7 @@ pub struct Selection {
 #[derive(Debug)]
 struct Made {
     post: Arc<Post>,
-    id: String,
+    id: Arc<str>,
     entry: Arc<Entry>,
 }
 
@@ -118,7 +118,7 @@ impl Assembler {
                 None => Some(&index.published.main),
                 Some(slug) => index.published.tags.get(slug),
             };
-            let paths: Vec<PathBuf> = ranked
+            let paths: Vec<SharedPath> = ranked
                 .into_iter()
                 .flat_map(|r| r.values().take(config.max_entries))
                 .cloned()
@@ -127,7 +127,7 @@ impl Assembler {
                 let Some(listed) = index.listed.get(path) else {
                     continue;
                 };
-                if !self.is_made(path, listed) && seen.insert(path.clone()) {
+                if !self.is_made(path, listed) && seen.insert(Arc::clone(path)) {
                     let page = page(config, &listed.post);
                     selection.to_render.push((listed.post.clone(), page));
                 }
@@ -153,14 +153,14 @@ impl Assembler {
         mut rendered: HashMap<PathBuf, String>,
     ) -> Vec<FeedKey> {
         for (post, _) in &selection.to_render {
-            let Some(listed) = index.listed.get(&post.path) else {
+            let Some(listed) = index.listed.get(post.path.as_path()) else {
                 continue;
             };
             let html = rendered.remove(&post.path).unwrap_or_default();
             let entry = Arc::new(make_entry(config, listed, html));
             let made = Made {
                 post: listed.post.clone(),
-                id: listed.id.clone(),
+                id: Arc::clone(&listed.id),
                 entry,
             };
             self.entries.insert(post.path.clone(), made);
@@ -181,11 +181,11 @@ impl Assembler {
         config: &Config,
         index: &FeedIndex,
         key: &FeedKey,
-        paths: &[PathBuf],
+        paths: &[SharedPath],
     ) -> bool {
         let entries: Vec<Arc<Entry>> = paths
             .iter()
-            .filter_map(|p| self.entries.get(p).map(|m| m.entry.clone()))
+            .filter_map(|p| self.entries.get(p.as_ref()).map(|m| m.entry.clone()))
             .collect();
         let feed = match key {
             None => make_feed(config, None, "", entries),
@@ -255,8 +255,8 @@ fn make_entry(config: &Config, listed: &Listed, content_html: String) -> Entry {
         .clone()
         .unwrap_or_else(|| page(config, post).to_string());
     Entry {
-        id_is_link: listed.id == link,
-        id: listed.id.clone(),
+        id_is_link: *listed.id == *link,
+        id: listed.id.to_string(),
         title: post.title.clone(),
         link,
         published: post.date,

@@ -24,7 +24,11 @@ use crate::ledger::{Claim, IdLedger};
 use crate::post::Post;
 
 /// A published post's place in a feed: newest first, ties broken by id.
-pub(super) type Rank = (Reverse<DateTime<FixedOffset>>, String);
+pub(super) type Rank = (Reverse<DateTime<FixedOffset>>, Arc<str>);
+
+/// A post's file, shared by every set that names it: the index holds each path once, not once
+/// per feed, so its memory follows the number of posts and not posts × tags.
+pub(super) type SharedPath = Arc<Path>;
 
 /// Which feed: `None` for the main one, else a tag's slug.
 pub type FeedKey = Option<String>;
@@ -34,7 +38,7 @@ pub type FeedKey = Option<String>;
 pub(super) struct Listed {
     pub post: Arc<Post>,
     pub key: String,
-    pub id: String,
+    pub id: Arc<str>,
     /// The distinct non-empty slugs of its tags, each slugified once.
     pub slugs: Vec<String>,
     pub due: bool,
@@ -49,18 +53,18 @@ impl Listed {
 /// The published posts in feed order, and which feeds gained or lost one since last asked.
 #[derive(Debug, Default)]
 pub(super) struct Published {
-    pub main: BTreeMap<Rank, PathBuf>,
-    pub tags: BTreeMap<String, BTreeMap<Rank, PathBuf>>,
+    pub main: BTreeMap<Rank, SharedPath>,
+    pub tags: BTreeMap<String, BTreeMap<Rank, SharedPath>>,
     pub touched: BTreeSet<FeedKey>,
 }
 
 impl Published {
-    fn insert(&mut self, path: &Path, listed: &Listed) {
-        self.main.insert(listed.rank(), path.to_path_buf());
+    fn insert(&mut self, path: &SharedPath, listed: &Listed) {
+        self.main.insert(listed.rank(), Arc::clone(path));
         self.touched.insert(None);
         for slug in &listed.slugs {
             let tag = self.tags.entry(slug.clone()).or_default();
-            tag.insert(listed.rank(), path.to_path_buf());
+            tag.insert(listed.rank(), Arc::clone(path));
             self.touched.insert(Some(slug.clone()));
         }
     }
@@ -90,12 +94,13 @@ pub struct FeedIndex {
     loose: IdLedger,
     /// Keys of listed posts with a front matter `id`: their records stay open to matching.
     explicit: BTreeSet<String>,
-    pub(super) listed: HashMap<PathBuf, Listed>,
-    scheduled: BTreeSet<(DateTime<Utc>, PathBuf)>,
-    /// Due posts per id; the first path is published, the others are duplicates.
-    by_id: HashMap<String, BTreeSet<PathBuf>>,
+    pub(super) listed: HashMap<SharedPath, Listed>,
+    scheduled: BTreeSet<(DateTime<Utc>, SharedPath)>,
+    /// Due posts per id, sorted; the first path is published, the others are duplicates. Nearly
+    /// always one path, so a sorted `Vec` rather than a set that allocates a node for it.
+    by_id: HashMap<Arc<str>, Vec<SharedPath>>,
     /// Ids with more than one due post.
-    duplicated: BTreeSet<String>,
+    duplicated: BTreeSet<Arc<str>>,
     pub(super) published: Published,
     /// Whether the ledger changed since [`FeedIndex::take_ledger_change`] was last asked.
     ledger_changed: bool,
@@ -135,7 +140,7 @@ impl FeedIndex {
         // A file named twice counts with its last post.
         let changes: HashMap<PathBuf, Option<Arc<Post>>> = changes.into_iter().collect();
         for (path, post) in changes {
-            let same = match (self.listed.get(&path), &post) {
+            let same = match (self.listed.get(path.as_path()), &post) {
                 (Some(listed), Some(post)) => Arc::ptr_eq(&listed.post, post),
                 (None, None) => true,
                 _ => false,
@@ -189,6 +194,7 @@ impl FeedIndex {
 
     /// Adds a post whose id is resolved: scheduled when its date is after `now`, else due.
     fn list(&mut self, config: &Config, post: Arc<Post>, id: String, now: DateTime<Utc>) {
+        let id: Arc<str> = Arc::from(id);
         let key = ledger_key(&config.source_dir, &post.path);
         if post.id.is_some() {
             self.explicit.insert(key.clone());
@@ -200,7 +206,7 @@ impl FeedIndex {
                 slugs.push(slug);
             }
         }
-        let path = post.path.clone();
+        let path: SharedPath = Arc::from(post.path.as_path());
         let date = post.date.with_timezone(&Utc);
         let due = date <= now;
         let listed = Listed {
@@ -210,7 +216,7 @@ impl FeedIndex {
             slugs,
             due,
         };
-        self.listed.insert(path.clone(), listed);
+        self.listed.insert(Arc::clone(&path), listed);
         if due {
             self.make_due(&path);
         } else {
@@ -224,7 +230,7 @@ impl FeedIndex {
             if date > now {
                 break;
             }
-            self.scheduled.remove(&(date, path.clone()));
+            self.scheduled.remove(&(date, Arc::clone(&path)));
             if let Some(listed) = self.listed.get_mut(&path) {
                 listed.due = true;
             }
@@ -233,18 +239,20 @@ impl FeedIndex {
     }
 
     /// Counts a due post under its id; it is published when it is the first by path.
-    fn make_due(&mut self, path: &Path) {
+    fn make_due(&mut self, path: &SharedPath) {
         let Some(listed) = self.listed.get(path) else {
             return;
         };
-        let paths = self.by_id.entry(listed.id.clone()).or_default();
+        let paths = self.by_id.entry(Arc::clone(&listed.id)).or_default();
         let winner = paths.first().cloned();
-        paths.insert(path.to_path_buf());
+        if let Err(at) = paths.binary_search(path) {
+            paths.insert(at, Arc::clone(path));
+        }
         if paths.len() > 1 {
-            self.duplicated.insert(listed.id.clone());
+            self.duplicated.insert(Arc::clone(&listed.id));
         }
         match winner {
-            Some(winner) if winner.as_path() < path => {}
+            Some(winner) if winner < *path => {}
             _ => {
                 if let Some(old) = winner.as_ref().and_then(|w| self.listed.get(w)) {
                     self.published.remove(old);
@@ -256,18 +264,18 @@ impl FeedIndex {
 
     /// Takes a post out of every set; the next post with its id (by path) is published instead.
     fn unlist(&mut self, path: &Path) -> Option<Listed> {
-        let listed = self.listed.remove(path)?;
+        let (path, listed) = self.listed.remove_entry(path)?;
         self.explicit.remove(&listed.key);
         if !listed.due {
             let date = listed.post.date.with_timezone(&Utc);
-            self.scheduled.remove(&(date, path.to_path_buf()));
+            self.scheduled.remove(&(date, path));
             return Some(listed);
         }
         let Some(paths) = self.by_id.get_mut(&listed.id) else {
             return Some(listed);
         };
-        let was_winner = paths.first().map(PathBuf::as_path) == Some(path);
-        paths.remove(path);
+        let was_winner = paths.first() == Some(&path);
+        paths.retain(|p| *p != path);
         let next = paths.first().cloned();
         if paths.len() < 2 {
             self.duplicated.remove(&listed.id);

@@ -52,7 +52,8 @@ impl Encoding {
             Encoding::Gzip => gzip(body)?,
             Encoding::Brotli => brotli(body)?,
         };
-        (encoded.len() < body.len()).then(|| Bytes::from(encoded))
+        // Served until the document changes: kept at its length, not the encoder's capacity.
+        (encoded.len() < body.len()).then(|| Bytes::from(encoded.into_boxed_slice()))
     }
 }
 

@@ -113,7 +113,8 @@ impl ServedDocument {
     }
 
     /// `document` as served; with `reuse` (the same bytes, served before) it keeps that one's
-    /// encodings, else it starts uncompressed.
+    /// encodings, else it starts uncompressed. The body is always `document`'s own: the build
+    /// holds on to it, so keeping the previous copy of the same bytes would hold two.
     fn new(document: Document, built_at: DateTime<Utc>, reuse: Option<&ServedDocument>) -> Self {
         let last_modified = clamp_http_date(document.last_modified, built_at);
         if let Some(previous) = reuse {
@@ -121,6 +122,10 @@ impl ServedDocument {
                 path: document.path,
                 format: document.format,
                 last_modified,
+                identity: Variant {
+                    body: document.body,
+                    ..previous.identity.clone()
+                },
                 ..previous.clone()
             };
         }
