@@ -1,6 +1,6 @@
 //! The pipeline both drivers share, opened once and run after every change: changed posts →
 //! feed index (ids, order) → selection (pure) → bodies rendered (I/O) → feeds assembled (pure)
-//! → documents rendered for the feeds that changed.
+//! → documents rendered for the feeds that changed, and the pages that show them.
 //!
 //! `once` runs it a single time over every post; `daemon` keeps it and runs it with the files
 //! each batch changed, so an edit costs in proportion to the edit, not to the site. Neither
@@ -14,18 +14,23 @@ use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use url::Url;
 
-use crate::config::Config;
+use crate::config::{Config, INDEX_PATH};
 use crate::diagnostic::Diagnostic;
 use crate::feed::{Assembler, FeedIndex, FeedKey, absolutize_html};
 use crate::ledger::IdLedger;
 use crate::post::{ParseOptions, Post};
 use crate::post_cache::PostCache;
+use crate::render::html::{self, Index};
 use crate::render::{self, Document};
 
 /// Every document of the site, and everything that went wrong on the way.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Build {
+    /// The feeds, and the index page when `[html] index` is on.
     pub documents: Vec<Document>,
+    /// Each feed document as a page for browsers, at the feed's path (only served, never
+    /// written: a static host cannot choose between the two).
+    pub views: Vec<Document>,
     /// Sorted by path and line, so reports are stable.
     pub diagnostics: Vec<Diagnostic>,
     /// Posts in the main feed's pool (published, not drafts or scheduled).
@@ -74,6 +79,10 @@ pub struct Pipeline {
     index: FeedIndex,
     assembler: Assembler,
     documents: BTreeMap<FeedKey, Vec<Document>>,
+    /// Whether each feed's documents are also rendered as pages (a server's pipeline).
+    feed_pages: bool,
+    views: BTreeMap<FeedKey, Vec<Document>>,
+    index_page: Option<Document>,
 }
 
 impl Pipeline {
@@ -83,14 +92,26 @@ impl Pipeline {
             index: FeedIndex::new(ledger),
             assembler: Assembler::default(),
             documents: BTreeMap::new(),
+            feed_pages: false,
+            views: BTreeMap::new(),
+            index_page: None,
         }
+    }
+
+    /// Also renders each feed document as a page for browsers, when `[html] feed_pages` is on;
+    /// for a pipeline whose documents are served, where a browser can be told from a reader.
+    pub fn with_feed_pages(mut self) -> Pipeline {
+        self.feed_pages = true;
+        self
     }
 
     /// Starts again from nothing but the ids, for a run over every post (after a rescan or a
     /// config change, which may change every entry).
     pub fn reopen(&mut self) {
         let index = std::mem::replace(&mut self.index, FeedIndex::new(IdLedger::default()));
+        let feed_pages = self.feed_pages;
         *self = Pipeline::open(index.into_ledger());
+        self.feed_pages = feed_pages;
     }
 
     /// Runs over every post in `cache`. `now` only decides which scheduled posts are due.
@@ -133,7 +154,8 @@ impl Pipeline {
         let changed = self
             .assembler
             .assemble(config, &self.index, selection, rendered);
-        self.render_documents(&changed);
+        self.render_documents(&changed, self.feed_pages && config.html.feed_pages);
+        self.render_index(config, !changed.is_empty());
         let mut diagnostics = cache.diagnostics();
         // A file that cannot be read again is usually reported by the cache already.
         let known: std::collections::HashSet<PathBuf> =
@@ -142,7 +164,11 @@ impl Pipeline {
         diagnostics.extend(self.index.diagnostics());
         diagnostics.sort();
         Build {
-            documents: self.documents.values().flatten().cloned().collect(),
+            documents: (self.documents.values().flatten())
+                .chain(&self.index_page)
+                .cloned()
+                .collect(),
+            views: self.views.values().flatten().cloned().collect(),
             diagnostics,
             published: self.index.published(),
             next_due: self.index.next_due(),
@@ -154,20 +180,52 @@ impl Pipeline {
         }
     }
 
-    /// Renders the documents of the feeds that changed (on all cores); the others keep theirs.
-    fn render_documents(&mut self, changed: &[FeedKey]) {
-        let rendered: Vec<(FeedKey, Option<Vec<Document>>)> = changed
+    /// Renders the documents of the feeds that changed (on all cores), and with `pages` each of
+    /// them as a page too; the other feeds keep theirs.
+    fn render_documents(&mut self, changed: &[FeedKey], pages: bool) {
+        type Rendered = Option<(Vec<Document>, Vec<Document>)>;
+        let rendered: Vec<(FeedKey, Rendered)> = changed
             .par_iter()
             .map(|key| {
                 let feed = self.assembler.feed(key);
-                (key.clone(), feed.map(|f| render::render_all([f])))
+                let documents = feed.map(|f| {
+                    let views = if pages {
+                        html::render_feed_pages(f)
+                    } else {
+                        Vec::new()
+                    };
+                    (render::render_all([f]), views)
+                });
+                (key.clone(), documents)
             })
             .collect();
         for (key, documents) in rendered {
             match documents {
-                Some(documents) => self.documents.insert(key, documents),
-                None => self.documents.remove(&key),
+                Some((documents, views)) => {
+                    self.documents.insert(key.clone(), documents);
+                    self.views.insert(key, views);
+                }
+                None => {
+                    self.documents.remove(&key);
+                    self.views.remove(&key);
+                }
             };
+        }
+    }
+
+    /// Renders the index page again when a feed changed (it lists them all), or drops it when
+    /// `[html] index` is off.
+    fn render_index(&mut self, config: &Config, feeds_changed: bool) {
+        if !config.html.index {
+            self.index_page = None;
+        } else if feeds_changed || self.index_page.is_none() {
+            let index = Index {
+                path: INDEX_PATH,
+                feeds: self.assembler.feeds().collect(),
+                // The archive of older entries will be linked from here.
+                all_posts: None,
+            };
+            self.index_page = Some(html::render_index(&index));
         }
     }
 

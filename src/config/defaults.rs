@@ -32,6 +32,12 @@ pub mod paths {
     pub const TAG_FEEDS: bool = true;
 }
 
+/// `[html]`: the pages for people.
+pub mod html {
+    pub const INDEX: bool = true;
+    pub const FEED_PAGES: bool = true;
+}
+
 /// `[server]`: the daemon. The per-client bounds follow nginx's defaults (`send_timeout`,
 /// `keepalive_requests`, `limit_conn`, `large_client_header_buffers`).
 pub mod server {
@@ -88,6 +94,8 @@ pub(crate) fn documented() -> Vec<(&'static str, Option<String>)> {
         ("paths.json", text(paths::JSON)),
         ("paths.tags", text(paths::TAGS)),
         ("paths.tag_feeds", value(&paths::TAG_FEEDS)),
+        ("html.index", value(&html::INDEX)),
+        ("html.feed_pages", value(&html::FEED_PAGES)),
         ("server.listen", text(server::LISTEN)),
         ("server.max_age", value(&server::MAX_AGE)),
         ("server.debounce_ms", value(&server::DEBOUNCE_MS)),

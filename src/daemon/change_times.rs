@@ -80,6 +80,16 @@ impl ChangeTimes {
         }
     }
 
+    /// Gives each page shown instead of a feed the `last_modified` of that feed (by path): a
+    /// page changes only when the feed it shows does. Call after [`ChangeTimes::stamp`].
+    pub fn stamp_views(&self, views: &mut [Document]) {
+        for view in views {
+            if let Some(stamp) = self.stamps.get(&view.path) {
+                view.last_modified = stamp.changed;
+            }
+        }
+    }
+
     /// Writes the stamps when they changed since the last save.
     pub fn save(&mut self) -> std::io::Result<()> {
         if !self.dirty {
@@ -104,12 +114,12 @@ fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
 mod tests {
     use super::*;
     use crate::etag::ETag;
-    use crate::format::Format;
+    use crate::format::{DocumentKind, Format};
 
     fn doc(path: &str, etag: &str) -> Document {
         Document {
             path: path.into(),
-            format: Format::Atom,
+            kind: DocumentKind::Feed(Format::Atom),
             body: bytes::Bytes::new(),
             etag: ETag::from_opaque(etag),
             last_modified: DateTime::UNIX_EPOCH,

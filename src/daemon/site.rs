@@ -96,10 +96,11 @@ impl Site {
         let mut cache = PostCache::new(config.source(), parse_options(&config));
         cache.refresh_all()?;
         let lock = LockFile::open(&config, &[&config.output_dir])?;
-        let mut pipeline = Pipeline::open(lock.ledger()?);
+        let mut pipeline = Pipeline::open(lock.ledger()?).with_feed_pages();
         let mut last = pipeline.run_all(&config, &cache, now);
         let mut times = ChangeTimes::load(&config.state_dir);
         times.stamp(&mut last.documents, now);
+        times.stamp_views(&mut last.views);
         Ok(Site {
             times,
             config_path: config_path.to_path_buf(),
@@ -140,7 +141,7 @@ impl Site {
         let output = output_folder(&config)?;
         if config.lock_file != self.config.lock_file {
             self.lock = LockFile::open(&config, &[&config.output_dir])?;
-            self.pipeline = Pipeline::open(self.lock.ledger()?);
+            self.pipeline = Pipeline::open(self.lock.ledger()?).with_feed_pages();
         }
         self.output = output;
         if config.state_dir != self.config.state_dir {
@@ -211,6 +212,7 @@ impl Site {
             };
         }
         self.times.stamp(&mut next.documents, now);
+        self.times.stamp_views(&mut next.views);
         self.last = next.clone();
         Rebuilt {
             build: Some(next),

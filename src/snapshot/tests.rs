@@ -8,7 +8,7 @@ use chrono::DateTime;
 use super::*;
 use crate::diagnostic::Diagnostic;
 use crate::etag::ETag;
-use crate::format::Format;
+use crate::format::{DocumentKind, Format};
 use crate::render::Document;
 
 fn at(secs: i64) -> DateTime<Utc> {
@@ -20,7 +20,7 @@ fn at(secs: i64) -> DateTime<Utc> {
 fn document(path: &str, body: &str) -> Document {
     Document {
         path: path.into(),
-        format: Format::Atom,
+        kind: DocumentKind::Feed(Format::Atom),
         body: body.as_bytes().to_vec().into(),
         etag: ETag::from_opaque(&format!("{:x}", Sha256::digest(body.as_bytes()))),
         last_modified: at(1_700_000_000),
@@ -30,6 +30,7 @@ fn document(path: &str, body: &str) -> Document {
 fn contents(documents: Vec<Document>, entry_count: usize, built_at: DateTime<Utc>) -> Contents {
     Contents {
         documents,
+        views: Vec::new(),
         diagnostics: vec![],
         entry_count,
         built_at,
