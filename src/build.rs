@@ -352,6 +352,78 @@ mod tests {
     }
 
     #[test]
+    fn pages_follow_the_feeds_they_show() {
+        let (dir, config, mut cache) =
+            site(&[("a.md", &post("A", "\"x\"")), ("b.md", &post("B", "\"y\""))]);
+        let now = Utc::now();
+        let once = Pipeline::open(IdLedger::default()).run_all(&config, &cache, now);
+        assert!(
+            once.views.is_empty(),
+            "a pipeline that is not served makes no feed pages"
+        );
+        let index = |b: &Build| {
+            let page = b.documents.iter().find(|d| d.path == INDEX_PATH).unwrap();
+            assert_eq!(page.kind, crate::format::DocumentKind::Page);
+            String::from_utf8(page.body.to_vec()).unwrap()
+        };
+        assert!(index(&once).contains(">A</a>"));
+
+        let mut served = Pipeline::open(IdLedger::default()).with_feed_pages();
+        let first = served.run_all(&config, &cache, now);
+        let feeds: Vec<&str> = first.documents.iter().map(|d| d.path.as_str()).collect();
+        let views: Vec<&str> = first.views.iter().map(|d| d.path.as_str()).collect();
+        assert_eq!(
+            feeds.len(),
+            views.len() + 1,
+            "one page per feed, and the index"
+        );
+        assert!(
+            views.iter().all(|v| feeds.contains(v)),
+            "{views:?} {feeds:?}"
+        );
+        assert_eq!(index(&first), index(&once), "the same index either way");
+
+        let path = dir.path().join("feed-src/a.md");
+        std::fs::write(&path, post("A edited", "\"x\"")).unwrap();
+        let refresh = cache.refresh_paths([&path]);
+        let second = served.run_changed(&config, &cache, &refresh.changed, now);
+        assert!(
+            index(&second).contains(">A edited</a>"),
+            "the index follows an edit"
+        );
+        let view = |b: &Build, path: &str| {
+            let view = b.views.iter().find(|d| d.path == path).unwrap();
+            (
+                view.body.as_ptr(),
+                String::from_utf8(view.body.to_vec()).unwrap(),
+            )
+        };
+        assert_eq!(
+            view(&first, "tags/y/atom.xml").0,
+            view(&second, "tags/y/atom.xml").0
+        );
+        assert!(view(&second, "tags/x/atom.xml").1.contains("A edited"));
+        assert!(!view(&first, "tags/x/atom.xml").1.contains("A edited"));
+    }
+
+    #[test]
+    fn the_index_can_be_turned_off() {
+        let (dir, _, cache) = site(&[("a.md", &post("A", ""))]);
+        let path = dir.path().join("config.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(
+            &path,
+            format!("{text}[html]\nindex = false\nfeed_pages = false\n"),
+        )
+        .unwrap();
+        let config = Config::load(&path).unwrap();
+        let mut pipeline = Pipeline::open(IdLedger::default()).with_feed_pages();
+        let build = pipeline.run_all(&config, &cache, Utc::now());
+        assert!(build.documents.iter().all(|d| d.path != INDEX_PATH));
+        assert!(build.views.is_empty());
+    }
+
+    #[test]
     fn a_body_that_cannot_be_read_any_more_is_a_problem_not_just_a_warning() {
         let (dir, config, cache) = site(&[("a.md", &post("A", "\"x\""))]);
         // Parsed, then replaced by something that cannot be read as a post before rendering.

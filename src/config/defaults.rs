@@ -68,10 +68,6 @@ pub(crate) fn documented() -> Vec<(&'static str, Option<String>)> {
         .iter()
         .map(|f| format!("\"{}\"", f.name()))
         .collect();
-    let watch = match server::WATCH {
-        WatchMode::Native => "native",
-        WatchMode::Poll => "poll",
-    };
     vec![
         ("title", None),
         ("base_url", None),
@@ -99,7 +95,7 @@ pub(crate) fn documented() -> Vec<(&'static str, Option<String>)> {
         ("server.listen", text(server::LISTEN)),
         ("server.max_age", value(&server::MAX_AGE)),
         ("server.debounce_ms", value(&server::DEBOUNCE_MS)),
-        ("server.watch", text(watch)),
+        ("server.watch", text(watch_name(server::WATCH))),
         ("server.poll_interval_ms", value(&server::POLL_INTERVAL_MS)),
         ("server.max_connections", value(&server::MAX_CONNECTIONS)),
         ("server.write_output", value(&server::WRITE_OUTPUT)),
@@ -122,6 +118,14 @@ pub(crate) fn documented() -> Vec<(&'static str, Option<String>)> {
         ("server.max_header_bytes", value(&server::MAX_HEADER_BYTES)),
         ("server.listen_backlog", value(&server::LISTEN_BACKLOG)),
     ]
+}
+
+#[cfg(test)]
+fn watch_name(mode: WatchMode) -> &'static str {
+    match mode {
+        WatchMode::Native => "native",
+        WatchMode::Poll => "poll",
+    }
 }
 
 #[cfg(test)]

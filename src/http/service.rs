@@ -131,25 +131,30 @@ fn serve_document(
         *response.status_mut() = StatusCode::NOT_MODIFIED;
         response
     } else {
-        let mut response = with_body(request.method(), StatusCode::OK, variant.body().clone());
-        let headers = response.headers_mut();
-        headers.insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static(document.content_type()),
-        );
-        if let Some(token) = variant.encoding().token() {
-            headers.insert(CONTENT_ENCODING, HeaderValue::from_static(token));
-        }
-        if document.kind() == DocumentKind::Page {
-            headers.insert(
-                CONTENT_SECURITY_POLICY_HEADER,
-                HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-            );
-            headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-        }
-        response
+        full_response(request.method(), document, variant)
     };
     response.headers_mut().extend(validators);
+    response
+}
+
+/// A 200 with `variant`'s body and what describes it; a page also carries its security policy.
+fn full_response(method: &Method, document: &ServedDocument, variant: &Variant) -> Response<Bytes> {
+    let mut response = with_body(method, StatusCode::OK, variant.body().clone());
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(document.content_type()),
+    );
+    if let Some(token) = variant.encoding().token() {
+        headers.insert(CONTENT_ENCODING, HeaderValue::from_static(token));
+    }
+    if document.kind() == DocumentKind::Page {
+        headers.insert(
+            CONTENT_SECURITY_POLICY_HEADER,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        );
+        headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    }
     response
 }
 

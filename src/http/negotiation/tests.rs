@@ -31,8 +31,11 @@ const NAVIGATE: &[(&str, &str)] = &[
     ("sec-fetch-dest", "document"),
 ];
 
+/// Request headers as (name, value) pairs.
+type Headers = Vec<(&'static str, &'static str)>;
+
 /// (client, headers it sends, whether it is shown a page).
-fn clients() -> Vec<(&'static str, Vec<(&'static str, &'static str)>, bool)> {
+fn clients() -> Vec<(&'static str, Headers, bool)> {
     let with = |accept: &'static str, extra: &[(&'static str, &'static str)]| {
         let mut headers = vec![("accept", accept)];
         headers.extend_from_slice(extra);

@@ -26,14 +26,14 @@ pub use index::Index;
 /// The policy sent with every page: nothing may load but the inline style sheet and script,
 /// identified by their SHA-256 (a test recomputes both).
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; \
-     style-src 'sha256-kbxHnbeDCga93FH7PNwz/+/nIZ/5aMEIvsnuI/E3DHc='; \
+     style-src 'sha256-TOIyUwqiQydry/kkJ9yqZT4FBJxY8sGxkoMSz+7YOzg='; \
      script-src 'sha256-gTWB+WXlOj5Od9RrzxLh2i7ExeVT5TUVpXfnQIdjlWU='; \
      base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// The same policy for a `<meta>` element, which protects a page a static host serves without
 /// the header; `frame-ancestors` is left out because browsers ignore it there, with a warning.
 const META_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; \
-     style-src 'sha256-kbxHnbeDCga93FH7PNwz/+/nIZ/5aMEIvsnuI/E3DHc='; \
+     style-src 'sha256-TOIyUwqiQydry/kkJ9yqZT4FBJxY8sGxkoMSz+7YOzg='; \
      script-src 'sha256-gTWB+WXlOj5Od9RrzxLh2i7ExeVT5TUVpXfnQIdjlWU='; \
      base-uri 'none'; form-action 'none'";
 
