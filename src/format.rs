@@ -26,6 +26,14 @@ pub enum DocumentKind {
 }
 
 impl DocumentKind {
+    /// The media type alone, as `Accept` names it.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            DocumentKind::Feed(format) => format.media_type(),
+            DocumentKind::Page => PAGE_TYPES.0,
+        }
+    }
+
     /// The HTTP `Content-Type`, with its charset.
     pub fn content_type(self) -> &'static str {
         match self {
@@ -120,6 +128,7 @@ mod tests {
             DocumentKind::Page.content_type(),
             "text/html; charset=utf-8"
         );
+        assert_eq!(DocumentKind::Page.media_type(), "text/html");
         assert_eq!(DocumentKind::Page.format(), None);
         assert_eq!(
             DocumentKind::Feed(Format::Json).format(),

@@ -17,7 +17,7 @@
 
 use hyper::header::{ACCEPT, HeaderMap};
 
-use crate::format::Format;
+use crate::format::{DocumentKind, Format};
 
 /// `Vary` for an address that has both a feed and a page: every header the choice may read,
 /// with `Accept-Encoding`, which chooses the content coding of either.
@@ -69,7 +69,7 @@ fn accept_prefers_html(headers: &HeaderMap) -> bool {
             let Some((media_range, q)) = parse_range(range) else {
                 return false;
             };
-            if media_range == "text/html" {
+            if media_range == DocumentKind::Page.media_type() {
                 html = html.max(q);
             } else if could_be_a_feed(&media_range) {
                 feed = feed.max(q);

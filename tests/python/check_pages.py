@@ -5,7 +5,8 @@ Usage: check_pages.py BASE_URL EXPECTED.json OUT_DIR
 EXPECTED.json holds {"titles": [...], "alternates": [[type, href], ...], "feed": path, "feed_url": url}:
 the entry titles the index must show, the autodiscovery links its <head> must carry, and a feed
 path to open as a browser navigation (which must show that feed's page, with its address).
-Checks that every entry title is visible, the inline style and script ran (the Content Security
+Checks that both pages parse as HTML5 without a single parse error (html5lib, strict), that
+every entry title is visible, the inline style and script ran (the Content Security
 Policy allowed them), nothing was logged to the console, and the page fits a phone's width.
 Screenshots (light, dark, phone, feed page) go to OUT_DIR. Exits 1 with every failure listed.
 """
@@ -13,8 +14,10 @@ Screenshots (light, dark, phone, feed page) go to OUT_DIR. Exits 1 with every fa
 import json
 import shutil
 import sys
+import urllib.request
 from pathlib import Path
 
+import html5lib
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -46,6 +49,20 @@ def browser():
 def console(driver, page):
     for entry in driver.get_log("browser"):
         failures.append(f"{page}: console {entry['level']}: {entry['message']}")
+
+
+def check_parses(url, page):
+    """The page's bytes as served, parsed by the HTML5 algorithm that stops at any parse error."""
+    # Without Fetch Metadata, an Accept that prefers HTML is what asks for a feed's page.
+    request = urllib.request.Request(url, headers={"Accept": "text/html"})
+    with urllib.request.urlopen(request) as response:
+        check(response.headers.get_content_type() == "text/html",
+              f"{page}: served as {response.headers.get_content_type()}")
+        raw = response.read()
+    try:
+        html5lib.HTMLParser(strict=True).parse(raw)
+    except html5lib.html5parser.ParseError as error:
+        failures.append(f"{page}: not valid HTML5: {error}")
 
 
 def check_common(driver, page):
@@ -108,6 +125,8 @@ def main():
     expected = json.loads(Path(expected_path).read_text(encoding="utf-8"))
     out.mkdir(parents=True, exist_ok=True)
     driver = browser()
+    check_parses(base + "/", "index")
+    check_parses(base + "/" + expected["feed"], "feed page")
     try:
         check_index(driver, base, expected, out)
         check_feed_page(driver, base, expected, out)
