@@ -14,6 +14,7 @@ use crate::diagnostic::Diagnostic;
 use crate::ledger::{Changes, LedgerError, LockFile};
 use crate::output::{OutputError, OutputFolder, WriteReport};
 use crate::post_cache::{PostCache, Refresh};
+use crate::render::Document;
 use crate::source::SourceError;
 use crate::watch::Batch;
 
@@ -193,15 +194,8 @@ impl Site {
             next.diagnostics.extend(self.problems.iter().cloned());
             next.diagnostics.sort();
         }
-        // ETags are hashes of the bodies, so comparing them compares the documents without
-        // reading megabytes of bytes.
-        let same_documents = next.documents.len() == self.last.documents.len()
-            && next
-                .documents
-                .iter()
-                .zip(&self.last.documents)
-                .all(|(a, b)| a.path == b.path && a.etag == b.etag);
-        let same = same_documents
+        let same = same_etags(&next.documents, &self.last.documents)
+            && same_etags(&next.views, &self.last.views)
             && next.diagnostics == self.last.diagnostics
             && next.published == self.last.published;
         if same {
@@ -278,4 +272,13 @@ fn output_folder(config: &Config) -> Result<Option<OutputFolder>, OutputError> {
         .write_output
         .then(|| OutputFolder::open(&config.output_dir, &config.source_dir, &config.state_dir))
         .transpose()
+}
+
+/// Whether `a` and `b` are the same documents at the same paths. ETags are hashes of the bodies,
+/// so comparing them compares the documents without reading megabytes of bytes.
+fn same_etags(a: &[Document], b: &[Document]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(a, b)| a.path == b.path && a.etag == b.etag)
 }

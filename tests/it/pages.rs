@@ -126,6 +126,29 @@ fn the_daemon_shows_browsers_pages_and_readers_feeds() {
     assert_eq!(revalidate(FEEDPARSER, page_tag), 200);
 }
 
+#[test]
+fn turning_feed_pages_off_takes_effect_on_reload() {
+    let site = site();
+    let daemon = Daemon::start(&site.config());
+    let page = daemon.request("GET", "/atom.xml", CHROMIUM);
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    let config = std::fs::read_to_string(site.config()).unwrap();
+    std::fs::write(
+        site.config(),
+        format!("{config}\n[html]\nfeed_pages = false\n"),
+    )
+    .unwrap();
+    daemon.signal("HUP");
+    let feed = daemon.poll_request("/atom.xml", CHROMIUM, "the feed for browsers too", |r| {
+        r.header("content-type") == Some("application/atom+xml; charset=utf-8")
+    });
+    assert_eq!(feed.header("vary"), Some("Accept-Encoding"));
+    assert_eq!(daemon.get("/").status, 200, "the index stays");
+}
+
 fn python() -> PathBuf {
     std::env::var_os("FEEDD_PYTHON").map_or_else(
         || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/py/bin/python"),
