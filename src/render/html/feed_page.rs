@@ -5,10 +5,10 @@
 use maud::html;
 
 use super::layout;
+use super::page_feed::PageFeed;
 use crate::feed::DocumentLink;
-use crate::render::xml_text::CleanFeed;
 
-pub(super) fn render(feed: &CleanFeed, shown: &DocumentLink) -> String {
+pub(super) fn render(feed: &PageFeed, shown: &DocumentLink) -> String {
     let title = layout::feed_title(feed);
     let others: Vec<&DocumentLink> = feed
         .documents

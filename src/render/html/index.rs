@@ -4,8 +4,8 @@
 use maud::{Markup, html};
 
 use super::layout::{self, Alternate};
+use super::page_feed::PageFeed;
 use crate::feed::Feed;
-use crate::render::xml_text::CleanFeed;
 
 /// What the index page shows.
 #[derive(Debug, Clone)]
@@ -19,11 +19,12 @@ pub struct Index<'a> {
     pub all_posts: Option<&'a str>,
 }
 
-pub(super) fn render(index: &Index<'_>, feeds: &[CleanFeed]) -> String {
-    let Some((main, tags)) = feeds.split_first() else {
-        return layout::page("Feeds", None, &[], html! { h1 { "Feeds" } });
-    };
-    let alternates: Vec<Alternate<'_>> = feeds.iter().flat_map(|f| layout::alternates(f)).collect();
+/// The page for `main` (with its entries) and `tags` (listed only).
+pub(super) fn render(index: &Index<'_>, main: &PageFeed, tags: &[PageFeed]) -> String {
+    let alternates: Vec<Alternate<'_>> = std::iter::once(main)
+        .chain(tags)
+        .flat_map(layout::alternates)
+        .collect();
     let body = html! {
         header {
             h1 { (main.title) }
@@ -59,7 +60,7 @@ pub(super) fn render(index: &Index<'_>, feeds: &[CleanFeed]) -> String {
 }
 
 /// One field per document of `feed`; `n` numbers the feed so field ids stay unique.
-fn feed_addresses(feed: &CleanFeed, n: usize) -> Markup {
+fn feed_addresses(feed: &PageFeed, n: usize) -> Markup {
     html! {
         @for link in &feed.documents {
             (layout::address_field(
@@ -69,4 +70,14 @@ fn feed_addresses(feed: &CleanFeed, n: usize) -> Markup {
             ))
         }
     }
+}
+
+/// A site without even its main feed (which always exists): a page that says only that.
+pub(super) fn render_empty() -> String {
+    layout::page(
+        "Feeds",
+        None,
+        &[],
+        html! { h1 { "Feeds" } p { "There are no feeds yet." } },
+    )
 }

@@ -1,12 +1,11 @@
 //! What every page shares: the document shell (head with autodiscovery links, inline style and
 //! script), a feed address to copy, and the list of entries.
 
-use std::sync::Arc;
-
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::META_CONTENT_SECURITY_POLICY;
-use crate::feed::{DocumentLink, Entry, Feed};
+use super::page_feed::{PageEntry, PageFeed};
+use crate::feed::DocumentLink;
 use crate::format::Format;
 
 /// Included byte for byte: the policy's hash is of exactly this text.
@@ -62,7 +61,7 @@ pub(super) fn format_name(format: Format) -> &'static str {
 }
 
 /// The feed's own name: the site's title, with the tag for a tag's feed.
-pub(super) fn feed_title(feed: &Feed) -> String {
+pub(super) fn feed_title(feed: &PageFeed) -> String {
     match &feed.tag {
         Some(tag) => format!("{} · {tag}", feed.title),
         None => feed.title.clone(),
@@ -70,7 +69,7 @@ pub(super) fn feed_title(feed: &Feed) -> String {
 }
 
 /// Each document of `feed`, titled for the autodiscovery list.
-pub(super) fn alternates(feed: &Feed) -> impl Iterator<Item = Alternate<'_>> {
+pub(super) fn alternates(feed: &PageFeed) -> impl Iterator<Item = Alternate<'_>> {
     feed.documents.iter().map(move |link| Alternate {
         title: format!("{} ({})", feed_title(feed), format_name(link.format)),
         link,
@@ -89,7 +88,7 @@ pub(super) fn address_field(label: &str, url: &str, id: &str) -> Markup {
 }
 
 /// The entries, newest first: linked title, date, authors and summary.
-pub(super) fn entry_list(entries: &[Arc<Entry>]) -> Markup {
+pub(super) fn entry_list(entries: &[PageEntry]) -> Markup {
     html! {
         @for entry in entries {
             article {

@@ -11,15 +11,16 @@
 mod feed_page;
 mod index;
 mod layout;
+mod page_feed;
 
 use bytes::Bytes;
 use chrono::Utc;
 
 use super::Document;
-use super::xml_text::CleanFeed;
 use crate::etag::ETag;
 use crate::feed::Feed;
 use crate::format::DocumentKind;
+use page_feed::PageFeed;
 
 pub use index::Index;
 
@@ -37,24 +38,26 @@ const META_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; \
      script-src 'sha256-gTWB+WXlOj5Od9RrzxLh2i7ExeVT5TUVpXfnQIdjlWU='; \
      base-uri 'none'; form-action 'none'";
 
-/// The site's index page, from every feed (the main one first, then the tags').
+/// The site's index page, from every feed (the main one first, then the tags'); the main feed
+/// has every post, so its `updated` is the site's.
 pub fn render_index(index: &Index<'_>) -> Document {
-    let feeds: Vec<CleanFeed> = index.feeds.iter().map(|f| CleanFeed::new(f)).collect();
-    let body = index::render(index, &feeds);
-    let last_modified = feeds.iter().map(|f| f.updated).max();
-    page(index.path.to_owned(), body, last_modified)
+    let Some((main, tags)) = index.feeds.split_first() else {
+        return page(index.path.to_owned(), index::render_empty(), None);
+    };
+    let main = PageFeed::new(main);
+    let tags: Vec<PageFeed> = tags.iter().map(|f| PageFeed::listed(f)).collect();
+    let body = index::render(index, &main, &tags);
+    page(index.path.to_owned(), body, Some(main.updated))
 }
 
 /// One page per document of `feed`, at that document's path: the same entries, with that
 /// document's address to paste into a reader.
 pub fn render_feed_pages(feed: &Feed) -> Vec<Document> {
-    let clean = CleanFeed::new(feed);
-    clean
-        .documents
-        .iter()
+    let shown = PageFeed::new(feed);
+    (shown.documents.iter())
         .map(|link| {
-            let body = feed_page::render(&clean, link);
-            page(link.path.clone(), body, Some(clean.updated))
+            let body = feed_page::render(&shown, link);
+            page(link.path.clone(), body, Some(shown.updated))
         })
         .collect()
 }

@@ -1,3 +1,5 @@
+//! The pages' bytes: escaping, autodiscovery, the policy's hashes, one page per feed document.
+
 use sha2::{Digest, Sha256};
 
 use super::*;
@@ -97,7 +99,7 @@ fn index_announces_every_feed_and_lists_the_newest_entries() {
             let announced = format!(
                 "<link rel=\"alternate\" type=\"{}\" title=\"{} ({})\" href=\"{}\">",
                 link.format.media_type(),
-                layout::feed_title(feed),
+                layout::feed_title(&PageFeed::listed(feed)),
                 layout::format_name(link.format),
                 link.url
             );
@@ -210,4 +212,18 @@ fn an_empty_site_still_gets_a_page() {
         !text(&pages[0]).contains("Also as"),
         "no other formats to offer"
     );
+}
+
+#[test]
+fn pages_show_summaries_not_bodies_and_an_index_needs_no_feed() {
+    let feed = fixtures::feed(vec![entry(1)]);
+    let mut pages = render_feed_pages(&feed);
+    pages.push(render_index(&index_of(vec![&feed])));
+    for page in &pages {
+        assert!(text(page).contains("Summary of post 1."));
+        assert!(!text(page).contains("Body of post 1."), "{}", page.path);
+    }
+    let bare = render_index(&index_of(vec![]));
+    assert!(text(&bare).contains("There are no feeds yet."));
+    assert_eq!(bare.path, "index.html");
 }
