@@ -91,7 +91,7 @@ pub(super) fn address_field(label: &str, url: &str, id: &str) -> Markup {
 pub(super) fn entry_list(entries: &[PageEntry]) -> Markup {
     html! {
         @for entry in entries {
-            article {
+            article lang=[&entry.lang] {
                 h3 { a href=(entry.link) { (entry.title) } }
                 p class="meta" {
                     time datetime=(entry.published.to_rfc3339()) {

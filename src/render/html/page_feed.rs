@@ -30,6 +30,8 @@ pub(super) struct PageEntry {
     pub authors: Vec<String>,
     /// Plain text.
     pub summary: String,
+    /// The entry's own language, when it has one.
+    pub lang: Option<String>,
 }
 
 impl PageFeed {
@@ -68,5 +70,6 @@ fn page_entry(entry: &Entry) -> PageEntry {
         published: entry.published,
         authors: entry.authors.iter().map(|a| clean(a)).collect(),
         summary: clean(&entry.summary),
+        lang: entry.lang.as_deref().map(clean),
     }
 }

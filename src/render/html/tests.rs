@@ -162,6 +162,10 @@ fn hostile_text_is_escaped_and_cleaned_everywhere() {
             "controls dropped"
         );
         assert!(body.contains("🦀 مرحبا שלום"));
+        assert!(
+            body.contains("<article lang=\"ar\">"),
+            "an entry keeps its language"
+        );
     }
     let escaped = HOSTILE_CLEAN
         .replace('&', "&amp;")
