@@ -24,19 +24,29 @@ use page_feed::PageFeed;
 
 pub use index::Index;
 
-/// The policy sent with every page: nothing may load but the inline style sheet and script,
-/// identified by their SHA-256 (a test recomputes both).
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; \
-     style-src 'sha256-TOIyUwqiQydry/kkJ9yqZT4FBJxY8sGxkoMSz+7YOzg='; \
-     script-src 'sha256-gTWB+WXlOj5Od9RrzxLh2i7ExeVT5TUVpXfnQIdjlWU='; \
-     base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/// What a page may run and style itself with: exactly the inline style sheet and script, named by
+/// their SHA-256 (a test recomputes both). Written once for both policies below.
+macro_rules! inline_sources {
+    () => {
+        "style-src 'sha256-TOIyUwqiQydry/kkJ9yqZT4FBJxY8sGxkoMSz+7YOzg='; \
+         script-src 'sha256-gTWB+WXlOj5Od9RrzxLh2i7ExeVT5TUVpXfnQIdjlWU='; "
+    };
+}
+
+/// The policy sent with every page: nothing may load but the inline style sheet and script.
+pub const CONTENT_SECURITY_POLICY: &str = concat!(
+    "default-src 'none'; ",
+    inline_sources!(),
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+);
 
 /// The same policy for a `<meta>` element, which protects a page a static host serves without
 /// the header; `frame-ancestors` is left out because browsers ignore it there, with a warning.
-const META_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; \
-     style-src 'sha256-TOIyUwqiQydry/kkJ9yqZT4FBJxY8sGxkoMSz+7YOzg='; \
-     script-src 'sha256-gTWB+WXlOj5Od9RrzxLh2i7ExeVT5TUVpXfnQIdjlWU='; \
-     base-uri 'none'; form-action 'none'";
+const META_CONTENT_SECURITY_POLICY: &str = concat!(
+    "default-src 'none'; ",
+    inline_sources!(),
+    "base-uri 'none'; form-action 'none'"
+);
 
 /// The site's index page, from every feed (the main one first, then the tags'); the main feed
 /// has every post, so its `updated` is the site's.
