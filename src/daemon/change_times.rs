@@ -157,6 +157,26 @@ mod tests {
     }
 
     #[test]
+    fn a_feeds_page_changes_when_its_feed_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut times = ChangeTimes::load(dir.path());
+        times.stamp(&mut [doc("a.xml", "1")], at(1000, 0));
+        times.stamp(&mut [doc("a.xml", "2")], at(3000, 0));
+        let page = |path: &str| Document {
+            kind: DocumentKind::Page,
+            ..doc(path, "page")
+        };
+        let mut views = [page("a.xml"), page("gone.xml")];
+        times.stamp_views(&mut views);
+        assert_eq!(views[0].last_modified, at(3000, 0));
+        assert_eq!(
+            views[1].last_modified,
+            DateTime::UNIX_EPOCH,
+            "no feed, left as rendered"
+        );
+    }
+
+    #[test]
     fn stamps_survive_a_restart_and_only_changes_are_written() {
         let dir = tempfile::tempdir().unwrap();
         let mut times = ChangeTimes::load(dir.path());
