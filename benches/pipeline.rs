@@ -224,6 +224,7 @@ fn building(c: &mut Criterion) {
 fn compressed_snapshot(documents: Vec<Document>) -> Snapshot {
     let contents = Contents {
         documents,
+        views: Vec::new(),
         diagnostics: Vec::new(),
         entry_count: POSTS,
         built_at: date(POSTS + 1),

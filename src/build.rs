@@ -1,6 +1,6 @@
 //! The pipeline both drivers share, opened once and run after every change: changed posts →
 //! feed index (ids, order) → selection (pure) → bodies rendered (I/O) → feeds assembled (pure)
-//! → documents rendered for the feeds that changed.
+//! → documents rendered for the feeds that changed, and the pages that show them.
 //!
 //! `once` runs it a single time over every post; `daemon` keeps it and runs it with the files
 //! each batch changed, so an edit costs in proportion to the edit, not to the site. Neither
@@ -14,18 +14,23 @@ use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use url::Url;
 
-use crate::config::Config;
+use crate::config::{Config, INDEX_PATH};
 use crate::diagnostic::Diagnostic;
 use crate::feed::{Assembler, Feed, FeedIndex, FeedKey, absolutize_html};
 use crate::ledger::IdLedger;
 use crate::post::{ParseOptions, Post};
 use crate::post_cache::PostCache;
+use crate::render::html::{self, Index};
 use crate::render::{Document, Renderer};
 
 /// Every document of the site, and everything that went wrong on the way.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Build {
+    /// The feeds, and the index page when `[html] index` is on.
     pub documents: Vec<Document>,
+    /// Each feed document as a page for browsers, at the feed's path (only served, never
+    /// written: a static host cannot choose between the two).
+    pub views: Vec<Document>,
     /// Sorted by path and line, so reports are stable.
     pub diagnostics: Vec<Diagnostic>,
     /// Posts in the main feed's pool (published, not drafts or scheduled).
@@ -75,6 +80,10 @@ pub struct Pipeline {
     assembler: Assembler,
     renderer: Renderer,
     documents: BTreeMap<FeedKey, Vec<Document>>,
+    /// Whether each feed's documents are also rendered as pages (a server's pipeline).
+    feed_pages: bool,
+    views: BTreeMap<FeedKey, Vec<Document>>,
+    index_page: Option<Document>,
 }
 
 impl Pipeline {
@@ -85,14 +94,26 @@ impl Pipeline {
             assembler: Assembler::default(),
             renderer: Renderer::default(),
             documents: BTreeMap::new(),
+            feed_pages: false,
+            views: BTreeMap::new(),
+            index_page: None,
         }
+    }
+
+    /// Also renders each feed document as a page for browsers, when `[html] feed_pages` is on;
+    /// for a pipeline whose documents are served, where a browser can be told from a reader.
+    pub fn with_feed_pages(mut self) -> Pipeline {
+        self.feed_pages = true;
+        self
     }
 
     /// Starts again from nothing but the ids, for a run over every post (after a rescan or a
     /// config change, which may change every entry).
     pub fn reopen(&mut self) {
         let index = std::mem::replace(&mut self.index, FeedIndex::new(IdLedger::default()));
+        let feed_pages = self.feed_pages;
         *self = Pipeline::open(index.into_ledger());
+        self.feed_pages = feed_pages;
     }
 
     /// Runs over every post in `cache`. `now` only decides which scheduled posts are due.
@@ -135,7 +156,8 @@ impl Pipeline {
         let changed = self
             .assembler
             .assemble(config, &self.index, selection, rendered);
-        self.render_documents(&changed);
+        self.render_documents(&changed, self.feed_pages && config.html.feed_pages);
+        self.render_index(config, !changed.is_empty());
         let mut diagnostics = cache.diagnostics();
         // A file that cannot be read again is usually reported by the cache already.
         let known: std::collections::HashSet<PathBuf> =
@@ -144,7 +166,11 @@ impl Pipeline {
         diagnostics.extend(self.index.diagnostics());
         diagnostics.sort();
         Build {
-            documents: self.documents.values().flatten().cloned().collect(),
+            documents: (self.documents.values().flatten())
+                .chain(&self.index_page)
+                .cloned()
+                .collect(),
+            views: self.views.values().flatten().cloned().collect(),
             diagnostics,
             published: self.index.published(),
             next_due: self.index.next_due(),
@@ -156,9 +182,9 @@ impl Pipeline {
         }
     }
 
-    /// Renders the documents of the feeds that changed; the others keep theirs. A feed that is
-    /// gone takes its documents with it.
-    fn render_documents(&mut self, changed: &[FeedKey]) {
+    /// Renders the documents of the feeds that changed, and with `pages` each of them as a page
+    /// too; the other feeds keep theirs. A feed that is gone takes its documents with it.
+    fn render_documents(&mut self, changed: &[FeedKey], pages: bool) {
         let (present, gone): (Vec<&FeedKey>, Vec<&FeedKey>) = changed
             .iter()
             .partition(|key| self.assembler.feed(key).is_some());
@@ -166,8 +192,23 @@ impl Pipeline {
             .iter()
             .filter_map(|key| self.assembler.feed(key))
             .collect();
-        let rendered = self.renderer.render(&feeds);
-        for (key, documents) in present.into_iter().zip(rendered) {
+        let (rendered, views) = rayon::join(
+            || self.renderer.render(&feeds),
+            || {
+                feeds
+                    .par_iter()
+                    .map(|f| {
+                        if pages {
+                            html::render_feed_pages(f)
+                        } else {
+                            Vec::new()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+            },
+        );
+        for ((key, documents), views) in present.into_iter().zip(rendered).zip(views) {
+            self.views.insert(key.clone(), views);
             if let Some(old) = self.documents.insert(key.clone(), documents) {
                 let kept = &self.documents[key];
                 let dropped = old.iter().filter(|d| kept.iter().all(|k| k.path != d.path));
@@ -175,9 +216,26 @@ impl Pipeline {
             }
         }
         for key in gone {
+            self.views.remove(key);
             if let Some(old) = self.documents.remove(key) {
                 self.renderer.forget(old.iter().map(|d| d.path.as_str()));
             }
+        }
+    }
+
+    /// Renders the index page again when a feed changed (it lists them all), or drops it when
+    /// `[html] index` is off.
+    fn render_index(&mut self, config: &Config, feeds_changed: bool) {
+        if !config.html.index {
+            self.index_page = None;
+        } else if feeds_changed || self.index_page.is_none() {
+            let index = Index {
+                path: INDEX_PATH,
+                feeds: self.assembler.feeds().collect(),
+                // The archive of older entries will be linked from here.
+                all_posts: None,
+            };
+            self.index_page = Some(html::render_index(&index));
         }
     }
 
@@ -301,6 +359,78 @@ mod tests {
             "the other post stays"
         );
         assert_eq!((second.published, second.diagnostics.len()), (2, 0));
+    }
+
+    #[test]
+    fn pages_follow_the_feeds_they_show() {
+        let (dir, config, mut cache) =
+            site(&[("a.md", &post("A", "\"x\"")), ("b.md", &post("B", "\"y\""))]);
+        let now = Utc::now();
+        let once = Pipeline::open(IdLedger::default()).run_all(&config, &cache, now);
+        assert!(
+            once.views.is_empty(),
+            "a pipeline that is not served makes no feed pages"
+        );
+        let index = |b: &Build| {
+            let page = b.documents.iter().find(|d| d.path == INDEX_PATH).unwrap();
+            assert_eq!(page.kind, crate::format::DocumentKind::Page);
+            String::from_utf8(page.body.to_vec()).unwrap()
+        };
+        assert!(index(&once).contains(">A</a>"));
+
+        let mut served = Pipeline::open(IdLedger::default()).with_feed_pages();
+        let first = served.run_all(&config, &cache, now);
+        let feeds: Vec<&str> = first.documents.iter().map(|d| d.path.as_str()).collect();
+        let views: Vec<&str> = first.views.iter().map(|d| d.path.as_str()).collect();
+        assert_eq!(
+            feeds.len(),
+            views.len() + 1,
+            "one page per feed, and the index"
+        );
+        assert!(
+            views.iter().all(|v| feeds.contains(v)),
+            "{views:?} {feeds:?}"
+        );
+        assert_eq!(index(&first), index(&once), "the same index either way");
+
+        let path = dir.path().join("feed-src/a.md");
+        std::fs::write(&path, post("A edited", "\"x\"")).unwrap();
+        let refresh = cache.refresh_paths([&path]);
+        let second = served.run_changed(&config, &cache, &refresh.changed, now);
+        assert!(
+            index(&second).contains(">A edited</a>"),
+            "the index follows an edit"
+        );
+        let view = |b: &Build, path: &str| {
+            let view = b.views.iter().find(|d| d.path == path).unwrap();
+            (
+                view.body.as_ptr(),
+                String::from_utf8(view.body.to_vec()).unwrap(),
+            )
+        };
+        assert_eq!(
+            view(&first, "tags/y/atom.xml").0,
+            view(&second, "tags/y/atom.xml").0
+        );
+        assert!(view(&second, "tags/x/atom.xml").1.contains("A edited"));
+        assert!(!view(&first, "tags/x/atom.xml").1.contains("A edited"));
+    }
+
+    #[test]
+    fn the_index_can_be_turned_off() {
+        let (dir, _, cache) = site(&[("a.md", &post("A", ""))]);
+        let path = dir.path().join("config.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(
+            &path,
+            format!("{text}[html]\nindex = false\nfeed_pages = false\n"),
+        )
+        .unwrap();
+        let config = Config::load(&path).unwrap();
+        let mut pipeline = Pipeline::open(IdLedger::default()).with_feed_pages();
+        let build = pipeline.run_all(&config, &cache, Utc::now());
+        assert!(build.documents.iter().all(|d| d.path != INDEX_PATH));
+        assert!(build.views.is_empty());
     }
 
     #[test]

@@ -52,6 +52,8 @@ const CONFIG_KEYS: &str = "\
   formats = [\"rss\", \"atom\", \"json\"]
   [paths]  rss = \"rss.xml\", atom = \"atom.xml\", json = \"feed.json\",
            tags = \"tags/{tag}/\", tag_feeds = true
+  [html]   index = true, feed_pages = true   index.html (served at /); a browser that
+           opens a feed URL is shown it as a page
   [server] listen = \"127.0.0.1:8080\", max_age = 300, debounce_ms = 25,
            watch = \"native\" | \"poll\", poll_interval_ms = 1000,
            max_connections = 1024, write_output = false,
@@ -368,14 +370,14 @@ mod tests {
         );
     }
 
-    /// Each `key = value` the config key list shows, keyed as `section.key` below `[paths]` and
-    /// `[server]`; a value is a quoted string, a `[…]` list or a bare word.
+    /// Each `key = value` the config key list shows, keyed as `section.key` below `[paths]`,
+    /// `[html]` and `[server]`; a value is a quoted string, a `[…]` list or a bare word.
     fn shown_in_help() -> Vec<(String, String)> {
         let mut shown = Vec::new();
         let mut section = "";
         for line in CONFIG_KEYS.lines() {
             let mut rest = line.trim_start();
-            if let Some(named) = ["paths", "server"]
+            if let Some(named) = ["paths", "html", "server"]
                 .into_iter()
                 .find(|s| rest.starts_with(&format!("[{s}]")))
             {

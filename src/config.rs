@@ -91,6 +91,7 @@ pub struct Config {
     pub post_path: String,
     pub formats: Vec<Format>,
     pub paths: Paths,
+    pub html: Html,
     pub server: Server,
     /// Whether symlinks below `source_dir` may lead to files and folders outside it.
     pub follow_symlinks_outside: bool,
@@ -99,6 +100,10 @@ pub struct Config {
 }
 
 pub mod defaults;
+mod html;
+
+use html::RawHtml;
+pub use html::{Html, INDEX_PATH};
 
 /// Where each document is published, relative to `base_url` and the output folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,6 +205,8 @@ struct RawConfig {
     #[serde(default)]
     paths: RawPaths,
     #[serde(default)]
+    html: RawHtml,
+    #[serde(default)]
     server: RawServer,
 }
 
@@ -289,11 +296,17 @@ impl RawConfig {
             Some(old) => crate::atomic_file::parent(old).join(defaults::LOCK_FILE),
             None => defaults::LOCK_FILE.into(),
         });
+        let paths = build_paths(self.paths)?;
         Ok(Config {
             post_path: check_post_path(self.post_path)?,
             formats: check_formats(self.formats)?,
             max_post_bytes: check_max_post_bytes(self.max_post_bytes)?,
-            paths: build_paths(self.paths)?,
+            html: self.html.build(
+                [&paths.rss, &paths.atom, &paths.json]
+                    .map(String::as_str)
+                    .into_iter(),
+            )?,
+            paths,
             server: build_server(self.server)?,
             title: self.title,
             description: self.description,

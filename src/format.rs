@@ -1,4 +1,5 @@
-//! [`Format`]: the kinds of document feedd writes, with their media types and default paths.
+//! [`Format`] and [`DocumentKind`]: the kinds of document feedd writes, with their media types and
+//! default paths.
 //!
 //! Shared vocabulary on the ground floor: config, feed, render, snapshot, http and output all
 //! name document kinds, and none of them should have to import another to learn what one is, so
@@ -15,6 +16,41 @@ pub enum Format {
     Json,
 }
 
+/// What a published document is: one feed in one format, or a page for people reading in a
+/// browser (the site's index, or a feed shown as HTML). Config names only [`Format`]s, so no
+/// `formats` list can ask for a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DocumentKind {
+    Feed(Format),
+    Page,
+}
+
+impl DocumentKind {
+    /// The media type alone, as `Accept` names it.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            DocumentKind::Feed(format) => format.media_type(),
+            DocumentKind::Page => PAGE_TYPES.0,
+        }
+    }
+
+    /// The HTTP `Content-Type`, with its charset.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            DocumentKind::Feed(format) => format.content_type(),
+            DocumentKind::Page => PAGE_TYPES.1,
+        }
+    }
+
+    /// The feed format, for a feed document.
+    pub fn format(self) -> Option<Format> {
+        match self {
+            DocumentKind::Feed(format) => Some(format),
+            DocumentKind::Page => None,
+        }
+    }
+}
+
 /// The media type and the `Content-Type` (media type with charset), built from one literal so
 /// the two cannot drift apart.
 macro_rules! with_charset {
@@ -22,6 +58,9 @@ macro_rules! with_charset {
         ($media_type, concat!($media_type, "; charset=utf-8"))
     };
 }
+
+/// Pages for people are HTML.
+const PAGE_TYPES: (&str, &str) = with_charset!("text/html");
 
 impl Format {
     /// Every format, in the order documents of one feed are listed.
@@ -77,6 +116,24 @@ mod tests {
             );
         }
         assert_eq!(Format::Atom.media_type(), "application/atom+xml");
+    }
+
+    #[test]
+    fn a_kind_is_served_as_its_format_or_as_html() {
+        assert_eq!(
+            DocumentKind::Feed(Format::Rss).content_type(),
+            Format::Rss.content_type()
+        );
+        assert_eq!(
+            DocumentKind::Page.content_type(),
+            "text/html; charset=utf-8"
+        );
+        assert_eq!(DocumentKind::Page.media_type(), "text/html");
+        assert_eq!(DocumentKind::Page.format(), None);
+        assert_eq!(
+            DocumentKind::Feed(Format::Json).format(),
+            Some(Format::Json)
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //!    ──post_cache::PostCache::body_html──▶ bodies       I/O: exactly the selected posts
 //!    ──feed::Assembler::assemble──▶ Feed                pure: ordered, limited, ids
 //!    ──render──▶ Document                               pure: bytes, content type, etag
+//!    ──render::html──▶ Document (pages)                 pure: the index, each feed as a page
 //!    ──snapshot──▶ Arc<Snapshot>                        immutable; swapped whole
 //!    ──▶ http (serves the current snapshot)  ──▶ output (atomic writes to a folder)
 //! ```

@@ -236,13 +236,13 @@ fn remove_empty_parents(root: &Path, file: &Path) {
 mod tests {
     use super::*;
     use crate::etag::ETag;
-    use crate::format::Format;
+    use crate::format::{DocumentKind, Format};
     use chrono::DateTime;
 
     fn doc(path: &str, body: &str) -> Document {
         Document {
             path: path.into(),
-            format: Format::Atom,
+            kind: DocumentKind::Feed(Format::Atom),
             body: body.as_bytes().to_vec().into(),
             etag: ETag::from_opaque("x"),
             last_modified: DateTime::UNIX_EPOCH,

@@ -32,6 +32,12 @@ pub mod paths {
     pub const TAG_FEEDS: bool = true;
 }
 
+/// `[html]`: the pages for people.
+pub mod html {
+    pub const INDEX: bool = true;
+    pub const FEED_PAGES: bool = true;
+}
+
 /// `[server]`: the daemon. The per-client bounds follow nginx's defaults (`send_timeout`,
 /// `keepalive_requests`, `limit_conn`, `large_client_header_buffers`).
 pub mod server {
@@ -62,10 +68,6 @@ pub(crate) fn documented() -> Vec<(&'static str, Option<String>)> {
         .iter()
         .map(|f| format!("\"{}\"", f.name()))
         .collect();
-    let watch = match server::WATCH {
-        WatchMode::Native => "native",
-        WatchMode::Poll => "poll",
-    };
     vec![
         ("title", None),
         ("base_url", None),
@@ -88,10 +90,12 @@ pub(crate) fn documented() -> Vec<(&'static str, Option<String>)> {
         ("paths.json", text(paths::JSON)),
         ("paths.tags", text(paths::TAGS)),
         ("paths.tag_feeds", value(&paths::TAG_FEEDS)),
+        ("html.index", value(&html::INDEX)),
+        ("html.feed_pages", value(&html::FEED_PAGES)),
         ("server.listen", text(server::LISTEN)),
         ("server.max_age", value(&server::MAX_AGE)),
         ("server.debounce_ms", value(&server::DEBOUNCE_MS)),
-        ("server.watch", text(watch)),
+        ("server.watch", text(watch_name(server::WATCH))),
         ("server.poll_interval_ms", value(&server::POLL_INTERVAL_MS)),
         ("server.max_connections", value(&server::MAX_CONNECTIONS)),
         ("server.write_output", value(&server::WRITE_OUTPUT)),
@@ -114,6 +118,14 @@ pub(crate) fn documented() -> Vec<(&'static str, Option<String>)> {
         ("server.max_header_bytes", value(&server::MAX_HEADER_BYTES)),
         ("server.listen_backlog", value(&server::LISTEN_BACKLOG)),
     ]
+}
+
+#[cfg(test)]
+fn watch_name(mode: WatchMode) -> &'static str {
+    match mode {
+        WatchMode::Native => "native",
+        WatchMode::Poll => "poll",
+    }
 }
 
 #[cfg(test)]

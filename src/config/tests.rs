@@ -141,3 +141,30 @@ fn tag_feeds_can_be_turned_off() {
     let c = parse(&format!("{MINIMAL}[paths]\ntag_feeds = false\n")).unwrap();
     assert_eq!(c.paths.tags, None);
 }
+
+#[test]
+fn html_pages_are_on_by_default_and_the_index_keeps_its_path() {
+    let c = parse(MINIMAL).unwrap();
+    assert_eq!(
+        c.html,
+        Html {
+            index: true,
+            feed_pages: true
+        }
+    );
+    let off = parse(&format!(
+        "{MINIMAL}[html]\nindex = false\nfeed_pages = false\n"
+    ))
+    .unwrap();
+    assert_eq!((off.html.index, off.html.feed_pages), (false, false));
+    let clash = format!("{MINIMAL}[paths]\natom = \"index.html\"\n");
+    let err = parse(&clash).unwrap_err().to_string();
+    assert!(
+        err.contains("`index.html`") && err.contains("[html] index = false"),
+        "{err}"
+    );
+    let moved = format!("{clash}[html]\nindex = false\n");
+    assert_eq!(parse(&moved).unwrap().paths.atom, "index.html");
+    let unknown = parse(&format!("{MINIMAL}[html]\nstylesheet = \"x.css\"\n"));
+    assert!(unknown.is_err(), "unknown keys are errors here too");
+}

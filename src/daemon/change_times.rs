@@ -80,6 +80,16 @@ impl ChangeTimes {
         }
     }
 
+    /// Gives each page shown instead of a feed the `last_modified` of that feed (by path): a
+    /// page changes only when the feed it shows does. Call after [`ChangeTimes::stamp`].
+    pub fn stamp_views(&self, views: &mut [Document]) {
+        for view in views {
+            if let Some(stamp) = self.stamps.get(&view.path) {
+                view.last_modified = stamp.changed;
+            }
+        }
+    }
+
     /// Writes the stamps when they changed since the last save.
     pub fn save(&mut self) -> std::io::Result<()> {
         if !self.dirty {
@@ -104,12 +114,12 @@ fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
 mod tests {
     use super::*;
     use crate::etag::ETag;
-    use crate::format::Format;
+    use crate::format::{DocumentKind, Format};
 
     fn doc(path: &str, etag: &str) -> Document {
         Document {
             path: path.into(),
-            format: Format::Atom,
+            kind: DocumentKind::Feed(Format::Atom),
             body: bytes::Bytes::new(),
             etag: ETag::from_opaque(etag),
             last_modified: DateTime::UNIX_EPOCH,
@@ -144,6 +154,26 @@ mod tests {
             stamps.push(docs[0].last_modified.timestamp());
         }
         assert_eq!(stamps, [1000, 1001, 1002]);
+    }
+
+    #[test]
+    fn a_feeds_page_changes_when_its_feed_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut times = ChangeTimes::load(dir.path());
+        times.stamp(&mut [doc("a.xml", "1")], at(1000, 0));
+        times.stamp(&mut [doc("a.xml", "2")], at(3000, 0));
+        let page = |path: &str| Document {
+            kind: DocumentKind::Page,
+            ..doc(path, "page")
+        };
+        let mut views = [page("a.xml"), page("gone.xml")];
+        times.stamp_views(&mut views);
+        assert_eq!(views[0].last_modified, at(3000, 0));
+        assert_eq!(
+            views[1].last_modified,
+            DateTime::UNIX_EPOCH,
+            "no feed, left as rendered"
+        );
     }
 
     #[test]

@@ -248,6 +248,7 @@ pub(super) fn snapshot(site: &Site, build: Build, previous: Option<&Snapshot>) -
     let built_at = built_at(&build.documents);
     let contents = Contents {
         documents: build.documents,
+        views: build.views,
         diagnostics,
         entry_count: build.published,
         built_at,

@@ -14,6 +14,7 @@ use crate::diagnostic::Diagnostic;
 use crate::ledger::{Changes, LedgerError, LockFile};
 use crate::output::{OutputError, OutputFolder, WriteReport};
 use crate::post_cache::{PostCache, Refresh};
+use crate::render::Document;
 use crate::source::SourceError;
 use crate::watch::Batch;
 
@@ -96,10 +97,11 @@ impl Site {
         let mut cache = PostCache::new(config.source(), parse_options(&config));
         cache.refresh_all()?;
         let lock = LockFile::open(&config, &[&config.output_dir])?;
-        let mut pipeline = Pipeline::open(lock.ledger()?);
+        let mut pipeline = Pipeline::open(lock.ledger()?).with_feed_pages();
         let mut last = pipeline.run_all(&config, &cache, now);
         let mut times = ChangeTimes::load(&config.state_dir);
         times.stamp(&mut last.documents, now);
+        times.stamp_views(&mut last.views);
         Ok(Site {
             times,
             config_path: config_path.to_path_buf(),
@@ -140,7 +142,7 @@ impl Site {
         let output = output_folder(&config)?;
         if config.lock_file != self.config.lock_file {
             self.lock = LockFile::open(&config, &[&config.output_dir])?;
-            self.pipeline = Pipeline::open(self.lock.ledger()?);
+            self.pipeline = Pipeline::open(self.lock.ledger()?).with_feed_pages();
         }
         self.output = output;
         if config.state_dir != self.config.state_dir {
@@ -192,15 +194,8 @@ impl Site {
             next.diagnostics.extend(self.problems.iter().cloned());
             next.diagnostics.sort();
         }
-        // ETags are hashes of the bodies, so comparing them compares the documents without
-        // reading megabytes of bytes.
-        let same_documents = next.documents.len() == self.last.documents.len()
-            && next
-                .documents
-                .iter()
-                .zip(&self.last.documents)
-                .all(|(a, b)| a.path == b.path && a.etag == b.etag);
-        let same = same_documents
+        let same = same_etags(&next.documents, &self.last.documents)
+            && same_etags(&next.views, &self.last.views)
             && next.diagnostics == self.last.diagnostics
             && next.published == self.last.published;
         if same {
@@ -211,6 +206,7 @@ impl Site {
             };
         }
         self.times.stamp(&mut next.documents, now);
+        self.times.stamp_views(&mut next.views);
         self.last = next.clone();
         Rebuilt {
             build: Some(next),
@@ -276,4 +272,13 @@ fn output_folder(config: &Config) -> Result<Option<OutputFolder>, OutputError> {
         .write_output
         .then(|| OutputFolder::open(&config.output_dir, &config.source_dir, &config.state_dir))
         .transpose()
+}
+
+/// Whether `a` and `b` are the same documents at the same paths. ETags are hashes of the bodies,
+/// so comparing them compares the documents without reading megabytes of bytes.
+fn same_etags(a: &[Document], b: &[Document]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(a, b)| a.path == b.path && a.etag == b.etag)
 }

@@ -16,6 +16,7 @@ mod encoding;
 mod guarded;
 mod health;
 mod listener;
+mod negotiation;
 mod refuse;
 pub mod service;
 

@@ -1,5 +1,5 @@
 //! Request → response, as a pure function of the current [`Snapshot`]: routing, methods, headers,
-//! conditional GET and content coding. No sockets, no clock, no I/O, so every rule is unit-tested
+//! feed or page (`negotiation`), conditional GET and content coding. No sockets, no clock, no I/O, so every rule is unit-tested
 //! directly; the accept loop and hyper wiring live in `http/mod.rs`.
 //!
 //! Bodies are `Bytes` clones of the snapshot's buffers, so serving a document copies nothing.
@@ -8,13 +8,17 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 use hyper::header::{
-    ALLOW, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG, HOST, HeaderMap,
-    HeaderName, HeaderValue, LAST_MODIFIED, VARY,
+    ALLOW, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH,
+    CONTENT_SECURITY_POLICY as CONTENT_SECURITY_POLICY_HEADER, CONTENT_TYPE, ETAG, HOST, HeaderMap,
+    HeaderName, HeaderValue, LAST_MODIFIED, VARY, X_CONTENT_TYPE_OPTIONS,
 };
 use hyper::{Method, Request, Response, StatusCode, Version};
 use percent_encoding::percent_decode_str;
 
-use super::{Settings, conditional, encoding, health};
+use super::{Settings, conditional, encoding, health, negotiation};
+use crate::config::INDEX_PATH;
+use crate::format::DocumentKind;
+use crate::render::html::CONTENT_SECURITY_POLICY;
 use crate::snapshot::{ServedDocument, Snapshot, Variant};
 
 /// Where monitors ask whether the last build was clean.
@@ -50,7 +54,15 @@ pub fn respond(snapshot: &Snapshot, settings: &Settings, request: &Request<()>) 
     if !is_read(method) {
         return method_not_allowed();
     }
-    serve_document(document, settings, request)
+    // An address with a page has two representations, and every response from it says what
+    // chooses between them, so a cache never hands a reader the page.
+    match snapshot.view(document.path()) {
+        Some(page) if negotiation::wants_page(request.headers()) => {
+            serve_document(page, negotiation::VARY, settings, request)
+        }
+        Some(_) => serve_document(document, negotiation::VARY, settings, request),
+        None => serve_document(document, "Accept-Encoding", settings, request),
+    }
 }
 
 /// RFC 9112 §3.2: a request with more than one `Host`, or an HTTP/1.1 request with none, is a
@@ -67,15 +79,21 @@ fn is_read(method: &Method) -> bool {
     method == Method::GET || method == Method::HEAD
 }
 
-/// Request paths are percent-encoded; document paths are not, and have no leading `/`.
+/// Request paths are percent-encoded; document paths are not, and have no leading `/`. The site's
+/// root is its index page.
 fn lookup<'s>(snapshot: &'s Snapshot, path: &str) -> Option<&'s ServedDocument> {
+    if path == "/" {
+        return snapshot.get(INDEX_PATH);
+    }
     let relative = path.strip_prefix('/')?;
     let decoded = percent_decode_str(relative).decode_utf8().ok()?;
     snapshot.get(&decoded)
 }
 
+/// `document` under conditional GET and content coding; `vary` names what chose it.
 fn serve_document(
     document: &ServedDocument,
+    vary: &'static str,
     settings: &Settings,
     request: &Request<()>,
 ) -> Response<Bytes> {
@@ -106,25 +124,37 @@ fn serve_document(
         &format!("public, max-age={}", settings.max_age),
     );
     // Even a document kept only in identity varies: the next snapshot may compress it.
-    validators.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
+    validators.insert(VARY, HeaderValue::from_static(vary));
 
     let mut response = if not_modified {
         let mut response = Response::new(Bytes::new());
         *response.status_mut() = StatusCode::NOT_MODIFIED;
         response
     } else {
-        let mut response = with_body(request.method(), StatusCode::OK, variant.body().clone());
-        let headers = response.headers_mut();
-        headers.insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static(document.content_type()),
-        );
-        if let Some(token) = variant.encoding().token() {
-            headers.insert(CONTENT_ENCODING, HeaderValue::from_static(token));
-        }
-        response
+        full_response(request.method(), document, variant)
     };
     response.headers_mut().extend(validators);
+    response
+}
+
+/// A 200 with `variant`'s body and what describes it; a page also carries its security policy.
+fn full_response(method: &Method, document: &ServedDocument, variant: &Variant) -> Response<Bytes> {
+    let mut response = with_body(method, StatusCode::OK, variant.body().clone());
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(document.content_type()),
+    );
+    if let Some(token) = variant.encoding().token() {
+        headers.insert(CONTENT_ENCODING, HeaderValue::from_static(token));
+    }
+    if document.kind() == DocumentKind::Page {
+        headers.insert(
+            CONTENT_SECURITY_POLICY_HEADER,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        );
+        headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    }
     response
 }
 
@@ -173,5 +203,7 @@ fn insert_text(headers: &mut HeaderMap, name: HeaderName, value: &str) {
     }
 }
 
+#[cfg(test)]
+mod page_tests;
 #[cfg(test)]
 mod tests;

@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 
 use super::*;
 use crate::etag::ETag;
-use crate::format::Format;
+use crate::format::{DocumentKind, Format};
 use crate::render::Document;
 use crate::snapshot::{Contents, Snapshot};
 
@@ -35,7 +35,7 @@ fn settings() -> Settings {
 fn document(path: &str, body: Vec<u8>) -> Document {
     Document {
         path: path.into(),
-        format: Format::Atom,
+        kind: DocumentKind::Feed(Format::Atom),
         etag: ETag::from_opaque(&format!("{}-{}", path.len(), body.len())),
         body: body.into(),
         last_modified: Utc.timestamp_opt(1_700_000_000, 0).unwrap(),
@@ -64,6 +64,7 @@ impl Server {
         let snapshot = Snapshot::from_build(
             Contents {
                 documents,
+                views: Vec::new(),
                 entry_count: 50,
                 built_at: Utc::now(),
                 ..Contents::default()

@@ -361,10 +361,12 @@ mod tests {
         let built = crate::feed::build(&config, &posts, &ledger, &content, far_future);
         for document in crate::render::render_all(&built.feeds) {
             let body = std::str::from_utf8(&document.body).unwrap();
-            let checked = match document.format {
-                crate::format::Format::Json => serde_json::from_str::<serde_json::Value>(body)
-                    .map(drop)
-                    .map_err(|e| e.to_string()),
+            let checked = match document.format() {
+                Some(crate::format::Format::Json) => {
+                    serde_json::from_str::<serde_json::Value>(body)
+                        .map(drop)
+                        .map_err(|e| e.to_string())
+                }
                 _ => roxmltree::Document::parse(body)
                     .map(drop)
                     .map_err(|e| e.to_string()),

@@ -22,7 +22,7 @@ use super::xml_text::{CleanFeed, clean_entry};
 use super::{Document, atom, json, rss};
 use crate::etag::ETag;
 use crate::feed::{DocumentLink, Entry, Feed};
-use crate::format::Format;
+use crate::format::{DocumentKind, Format};
 
 /// One entry rendered in one format for one site context. The entry is named by its address,
 /// which is safe because the fragment holds the entry: the address cannot be reused meanwhile.
@@ -154,7 +154,7 @@ impl Renderer {
         Rendered {
             document: Document {
                 path: link.path.clone(),
-                format: link.format,
+                kind: DocumentKind::Feed(link.format),
                 etag: ETag::of(&body),
                 body: Bytes::from(body),
                 last_modified: feed.updated.with_timezone(&Utc),

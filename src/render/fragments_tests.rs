@@ -7,12 +7,13 @@ fn assert_spliced_as_whole(renderer: &mut Renderer, feeds: &[&Feed]) {
     for (feed, documents) in feeds.iter().zip(renderer.render(feeds)) {
         assert_eq!(documents.len(), feed.documents.len());
         for document in documents {
-            let whole = render(feed, document.format).expect("the feed builds this format");
+            let whole = render(feed, document.format().expect("a feed document"))
+                .expect("the feed builds this format");
             assert_eq!(
                 String::from_utf8_lossy(&document.body),
                 String::from_utf8_lossy(&whole.body),
                 "{:?} of {}",
-                document.format,
+                document.kind,
                 feed.title
             );
             assert_eq!(document, whole);
@@ -76,7 +77,7 @@ fn an_entry_is_rendered_once_and_kept_as_a_slice_of_its_document() {
     for (key, fragment) in &renderer.fragments {
         let document = first[0]
             .iter()
-            .find(|d| d.format == key.format)
+            .find(|d| d.format() == Some(key.format))
             .expect("a document of the fragment's format");
         assert!(
             document

@@ -10,6 +10,7 @@
 mod atom;
 mod fragments;
 mod frame;
+pub mod html;
 mod json;
 mod rss;
 mod xml_text;
@@ -22,7 +23,7 @@ use chrono::{DateTime, Utc};
 
 use crate::etag::ETag;
 use crate::feed::{DocumentLink, Feed};
-use crate::format::Format;
+use crate::format::{DocumentKind, Format};
 use xml_text::CleanFeed;
 
 pub use fragments::Renderer;
@@ -36,7 +37,8 @@ const GENERATOR: &str = "feedd";
 pub struct Document {
     /// Path below `base_url` and the output folder, e.g. `atom.xml`.
     pub path: String,
-    pub format: Format,
+    /// A feed in one format, or a page (see `html`).
+    pub kind: DocumentKind,
     /// Shared, so keeping the last build and serving it never copies the bytes.
     pub body: Bytes,
     /// Strong validator: a hash of `body`.
@@ -47,7 +49,12 @@ pub struct Document {
 
 impl Document {
     pub fn content_type(&self) -> &'static str {
-        self.format.content_type()
+        self.kind.content_type()
+    }
+
+    /// The feed format, for a feed document (`None` for a page).
+    pub fn format(&self) -> Option<Format> {
+        self.kind.format()
     }
 }
 
@@ -60,7 +67,7 @@ fn render(feed: &Feed, format: Format) -> Option<Document> {
     let body = render_whole(&clean, link);
     Some(Document {
         path: link.path.clone(),
-        format: link.format,
+        kind: DocumentKind::Feed(link.format),
         etag: ETag::of(&body),
         body: Bytes::from(body),
         last_modified: feed.updated.with_timezone(&Utc),
@@ -100,15 +107,16 @@ mod tests {
     /// general-purpose reader (`feed-rs`) makes of it.
     fn read_back(document: &Document) -> feed_rs::model::Feed {
         let text = std::str::from_utf8(&document.body).expect("documents are UTF-8");
-        match document.format {
-            Format::Rss | Format::Atom => {
+        match document.kind {
+            DocumentKind::Feed(Format::Rss | Format::Atom) => {
                 roxmltree::Document::parse(text).expect("XML is well-formed");
             }
-            Format::Json => {
+            DocumentKind::Feed(Format::Json) => {
                 serde_json::from_str::<serde_json::Value>(text).expect("JSON is valid");
             }
+            DocumentKind::Page => panic!("feeds render no pages"),
         }
-        if document.format == Format::Rss {
+        if document.format() == Some(Format::Rss) {
             let channel = Channel::read_from(&document.body[..]).expect("RSS reads back");
             channel.validate().expect("RSS is valid");
         }
@@ -141,7 +149,7 @@ mod tests {
         feed.documents[0].path = "tags/rust/rss.xml".to_owned();
         let document = render(&feed, Format::Rss).expect("RSS is built");
         assert_eq!(document.path, "tags/rust/rss.xml");
-        assert_eq!(document.format, Format::Rss);
+        assert_eq!(document.kind, DocumentKind::Feed(Format::Rss));
         assert_eq!(
             document.content_type(),
             "application/rss+xml; charset=utf-8"
@@ -206,7 +214,7 @@ mod tests {
         assert_eq!(documents.len(), 3);
         for document in &documents {
             let parsed = read_back(document);
-            assert!(parsed.entries.is_empty(), "{:?}", document.format);
+            assert!(parsed.entries.is_empty(), "{:?}", document.kind);
             assert_eq!(document.last_modified, DateTime::UNIX_EPOCH);
         }
     }
@@ -217,7 +225,7 @@ mod tests {
         let title = format!("Title {HOSTILE_CLEAN}");
         for document in render_all([&feed]) {
             let parsed = read_back(&document);
-            let format = document.format;
+            let format = document.format().expect("a feed document");
             assert_eq!(parsed.entries.len(), feed.entries.len(), "{format:?}");
             for (seen, entry) in parsed.entries.iter().zip(&feed.entries) {
                 assert_eq!(seen.id, entry.id, "{format:?}");

@@ -1,5 +1,6 @@
 //! The served model: a [`Snapshot`] of [`ServedDocument`]s, each with the [`Variant`]s (one per
-//! encoding) a response may carry, and the diagnostics and counts `/healthz` reports.
+//! encoding) a response may carry, the pages browsers are shown instead of a feed (its *views*),
+//! and the diagnostics and counts `/healthz` reports.
 //!
 //! A snapshot is made from one build, new documents uncompressed so a rebuild can be served at
 //! once; documents whose bytes did not change keep the previous snapshot's encodings. Encoding
@@ -13,7 +14,7 @@ use rayon::prelude::*;
 use super::codec::Encoding;
 use crate::diagnostic::Diagnostic;
 use crate::etag::ETag;
-use crate::format::Format;
+use crate::format::DocumentKind;
 use crate::render::Document;
 
 /// What one build gives a snapshot: its documents and what `/healthz` reports about it.
@@ -21,6 +22,8 @@ use crate::render::Document;
 pub struct Contents {
     /// A later document with an already-used path replaces the earlier one.
     pub documents: Vec<Document>,
+    /// Pages shown to a browser that opens a feed, each at the path of the feed it shows.
+    pub views: Vec<Document>,
     pub diagnostics: Vec<Diagnostic>,
     /// How many posts are published (not drafts, not scheduled).
     pub entry_count: usize,
@@ -66,7 +69,7 @@ impl Variant {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServedDocument {
     path: String,
-    format: Format,
+    kind: DocumentKind,
     last_modified: DateTime<Utc>,
     identity: Variant,
     /// Whether compressing was tried yet; a snapshot may be published before it is (see
@@ -82,12 +85,12 @@ impl ServedDocument {
         &self.path
     }
 
-    pub fn format(&self) -> Format {
-        self.format
+    pub fn kind(&self) -> DocumentKind {
+        self.kind
     }
 
     pub fn content_type(&self) -> &'static str {
-        self.format.content_type()
+        self.kind.content_type()
     }
 
     /// The document's own `last_modified`, clamped to the snapshot's build time (a post dated in
@@ -120,7 +123,7 @@ impl ServedDocument {
         if let Some(previous) = reuse {
             return ServedDocument {
                 path: document.path,
-                format: document.format,
+                kind: document.kind,
                 last_modified,
                 identity: Variant {
                     body: document.body,
@@ -131,7 +134,7 @@ impl ServedDocument {
         }
         ServedDocument {
             path: document.path,
-            format: document.format,
+            kind: document.kind,
             last_modified,
             identity: Variant {
                 encoding: Encoding::Identity,
@@ -171,6 +174,8 @@ pub struct Snapshot {
     entry_count: usize,
     diagnostics: Vec<Diagnostic>,
     documents: BTreeMap<String, ServedDocument>,
+    /// By the path of the feed each one shows.
+    views: BTreeMap<String, ServedDocument>,
 }
 
 impl Snapshot {
@@ -182,6 +187,7 @@ impl Snapshot {
     pub fn from_build(contents: Contents, previous: Option<&Snapshot>) -> Snapshot {
         let Contents {
             documents,
+            views,
             diagnostics,
             entry_count,
             built_at,
@@ -191,29 +197,18 @@ impl Snapshot {
             .map(|p| {
                 p.documents
                     .values()
+                    .chain(p.views.values())
                     .map(|d| (d.identity.etag(), d))
                     .collect()
             })
             .unwrap_or_default();
-        let documents = documents
-            .into_par_iter()
-            .map(|document| {
-                let reuse = reusable
-                    .get(&document.etag)
-                    .copied()
-                    // The ETag is a hash of the body; comparing the bytes too costs a memcmp and
-                    // guards against a renderer that got its ETag wrong.
-                    .filter(|d| d.identity.body[..] == document.body[..]);
-                let served = ServedDocument::new(document, built_at, reuse);
-                (served.path.clone(), served)
-            })
-            .collect();
         Snapshot {
             generation: previous.map_or(1, |p| p.generation.wrapping_add(1)),
             built_at,
             entry_count,
             diagnostics,
-            documents,
+            documents: serve(documents, built_at, &reusable),
+            views: serve(views, built_at, &reusable),
         }
     }
 
@@ -221,16 +216,21 @@ impl Snapshot {
     /// cores; `None` when there was nothing left to compress. CPU-bound, so an async caller should
     /// run it on a blocking thread.
     pub fn compressed(&self) -> Option<Snapshot> {
-        if self.documents.values().all(|d| d.compressed) {
+        let all = || self.documents.values().chain(self.views.values());
+        if all().all(|d| d.compressed) {
             return None;
         }
-        let documents = self
-            .documents
-            .par_iter()
-            .map(|(path, document)| (path.clone(), document.compress()))
-            .collect();
+        let compress = |documents: &BTreeMap<String, ServedDocument>| {
+            documents
+                .par_iter()
+                .map(|(path, document)| (path.clone(), document.compress()))
+                .collect()
+        };
+        let (documents, views) =
+            rayon::join(|| compress(&self.documents), || compress(&self.views));
         Some(Snapshot {
             documents,
+            views,
             diagnostics: self.diagnostics.clone(),
             ..*self
         })
@@ -242,6 +242,7 @@ impl Snapshot {
         Snapshot {
             generation: self.generation.wrapping_add(1),
             documents: self.documents.clone(),
+            views: self.views.clone(),
             diagnostics,
             ..*self
         }
@@ -274,6 +275,33 @@ impl Snapshot {
     pub fn documents(&self) -> impl ExactSizeIterator<Item = &ServedDocument> {
         self.documents.values()
     }
+
+    /// The page a browser is shown instead of the feed at `path`, when there is one.
+    pub fn view(&self, path: &str) -> Option<&ServedDocument> {
+        self.views.get(path)
+    }
+}
+
+/// `documents` as served, by path; each reuses the encodings of a document in `reusable` with the
+/// same bytes.
+fn serve(
+    documents: Vec<Document>,
+    built_at: DateTime<Utc>,
+    reusable: &HashMap<&ETag, &ServedDocument>,
+) -> BTreeMap<String, ServedDocument> {
+    documents
+        .into_par_iter()
+        .map(|document| {
+            let reuse = reusable
+                .get(&document.etag)
+                .copied()
+                // The ETag is a hash of the body; comparing the bytes too costs a memcmp and
+                // guards against a renderer that got its ETag wrong.
+                .filter(|d| d.identity.body[..] == document.body[..]);
+            let served = ServedDocument::new(document, built_at, reuse);
+            (served.path.clone(), served)
+        })
+        .collect()
 }
 
 /// HTTP dates cover 1970–9999 only (and `httpdate` panics outside), and must not lie in the future.

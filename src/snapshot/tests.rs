@@ -8,7 +8,7 @@ use chrono::DateTime;
 use super::*;
 use crate::diagnostic::Diagnostic;
 use crate::etag::ETag;
-use crate::format::Format;
+use crate::format::{DocumentKind, Format};
 use crate::render::Document;
 
 fn at(secs: i64) -> DateTime<Utc> {
@@ -20,7 +20,7 @@ fn at(secs: i64) -> DateTime<Utc> {
 fn document(path: &str, body: &str) -> Document {
     Document {
         path: path.into(),
-        format: Format::Atom,
+        kind: DocumentKind::Feed(Format::Atom),
         body: body.as_bytes().to_vec().into(),
         etag: ETag::from_opaque(&format!("{:x}", Sha256::digest(body.as_bytes()))),
         last_modified: at(1_700_000_000),
@@ -30,6 +30,7 @@ fn document(path: &str, body: &str) -> Document {
 fn contents(documents: Vec<Document>, entry_count: usize, built_at: DateTime<Utc>) -> Contents {
     Contents {
         documents,
+        views: Vec::new(),
         diagnostics: vec![],
         entry_count,
         built_at,
@@ -338,4 +339,54 @@ fn replace_never_overwrites_a_newer_snapshot() {
     ));
     assert!(!publisher.replace(&stale, compressed(Contents::default(), None)));
     assert_eq!(publisher.current().generation(), 2);
+}
+
+#[test]
+fn views_are_kept_apart_from_documents_compressed_and_reused() {
+    let page = |path: &str, body: &str| Document {
+        kind: DocumentKind::Page,
+        ..document(path, body)
+    };
+    let with_views = |feed: &str, view: &str| Contents {
+        views: vec![page("atom.xml", view)],
+        ..contents(vec![document("atom.xml", feed)], 1, at(1_800_000_000))
+    };
+    let first = compressed(with_views(&long_body("feed"), &long_body("page")), None);
+    assert_eq!(
+        first.documents().len(),
+        1,
+        "a view is not a document of its own"
+    );
+    let feed = first.get("atom.xml").unwrap();
+    let view = first.view("atom.xml").unwrap();
+    assert_eq!(feed.kind(), DocumentKind::Feed(Format::Atom));
+    assert_eq!(view.kind(), DocumentKind::Page);
+    assert_eq!(view.content_type(), "text/html; charset=utf-8");
+    assert_eq!(
+        gunzip(view.variant(Encoding::Gzip).unwrap().body()),
+        long_body("page").as_bytes()
+    );
+    assert_eq!(first.view("rss.xml"), None);
+    let second = compressed(
+        with_views(&long_body("feed 2"), &long_body("page")),
+        Some(&first),
+    );
+    let body = |s: &Snapshot| {
+        s.view("atom.xml")
+            .unwrap()
+            .variant(Encoding::Brotli)
+            .unwrap()
+            .body()
+            .as_ptr()
+    };
+    assert_eq!(
+        body(&first),
+        body(&second),
+        "an unchanged page keeps its encodings"
+    );
+    let moved = second.with_diagnostics(vec![]);
+    assert!(
+        moved.view("atom.xml").is_some(),
+        "new diagnostics keep the views"
+    );
 }

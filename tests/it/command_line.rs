@@ -79,7 +79,7 @@ fn global_options_work_before_and_after_the_subcommand() {
         let output = feedd(&args);
         assert_success(&output);
         assert!(
-            stdout(&output).contains("ok: 10 posts, 3 documents"),
+            stdout(&output).contains("ok: 10 posts, 4 documents"),
             "{args:?}"
         );
     }
@@ -121,7 +121,7 @@ fn messages_say_their_cause_once_and_count_in_english() {
     );
     std::fs::remove_file(site.src().join("bad.md")).unwrap();
     let ok = stdout(&site.run(&["check"]));
-    assert!(ok.contains("ok: 1 post, 3 documents"), "{ok}");
+    assert!(ok.contains("ok: 1 post, 4 documents"), "{ok}");
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crate::support::*;
 
-const DOCUMENTS: [&str; 3] = ["rss.xml", "atom.xml", "feed.json"];
+const DOCUMENTS: [&str; 4] = ["rss.xml", "atom.xml", "feed.json", "index.html"];
 
 #[test]
 fn the_sample_sites_documents_are_the_golden_ones() {

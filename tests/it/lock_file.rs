@@ -188,6 +188,7 @@ fn the_output_folder_holds_only_published_documents() {
         [
             "atom.xml",
             "feed.json",
+            "index.html",
             "rss.xml",
             "tags",
             "tags/x",

@@ -17,6 +17,7 @@ mod lock_file;
 mod newsboat;
 mod once;
 mod output_folder;
+mod pages;
 mod parsers;
 mod properties;
 mod serving;

@@ -37,6 +37,7 @@ fn check_feeds(args: &[&std::ffi::OsStr]) {
     );
 }
 
+/// The feed documents below `dir` (pages, `*.html`, are checked by `pages.rs`).
 fn documents(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -46,7 +47,7 @@ fn documents(dir: &Path) -> Vec<PathBuf> {
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
             if path.is_dir() {
                 stack.push(path);
-            } else if !name.starts_with('.') {
+            } else if !name.starts_with('.') && !name.ends_with(".html") {
                 found.push(path);
             }
         }

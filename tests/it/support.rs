@@ -5,6 +5,10 @@ use std::process::{Command, Output};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_feedd");
 
+/// `Vary` on a feed address that also has a page for browsers (every feed, by default).
+pub const FEED_VARY: &str =
+    "Accept-Encoding, Accept, Sec-Fetch-Dest, Sec-Fetch-Mode, Sec-Fetch-Site, Sec-Fetch-User";
+
 /// A site in a temporary folder: `config.toml` plus `feed-src/`.
 pub struct Site {
     pub dir: tempfile::TempDir,

@@ -6,7 +6,7 @@ use hyper::header::{ACCEPT_ENCODING, IF_MODIFIED_SINCE, IF_NONE_MATCH};
 use super::*;
 use crate::diagnostic::Diagnostic;
 use crate::etag::ETag;
-use crate::format::Format;
+use crate::format::{DocumentKind, Format};
 use crate::render::Document;
 use crate::snapshot::{Contents, Encoding};
 
@@ -18,7 +18,7 @@ fn last_modified() -> DateTime<Utc> {
 fn document(path: &str, format: Format, body: String, etag: &str) -> Document {
     Document {
         path: path.into(),
-        format,
+        kind: DocumentKind::Feed(format),
         body: body.into_bytes().into(),
         etag: ETag::from_opaque(etag),
         last_modified: last_modified(),
@@ -40,6 +40,7 @@ fn snapshot_with(diagnostics: Vec<Diagnostic>) -> Snapshot {
     let built_at = Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).unwrap();
     let contents = Contents {
         documents,
+        views: Vec::new(),
         diagnostics,
         entry_count: 100,
         built_at,
