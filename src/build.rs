@@ -16,7 +16,7 @@ use url::Url;
 
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
-use crate::feed::{Assembler, FeedIndex, FeedKey, absolutize_html};
+use crate::feed::{Assembler, FeedIndex, PageKey, absolutize_html};
 use crate::ledger::IdLedger;
 use crate::post::{ParseOptions, Post};
 use crate::post_cache::PostCache;
@@ -43,7 +43,7 @@ pub struct Work {
     pub indexed: usize,
     /// Post bodies read and rendered.
     pub bodies: usize,
-    /// Feeds whose documents were rendered.
+    /// Pages (subscription documents and archive pages) whose documents were rendered.
     pub feeds: usize,
 }
 
@@ -68,12 +68,13 @@ pub fn parse_options(config: &Config) -> ParseOptions {
     }
 }
 
-/// The pipeline's state between runs: the index, the assembled feeds and their documents.
+/// The pipeline's state between runs: the index, the assembled feeds and the documents of each
+/// of their pages (subscription documents and archive pages).
 #[derive(Debug)]
 pub struct Pipeline {
     index: FeedIndex,
     assembler: Assembler,
-    documents: BTreeMap<FeedKey, Vec<Document>>,
+    documents: BTreeMap<PageKey, Vec<Document>>,
 }
 
 impl Pipeline {
@@ -154,12 +155,12 @@ impl Pipeline {
         }
     }
 
-    /// Renders the documents of the feeds that changed (on all cores); the others keep theirs.
-    fn render_documents(&mut self, changed: &[FeedKey]) {
-        let rendered: Vec<(FeedKey, Option<Vec<Document>>)> = changed
+    /// Renders the documents of the pages that changed (on all cores); the others keep theirs.
+    fn render_documents(&mut self, changed: &[PageKey]) {
+        let rendered: Vec<(PageKey, Option<Vec<Document>>)> = changed
             .par_iter()
             .map(|key| {
-                let feed = self.assembler.feed(key);
+                let feed = self.assembler.page(key);
                 (key.clone(), feed.map(|f| render::render_all([f])))
             })
             .collect();
@@ -169,6 +170,11 @@ impl Pipeline {
                 None => self.documents.remove(&key),
             };
         }
+    }
+
+    /// The feeds as last assembled: subscription documents and archive pages.
+    pub fn assembler(&self) -> &Assembler {
+        &self.assembler
     }
 
     /// The ids in force, as the lock file should record them.

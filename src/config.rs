@@ -91,6 +91,7 @@ pub struct Config {
     pub post_path: String,
     pub formats: Vec<Format>,
     pub paths: Paths,
+    pub archives: Archives,
     pub server: Server,
     /// Whether symlinks below `source_dir` may lead to files and folders outside it.
     pub follow_symlinks_outside: bool,
@@ -98,7 +99,10 @@ pub struct Config {
     pub max_post_bytes: u64,
 }
 
+mod archives;
 pub mod defaults;
+
+pub use archives::{Archives, PeriodLength};
 
 /// Where each document is published, relative to `base_url` and the output folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +131,8 @@ impl Paths {
 pub struct Server {
     pub listen: SocketAddr,
     pub max_age: u32,
+    /// `Cache-Control: max-age` on archive pages, which are also marked `immutable`.
+    pub archive_max_age: u32,
     pub debounce_ms: u64,
     pub watch: WatchMode,
     pub poll_interval_ms: u64,
@@ -200,6 +206,8 @@ struct RawConfig {
     #[serde(default)]
     paths: RawPaths,
     #[serde(default)]
+    archives: archives::RawArchives,
+    #[serde(default)]
     server: RawServer,
 }
 
@@ -218,6 +226,7 @@ struct RawPaths {
 struct RawServer {
     listen: Option<String>,
     max_age: Option<u32>,
+    archive_max_age: Option<u32>,
     debounce_ms: Option<u64>,
     watch: Option<WatchMode>,
     poll_interval_ms: Option<u64>,
@@ -294,6 +303,7 @@ impl RawConfig {
             formats: check_formats(self.formats)?,
             max_post_bytes: check_max_post_bytes(self.max_post_bytes)?,
             paths: build_paths(self.paths)?,
+            archives: self.archives.validate()?,
             server: build_server(self.server)?,
             title: self.title,
             description: self.description,
@@ -488,6 +498,9 @@ fn build_server(raw: RawServer) -> Result<Server, String> {
     Ok(Server {
         listen,
         max_age: raw.max_age.unwrap_or(defaults::server::MAX_AGE),
+        archive_max_age: raw
+            .archive_max_age
+            .unwrap_or(defaults::server::ARCHIVE_MAX_AGE),
         debounce_ms: raw.debounce_ms.unwrap_or(defaults::server::DEBOUNCE_MS),
         watch: raw.watch.unwrap_or(defaults::server::WATCH),
         poll_interval_ms: raw

@@ -141,3 +141,35 @@ fn tag_feeds_can_be_turned_off() {
     let c = parse(&format!("{MINIMAL}[paths]\ntag_feeds = false\n")).unwrap();
     assert_eq!(c.paths.tags, None);
 }
+
+#[test]
+fn archives_default_to_monthly_pages_and_are_checked() {
+    let c = parse(MINIMAL).unwrap();
+    assert!(c.archives.enabled);
+    assert_eq!(c.archives.period, PeriodLength::Month);
+    assert_eq!(c.archives.folder, "archive/");
+    assert_eq!(c.server.archive_max_age, 2_592_000);
+    let c = parse(&format!(
+        "{MINIMAL}[archives]\nperiod = \"week\"\nfolder = \"/old\"\nenabled = false\n[server]\narchive_max_age = 60\n"
+    ))
+    .unwrap();
+    assert_eq!(
+        (
+            c.archives.enabled,
+            c.archives.period,
+            c.archives.folder.as_str()
+        ),
+        (false, PeriodLength::Week, "old/")
+    );
+    assert_eq!(c.server.archive_max_age, 60);
+    for (bad, named) in [
+        ("period = \"day\"", "`day`"),
+        ("folder = \"../x\"", "`archives.folder"),
+        ("folder = \"/\"", "`archives.folder"),
+    ] {
+        let err = parse(&format!("{MINIMAL}[archives]\n{bad}\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(named), "{err}");
+    }
+}

@@ -1,19 +1,22 @@
 //! Index → feeds: the two pure steps around content rendering. [`Assembler::select`] says
-//! which posts each changed feed shows (its newest `max_entries`) and which of them still need
-//! their body rendered; the caller renders exactly those (I/O); [`Assembler::assemble`] makes the
-//! entries and feeds. Entries are kept per post version, so a feed is rebuilt from cached
-//! entries and only a changed post is rendered again.
+//! which posts each changed feed's pages show (the subscription document's and those of the
+//! archive pages that changed, see `archive`) and which of them still need their body rendered;
+//! the caller renders exactly those (I/O); [`Assembler::assemble`] makes the entries and pages.
+//! Entries are kept per post version, so a page is rebuilt from cached entries and only a
+//! changed post is rendered again.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 use url::Url;
 
-use super::index::{FeedIndex, FeedKey, Listed};
-use super::links::permalink;
-use super::{DocumentLink, Entry, Feed};
+use super::archive::{Page, PageKey, Plan};
+use super::index::{FeedIndex, FeedKey, Listed, Rank};
+use super::make::{self, Identity, tag_name};
+use super::period::Period;
+use super::{Entry, Feed, History};
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::ledger::IdLedger;
@@ -24,6 +27,8 @@ use crate::post::Post;
 pub struct Built {
     /// The main feed first, then one feed per tag, ordered by the tag's path.
     pub feeds: Vec<Feed>,
+    /// Each feed's archive pages, newest first, in the order of `feeds`.
+    pub archives: Vec<Vec<Feed>>,
     /// Duplicate ids; the posts involved (all but the first by path) are left out.
     pub diagnostics: Vec<Diagnostic>,
     /// How many posts are published (not drafts, not scheduled, not duplicates).
@@ -61,6 +66,11 @@ pub fn build(
     assembler.assemble(config, &index, selection, rendered);
     Built {
         feeds: assembler.feeds().cloned().collect(),
+        archives: assembler
+            .feeds
+            .keys()
+            .map(|key| assembler.archives(key).cloned().collect())
+            .collect(),
         diagnostics: index.diagnostics(),
         published: index.published(),
         next_due: index.next_due(),
@@ -68,12 +78,12 @@ pub fn build(
     }
 }
 
-/// The posts the changed feeds show, and the bodies still to render for them.
+/// The posts the changed feeds' pages show, and the bodies still to render for them.
 #[derive(Debug, Default)]
 pub struct Selection {
-    /// Each changed feed with the paths of its entries in order; empty when it has none left.
-    feeds: Vec<(FeedKey, Vec<PathBuf>)>,
-    /// Posts shown in a changed feed whose entry is not made yet, with the page their relative
+    /// Each changed feed's pages, and which of its archive pages to make again.
+    plans: Vec<Plan>,
+    /// Posts shown on a changed page whose entry is not made yet, with the page their relative
     /// URLs resolve against.
     pub to_render: Vec<(Arc<Post>, Url)>,
 }
@@ -89,50 +99,76 @@ struct Made {
 /// The feeds as last assembled, and the entries they are made of.
 #[derive(Debug, Default)]
 pub struct Assembler {
+    /// Each feed's subscription document.
     feeds: BTreeMap<FeedKey, Feed>,
+    /// Each feed's archive pages by period; no entry for a feed without any.
+    archives: BTreeMap<FeedKey, BTreeMap<Period, Feed>>,
     entries: HashMap<PathBuf, Made>,
 }
 
 impl Assembler {
-    /// The feeds in document order: the main feed first, then the tags' by slug.
+    /// The feeds' subscription documents in document order: the main feed first, then the
+    /// tags' by slug.
     pub fn feeds(&self) -> impl Iterator<Item = &Feed> {
         self.feeds.values()
     }
 
-    /// The feed of `key`, when it has one.
+    /// The subscription document of `key`, when it has one.
     pub fn feed(&self, key: &FeedKey) -> Option<&Feed> {
         self.feeds.get(key)
     }
 
-    /// Which posts the feeds touched since the last selection show. Pure.
+    /// The archive pages of `key`'s feed, newest first (an index page lists them as "all posts").
+    pub fn archives(&self, key: &FeedKey) -> impl Iterator<Item = &Feed> {
+        self.archives
+            .get(key)
+            .into_iter()
+            .flat_map(|p| p.values().rev())
+    }
+
+    /// One page of one feed, when it exists.
+    pub fn page(&self, (key, page): &PageKey) -> Option<&Feed> {
+        match page {
+            Page::Current => self.feeds.get(key),
+            Page::Archive(period) => self.archives.get(key)?.get(period),
+        }
+    }
+
+    /// Which posts the pages of the feeds touched since the last selection show. Pure.
     pub fn select(&self, config: &Config, index: &mut FeedIndex) -> Selection {
         let mut touched = std::mem::take(&mut index.published.touched);
         if !self.feeds.contains_key(&None) {
             // The main feed exists even while nothing is published.
-            touched.insert(None);
+            touched.entry(None).or_default();
         }
         let mut selection = Selection::default();
-        let mut seen = std::collections::HashSet::new();
-        for key in touched {
-            let ranked = match &key {
-                None => Some(&index.published.main),
-                Some(slug) => index.published.tags.get(slug),
+        let mut seen = HashSet::new();
+        let nothing = BTreeMap::new();
+        for (key, dates) in touched {
+            if key.is_some() && config.paths.tags.is_none() {
+                continue;
+            }
+            let ranked: &BTreeMap<Rank, PathBuf> = match &key {
+                None => &index.published.main,
+                Some(slug) => index.published.tags.get(slug).unwrap_or(&nothing),
             };
-            let paths: Vec<PathBuf> = ranked
-                .into_iter()
-                .flat_map(|r| r.values().take(config.max_entries))
-                .cloned()
-                .collect();
-            for path in &paths {
+            let before: Vec<Period> = self
+                .archives
+                .get(&key)
+                .map(|pages| pages.keys().rev().copied().collect())
+                .unwrap_or_default();
+            let plan = Plan::new(config, key, ranked, &before, &dates);
+            let shown = plan.layout.current.iter();
+            for path in shown.chain(plan.remake.iter().flat_map(|(_, paths)| paths)) {
                 let Some(listed) = index.listed.get(path) else {
                     continue;
                 };
                 if !self.is_made(path, listed) && seen.insert(path.clone()) {
-                    let page = page(config, &listed.post);
+                    let page = make::page(config, &listed.post);
                     selection.to_render.push((listed.post.clone(), page));
                 }
             }
-            selection.feeds.push((key, paths));
+            selection.plans.push(plan);
         }
         selection
     }
@@ -143,21 +179,22 @@ impl Assembler {
             .is_some_and(|m| Arc::ptr_eq(&m.post, &listed.post) && m.id == listed.id)
     }
 
-    /// Makes the selected feeds from cached entries and the `rendered` bodies (by path); returns
-    /// the keys of the feeds that differ from before (a feed with no entries left is removed).
+    /// Makes the selected pages from cached entries and the `rendered` bodies (by path);
+    /// returns the pages that differ from before, or are gone (a feed with no entries left is
+    /// removed, and so are pages no post falls on any more).
     pub fn assemble(
         &mut self,
         config: &Config,
         index: &FeedIndex,
         selection: Selection,
         mut rendered: HashMap<PathBuf, String>,
-    ) -> Vec<FeedKey> {
+    ) -> Vec<PageKey> {
         for (post, _) in &selection.to_render {
             let Some(listed) = index.listed.get(&post.path) else {
                 continue;
             };
             let html = rendered.remove(&post.path).unwrap_or_default();
-            let entry = Arc::new(make_entry(config, listed, html));
+            let entry = Arc::new(make::entry(config, listed, html));
             let made = Made {
                 post: listed.post.clone(),
                 id: listed.id.clone(),
@@ -166,60 +203,113 @@ impl Assembler {
             self.entries.insert(post.path.clone(), made);
         }
         let mut changed = Vec::new();
-        for (key, paths) in selection.feeds {
-            if self.assemble_feed(config, index, &key, &paths) {
-                changed.push(key);
-            }
+        for plan in selection.plans {
+            self.assemble_feed(config, index, plan, &mut changed);
         }
         self.forget_unused_entries();
         changed
     }
 
-    /// Makes one feed; whether it differs from the one it replaces.
+    /// Makes one feed's subscription document and the archive pages its plan names, drops the
+    /// pages it no longer has, and records in `changed` every page that differs.
     fn assemble_feed(
         &mut self,
         config: &Config,
         index: &FeedIndex,
-        key: &FeedKey,
-        paths: &[PathBuf],
-    ) -> bool {
-        let entries: Vec<Arc<Entry>> = paths
-            .iter()
-            .filter_map(|p| self.entries.get(p).map(|m| m.entry.clone()))
-            .collect();
-        let feed = match key {
-            None => make_feed(config, None, "", entries),
-            Some(_) if entries.is_empty() => return self.feeds.remove(key).is_some(),
-            Some(slug) => {
-                let name = tag_name(index, slug, &paths[0]);
-                let folder = config
-                    .paths
-                    .tags
-                    .as_deref()
-                    .map(|pattern| pattern.replace("{tag}", slug));
-                let Some(folder) = folder else {
-                    return false;
-                };
-                make_feed(config, Some(name), &folder, entries)
-            }
+        plan: Plan,
+        changed: &mut Vec<PageKey>,
+    ) {
+        let Plan {
+            key,
+            layout,
+            remake,
+        } = plan;
+        let folder = match &key {
+            None => String::new(),
+            Some(slug) => match config.paths.tags.as_deref() {
+                Some(pattern) => pattern.replace("{tag}", slug),
+                None => return,
+            },
         };
-        if self.feeds.get(key) == Some(&feed) {
-            return false;
+        let identity = Identity {
+            config,
+            folder: &folder,
+            tagged: key.is_some(),
+        };
+        let current = entries_of(&self.entries, &layout.current);
+        if key.is_some() && current.is_empty() {
+            if self.feeds.remove(&key).is_some() {
+                changed.push((key.clone(), Page::Current));
+            }
+            let gone = self.archives.remove(&key).unwrap_or_default();
+            changed.extend(gone.into_keys().map(|p| (key.clone(), Page::Archive(p))));
+            return;
         }
-        self.feeds.insert(key.clone(), feed);
-        true
+        let periods = layout.periods();
+        let links = |period: &Period| identity.documents(&identity.archive_folder(&period.label()));
+        let history = match periods.first() {
+            _ if !layout.paged => History::Unpaged,
+            None => History::Complete,
+            Some(newest) => History::Subscription {
+                prev_archive: links(newest),
+            },
+        };
+        let tag = |paths: &[PathBuf]| {
+            key.as_deref()
+                .map(|slug| tag_name(index, slug, paths.first().map(PathBuf::as_path)))
+        };
+        let documents = identity.documents(&folder);
+        let feed = identity.feed(tag(&layout.current), documents.clone(), current, history);
+        if self.feeds.get(&key) != Some(&feed) {
+            self.feeds.insert(key.clone(), feed);
+            changed.push((key.clone(), Page::Current));
+        }
+        let pages = self.archives.entry(key.clone()).or_default();
+        let kept: BTreeSet<Period> = periods.iter().copied().collect();
+        pages.retain(|period, _| {
+            let keep = kept.contains(period);
+            if !keep {
+                changed.push((key.clone(), Page::Archive(*period)));
+            }
+            keep
+        });
+        for (period, paths) in remake {
+            let at = periods
+                .iter()
+                .position(|p| *p == period)
+                .unwrap_or_default();
+            let history = History::Archive {
+                current: documents.clone(),
+                prev_archive: periods.get(at + 1).map(links).unwrap_or_default(),
+                next_archive: at
+                    .checked_sub(1)
+                    .map(|i| links(&periods[i]))
+                    .unwrap_or_default(),
+            };
+            let entries = entries_of(&self.entries, &paths);
+            let page = identity.feed(tag(&paths), links(&period), entries, history);
+            if pages.get(&period) != Some(&page) {
+                pages.insert(period, page);
+                changed.push((key.clone(), Page::Archive(period)));
+            }
+        }
+        if pages.is_empty() {
+            self.archives.remove(&key);
+        }
     }
 
-    /// Drops entries no feed shows any more, once they outnumber the shown ones; so memory
-    /// follows the feeds, not every post ever shown.
+    /// Drops entries no page shows any more, once they outnumber the shown ones; so memory
+    /// follows the pages, not every post ever shown.
     fn forget_unused_entries(&mut self) {
-        let shown: usize = self.feeds.values().map(|f| f.entries.len()).sum();
+        let pages = || {
+            let archived = self.archives.values().flat_map(BTreeMap::values);
+            self.feeds.values().chain(archived)
+        };
+        let shown: usize = pages().map(|f| f.entries.len()).sum();
         if self.entries.len() <= 2 * shown + 1024 {
             return;
         }
-        let keep: std::collections::HashSet<*const Entry> = self
-            .feeds
-            .values()
+        let keep: HashSet<*const Entry> = pages()
             .flat_map(|f| f.entries.iter().map(Arc::as_ptr))
             .collect();
         self.entries
@@ -227,101 +317,18 @@ impl Assembler {
     }
 }
 
-/// The tag as the newest post in its feed first writes it.
-fn tag_name(index: &FeedIndex, slug: &str, newest: &Path) -> String {
-    index
-        .listed
-        .get(newest)
-        .and_then(|l| l.post.tags.iter().find(|t| slug::slugify(t) == slug))
-        .cloned()
-        .unwrap_or_else(|| slug.to_string())
-}
-
-/// The post's own page, which its relative URLs resolve against.
-fn page(config: &Config, post: &Post) -> Url {
-    permalink(
-        &config.base_url,
-        &config.post_path,
-        &post.slug,
-        &post.date,
-        config.timezone,
-    )
-}
-
-fn make_entry(config: &Config, listed: &Listed, content_html: String) -> Entry {
-    let post = &listed.post;
-    let link = post
-        .link
-        .clone()
-        .unwrap_or_else(|| page(config, post).to_string());
-    Entry {
-        id_is_link: listed.id == link,
-        id: listed.id.clone(),
-        title: post.title.clone(),
-        link,
-        published: post.date,
-        updated: post.updated.unwrap_or(post.date),
-        authors: post.authors.clone(),
-        summary: post.summary.clone().unwrap_or_else(|| post.excerpt.clone()),
-        content_html,
-        tags: post.tags.clone(),
-        lang: post.lang.clone(),
-    }
-}
-
-fn make_feed(config: &Config, tag: Option<String>, folder: &str, entries: Vec<Arc<Entry>>) -> Feed {
-    let documents = config
-        .formats
+/// The made entries of `paths`, in their order.
+fn entries_of(entries: &HashMap<PathBuf, Made>, paths: &[PathBuf]) -> Vec<Arc<Entry>> {
+    paths
         .iter()
-        .map(|&format| {
-            let path = format!("{folder}{}", config.paths.file(format));
-            let url = config
-                .base_url
-                .join(&path)
-                .map_or_else(|_| format!("{}{path}", config.base_url), String::from);
-            DocumentLink { format, path, url }
-        })
-        .collect();
-    let updated = entries
-        .iter()
-        .map(|e| e.updated)
-        .max()
-        .unwrap_or_else(epoch);
-    let (id, title) = match &tag {
-        None => (
-            format!("tag:{},2000:feed", config.id_authority),
-            config.title.clone(),
-        ),
-        Some(name) => (
-            format!(
-                "tag:{},2000:feed/{}",
-                config.id_authority,
-                folder.trim_end_matches('/')
-            ),
-            format!("{}: {name}", config.title),
-        ),
-    };
-    Feed {
-        id,
-        title,
-        description: config.description.clone(),
-        home_url: config.base_url.to_string(),
-        language: config.language.clone(),
-        author: config.author.clone(),
-        tag,
-        updated,
-        documents,
-        entries,
-    }
-}
-
-fn epoch() -> DateTime<FixedOffset> {
-    DateTime::<Utc>::UNIX_EPOCH.fixed_offset()
+        .filter_map(|p| entries.get(p).map(|m| m.entry.clone()))
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::feed::DocumentLink;
     use std::path::{Path, PathBuf};
 
     fn config(extra: &str) -> Config {
@@ -389,20 +396,24 @@ mod tests {
         assert_eq!(built.published, 3);
     }
 
-    #[test]
-    fn max_entries_limits_each_feed() {
-        let posts: Vec<_> = (1..=9)
-            .map(|d| {
+    /// Post `p{n}` on the first of month `n` of 2019, for n in 1..=9, tagged `x`.
+    fn monthly() -> Vec<Arc<Post>> {
+        (1..=9)
+            .map(|n| {
                 post(
-                    &format!("p{d}.md"),
-                    &format!("2019-07-0{d}T00:00:00Z"),
+                    &format!("p{n}.md"),
+                    &format!("2019-0{n}-01T00:00:00Z"),
                     &["x"],
                 )
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn max_entries_limits_each_feed() {
         let built = build(
-            &config("max_entries = 3"),
-            &posts,
+            &config("max_entries = 3\n[archives]\nenabled = false"),
+            &monthly(),
             &IdLedger::default(),
             &html,
             now(),
@@ -411,9 +422,68 @@ mod tests {
         assert_eq!(built.feeds[1].entries.len(), 3);
         assert_eq!(
             built.feeds[0].entries[0].id,
-            "tag:example.org,2019-07-09:p9"
+            "tag:example.org,2019-09-01:p9"
         );
+        assert_eq!(built.feeds[0].history, History::Unpaged);
+        assert_eq!(built.archives, [Vec::<Feed>::new(), Vec::new()]);
         assert_eq!(built.published, 9);
+    }
+
+    #[test]
+    fn older_posts_fall_on_one_archive_page_per_month_linked_both_ways() {
+        let built = build(
+            &config("max_entries = 3"),
+            &monthly(),
+            &IdLedger::default(),
+            &html,
+            now(),
+        );
+        let main = &built.feeds[0];
+        assert_eq!(ids(main).len(), 3);
+        let pages = &built.archives[0];
+        let month_of = |feed: &Feed| feed.entries[0].published.format("%m").to_string();
+        let months: Vec<String> = pages.iter().map(month_of).collect();
+        assert_eq!(months, ["06", "05", "04", "03", "02", "01"], "newest first");
+        let atom = |links: &[DocumentLink]| {
+            crate::feed::link_for(links, crate::format::Format::Atom).map(|l| l.path.clone())
+        };
+        let History::Subscription { prev_archive } = &main.history else {
+            panic!("{:?}", main.history);
+        };
+        assert_eq!(
+            atom(prev_archive).as_deref(),
+            Some("archive/2019-06/atom.xml")
+        );
+        for (i, page) in pages.iter().enumerate() {
+            assert_eq!(page.id, main.id, "pages are parts of one feed");
+            assert_eq!(page.updated, page.entries[0].updated);
+            let History::Archive {
+                current,
+                prev_archive,
+                next_archive,
+            } = &page.history
+            else {
+                panic!("{:?}", page.history);
+            };
+            assert_eq!(atom(current).as_deref(), Some("atom.xml"));
+            let path = |j: usize| pages.get(j).and_then(|p| atom(&p.documents));
+            assert_eq!(atom(prev_archive), path(i + 1));
+            assert_eq!(atom(next_archive), i.checked_sub(1).and_then(path));
+        }
+        let tag_pages = &built.archives[1];
+        assert_eq!(
+            atom(&tag_pages[0].documents).as_deref(),
+            Some("tags/x/archive/2019-06/atom.xml")
+        );
+        assert_eq!(tag_pages[0].title, "Site: x");
+    }
+
+    #[test]
+    fn a_feed_that_holds_every_post_says_it_is_complete() {
+        let built = build(&config(""), &monthly(), &IdLedger::default(), &html, now());
+        assert_eq!(built.feeds[0].entries.len(), 9);
+        assert_eq!(built.feeds[0].history, History::Complete);
+        assert!(built.archives[0].is_empty());
     }
 
     #[test]

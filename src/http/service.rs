@@ -15,6 +15,7 @@ use hyper::{Method, Request, Response, StatusCode, Version};
 use percent_encoding::percent_decode_str;
 
 use super::{Settings, conditional, encoding, health};
+use crate::render::Lifetime;
 use crate::snapshot::{ServedDocument, Snapshot, Variant};
 
 /// Where monitors ask whether the last build was clean.
@@ -100,11 +101,12 @@ fn serve_document(
     insert_text(&mut validators, ETAG, variant.etag().as_str());
     let last_modified = httpdate::fmt_http_date(SystemTime::from(document.last_modified()));
     insert_text(&mut validators, LAST_MODIFIED, &last_modified);
-    insert_text(
-        &mut validators,
-        CACHE_CONTROL,
-        &format!("public, max-age={}", settings.max_age),
-    );
+    let cache_control = match document.lifetime() {
+        Lifetime::Current => format!("public, max-age={}", settings.max_age),
+        // RFC 8246: a fresh archive page need not be revalidated, even on reload.
+        Lifetime::Archived => format!("public, max-age={}, immutable", settings.archive_max_age),
+    };
+    insert_text(&mut validators, CACHE_CONTROL, &cache_control);
     // Even a document kept only in identity varies: the next snapshot may compress it.
     validators.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
 

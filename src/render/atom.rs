@@ -9,6 +9,7 @@ use atom_syndication::{
 };
 
 use super::GENERATOR;
+use super::history;
 use super::xml_text::CleanFeed;
 use crate::feed::{DocumentLink, Entry};
 use crate::format::Format;
@@ -27,24 +28,46 @@ fn atom_feed(feed: &CleanFeed, link: &DocumentLink) -> AtomFeed {
         None if feed.entries.iter().any(|e| e.authors.is_empty()) => vec![person(&feed.title)],
         None => Vec::new(),
     };
+    let atom_link = |rel: &str, href: &str| Link {
+        href: href.to_owned(),
+        rel: rel.to_owned(),
+        mime_type: Some(Format::Atom.media_type().to_owned()),
+        ..Link::default()
+    };
+    let mut links = vec![
+        atom_link("self", &link.url),
+        Link {
+            href: feed.home_url.clone(),
+            rel: "alternate".to_owned(),
+            mime_type: Some("text/html".to_owned()),
+            ..Link::default()
+        },
+    ];
+    links.extend(
+        history::links(&feed.history, Format::Atom)
+            .into_iter()
+            .map(|(rel, href)| atom_link(rel, href)),
+    );
+    let mut namespaces = std::collections::BTreeMap::new();
+    let mut extensions = atom_syndication::extension::ExtensionMap::new();
+    if let Some(marker) = history::marker(&feed.history) {
+        namespaces.insert(history::PREFIX.to_owned(), history::NAMESPACE.to_owned());
+        let element = atom_syndication::extension::Extension {
+            name: format!("{}:{marker}", history::PREFIX),
+            ..atom_syndication::extension::Extension::default()
+        };
+        extensions.insert(
+            history::PREFIX.to_owned(),
+            std::collections::BTreeMap::from([(marker.to_owned(), vec![element])]),
+        );
+    }
     AtomFeed {
         id: feed.id.clone(),
         title: Text::plain(feed.title.clone()),
         updated: feed.updated,
-        links: vec![
-            Link {
-                href: link.url.clone(),
-                rel: "self".to_owned(),
-                mime_type: Some(Format::Atom.media_type().to_owned()),
-                ..Link::default()
-            },
-            Link {
-                href: feed.home_url.clone(),
-                rel: "alternate".to_owned(),
-                mime_type: Some("text/html".to_owned()),
-                ..Link::default()
-            },
-        ],
+        links,
+        namespaces,
+        extensions,
         subtitle: (!feed.description.is_empty()).then(|| Text::plain(feed.description.clone())),
         generator: Some(Generator {
             value: GENERATOR.to_owned(),

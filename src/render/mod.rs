@@ -6,6 +6,7 @@
 //! dropped the same way everywhere. Where the documents go (files, HTTP) is for others to decide.
 
 mod atom;
+mod history;
 mod json;
 mod rss;
 mod xml_text;
@@ -38,6 +39,18 @@ pub struct Document {
     pub etag: ETag,
     /// From the content (the feed's `updated`), never from the clock.
     pub last_modified: DateTime<Utc>,
+    pub lifetime: Lifetime,
+}
+
+/// How long a document's bytes are expected to stay as they are, which says how long caches
+/// may keep it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lifetime {
+    /// A subscription document: it changes whenever a post does.
+    #[default]
+    Current,
+    /// An archive page: fixed once written, changed only by an edit to one of its own posts.
+    Archived,
 }
 
 impl Document {
@@ -84,6 +97,11 @@ fn render_document(feed: &CleanFeed, link: &DocumentLink) -> Document {
         etag: ETag::of(&body),
         body: Bytes::from(body),
         last_modified: feed.updated.with_timezone(&Utc),
+        lifetime: if feed.history.is_archive() {
+            Lifetime::Archived
+        } else {
+            Lifetime::Current
+        },
     }
 }
 

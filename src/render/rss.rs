@@ -14,6 +14,7 @@ use rss::extension::dublincore::{self, DublinCoreExtension};
 use rss::{Category, Channel, Guid, Item};
 
 use super::GENERATOR;
+use super::history;
 use super::xml_text::CleanFeed;
 use crate::feed::{DocumentLink, Entry};
 
@@ -35,12 +36,31 @@ fn channel(feed: &CleanFeed, link: &DocumentLink) -> Channel {
         ("content".to_owned(), CONTENT_NAMESPACE.to_owned()),
         ("dc".to_owned(), dublincore::NAMESPACE.to_owned()),
     ]);
-    let self_link = Link {
-        href: link.url.clone(),
-        rel: "self".to_owned(),
+    let mut namespaces = namespaces;
+    let atom_link = |rel: &str, href: &str| Link {
+        href: href.to_owned(),
+        rel: rel.to_owned(),
         mime_type: Some(link.format.media_type().to_owned()),
         ..Link::default()
     };
+    let mut links = vec![atom_link("self", &link.url)];
+    links.extend(
+        history::links(&feed.history, link.format)
+            .into_iter()
+            .map(|(rel, href)| atom_link(rel, href)),
+    );
+    let mut extensions = rss::extension::ExtensionMap::new();
+    if let Some(marker) = history::marker(&feed.history) {
+        namespaces.insert(history::PREFIX.to_owned(), history::NAMESPACE.to_owned());
+        let element = rss::extension::Extension {
+            name: format!("{}:{marker}", history::PREFIX),
+            ..rss::extension::Extension::default()
+        };
+        extensions.insert(
+            history::PREFIX.to_owned(),
+            BTreeMap::from([(marker.to_owned(), vec![element])]),
+        );
+    }
     Channel {
         title: feed.title.clone(),
         link: feed.home_url.clone(),
@@ -53,10 +73,9 @@ fn channel(feed: &CleanFeed, link: &DocumentLink) -> Channel {
         language: feed.language.clone(),
         last_build_date: Some(rfc2822(feed.updated)),
         generator: Some(GENERATOR.to_owned()),
-        atom_ext: Some(AtomExtension {
-            links: vec![self_link],
-        }),
+        atom_ext: Some(AtomExtension { links }),
         namespaces,
+        extensions,
         // `managingEditor` wants an e-mail address; `dc:creator` takes the name as given.
         dublin_core_ext: feed.author.as_ref().map(|author| DublinCoreExtension {
             creators: vec![author.clone()],

@@ -9,7 +9,7 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
-use crate::feed::{DocumentLink, Entry, Feed};
+use crate::feed::{DocumentLink, Entry, Feed, History};
 
 /// A feed whose every string holds only characters XML 1.0 can represent.
 ///
@@ -32,6 +32,7 @@ impl CleanFeed {
             updated,
             documents,
             entries,
+            history,
         } = feed;
         CleanFeed(Feed {
             id: clean(id),
@@ -44,6 +45,7 @@ impl CleanFeed {
             updated: *updated,
             documents: documents.iter().map(clean_link).collect(),
             entries: entries.iter().map(|e| Arc::new(clean_entry(e))).collect(),
+            history: clean_history(history),
         })
     }
 }
@@ -63,6 +65,26 @@ fn clean_link(link: &DocumentLink) -> DocumentLink {
         // The path names a file and never reaches a document body; it is kept as given.
         path: path.clone(),
         url: clean(url),
+    }
+}
+
+fn clean_history(history: &History) -> History {
+    let links = |links: &[DocumentLink]| links.iter().map(clean_link).collect();
+    match history {
+        History::Unpaged => History::Unpaged,
+        History::Complete => History::Complete,
+        History::Subscription { prev_archive } => History::Subscription {
+            prev_archive: links(prev_archive),
+        },
+        History::Archive {
+            current,
+            prev_archive,
+            next_archive,
+        } => History::Archive {
+            current: links(current),
+            prev_archive: links(prev_archive),
+            next_archive: links(next_archive),
+        },
     }
 }
 

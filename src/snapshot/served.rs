@@ -14,7 +14,7 @@ use super::codec::Encoding;
 use crate::diagnostic::Diagnostic;
 use crate::etag::ETag;
 use crate::format::Format;
-use crate::render::Document;
+use crate::render::{Document, Lifetime};
 
 /// What one build gives a snapshot: its documents and what `/healthz` reports about it.
 #[derive(Debug, Clone, Default)]
@@ -68,6 +68,7 @@ pub struct ServedDocument {
     path: String,
     format: Format,
     last_modified: DateTime<Utc>,
+    lifetime: Lifetime,
     identity: Variant,
     /// Whether compressing was tried yet; a snapshot may be published before it is (see
     /// [`Snapshot::compressed`]).
@@ -88,6 +89,11 @@ impl ServedDocument {
 
     pub fn content_type(&self) -> &'static str {
         self.format.content_type()
+    }
+
+    /// How long caches may keep it.
+    pub fn lifetime(&self) -> Lifetime {
+        self.lifetime
     }
 
     /// The document's own `last_modified`, clamped to the snapshot's build time (a post dated in
@@ -121,6 +127,7 @@ impl ServedDocument {
                 path: document.path,
                 format: document.format,
                 last_modified,
+                lifetime: document.lifetime,
                 ..previous.clone()
             };
         }
@@ -128,6 +135,7 @@ impl ServedDocument {
             path: document.path,
             format: document.format,
             last_modified,
+            lifetime: document.lifetime,
             identity: Variant {
                 encoding: Encoding::Identity,
                 body: document.body,

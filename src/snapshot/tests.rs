@@ -24,6 +24,7 @@ fn document(path: &str, body: &str) -> Document {
         body: body.as_bytes().to_vec().into(),
         etag: ETag::from_opaque(&format!("{:x}", Sha256::digest(body.as_bytes()))),
         last_modified: at(1_700_000_000),
+        lifetime: crate::render::Lifetime::Current,
     }
 }
 

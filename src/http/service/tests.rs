@@ -22,6 +22,7 @@ fn document(path: &str, format: Format, body: String, etag: &str) -> Document {
         body: body.into_bytes().into(),
         etag: ETag::from_opaque(etag),
         last_modified: last_modified(),
+        lifetime: crate::render::Lifetime::Current,
     }
 }
 
