@@ -74,10 +74,6 @@ pub(crate) fn documented() -> Vec<(&'static str, Option<String>)> {
         .iter()
         .map(|f| format!("\"{}\"", f.name()))
         .collect();
-    let watch = match server::WATCH {
-        WatchMode::Native => "native",
-        WatchMode::Poll => "poll",
-    };
     vec![
         ("title", None),
         ("base_url", None),
@@ -103,6 +99,22 @@ pub(crate) fn documented() -> Vec<(&'static str, Option<String>)> {
         ("archives.enabled", value(&archives::ENABLED)),
         ("archives.period", text(archives::PERIOD.name())),
         ("archives.folder", text(archives::FOLDER)),
+    ]
+    .into_iter()
+    .chain(server_documented())
+    .collect()
+}
+
+/// [`documented`]'s `[server]` rows.
+#[cfg(test)]
+fn server_documented() -> Vec<(&'static str, Option<String>)> {
+    let text = |s: &str| Some(format!("\"{s}\""));
+    let value = |v: &dyn std::fmt::Display| Some(v.to_string());
+    let watch = match server::WATCH {
+        WatchMode::Native => "native",
+        WatchMode::Poll => "poll",
+    };
+    vec![
         ("server.listen", text(server::LISTEN)),
         ("server.max_age", value(&server::MAX_AGE)),
         ("server.archive_max_age", value(&server::ARCHIVE_MAX_AGE)),

@@ -224,17 +224,8 @@ impl Assembler {
             layout,
             remake,
         } = plan;
-        let folder = match &key {
-            None => String::new(),
-            Some(slug) => match config.paths.tags.as_deref() {
-                Some(pattern) => pattern.replace("{tag}", slug),
-                None => return,
-            },
-        };
-        let identity = Identity {
-            config,
-            folder: &folder,
-            tagged: key.is_some(),
+        let Some(folder) = feed_folder(config, &key) else {
+            return;
         };
         let current = entries_of(&self.entries, &layout.current);
         if key.is_some() && current.is_empty() {
@@ -245,28 +236,47 @@ impl Assembler {
             changed.extend(gone.into_keys().map(|p| (key.clone(), Page::Archive(p))));
             return;
         }
-        let periods = layout.periods();
-        let links = |period: &Period| identity.documents(&identity.archive_folder(&period.label()));
-        let history = match periods.first() {
+        let identity = Identity {
+            config,
+            folder: &folder,
+            tagged: key.is_some(),
+        };
+        let pages = Pages {
+            documents: identity.documents(&folder),
+            identity,
+            index,
+            key: &key,
+            periods: layout.periods(),
+        };
+        let history = match pages.periods.first() {
             _ if !layout.paged => History::Unpaged,
             None => History::Complete,
             Some(newest) => History::Subscription {
-                prev_archive: links(newest),
+                prev_archive: pages.links(newest),
             },
         };
-        let tag = |paths: &[PathBuf]| {
-            key.as_deref()
-                .map(|slug| tag_name(index, slug, paths.first().map(PathBuf::as_path)))
-        };
-        let documents = identity.documents(&folder);
-        let feed = identity.feed(tag(&layout.current), documents.clone(), current, history);
+        let tag = pages.tag(&layout.current);
+        let feed = pages
+            .identity
+            .feed(tag, pages.documents.clone(), current, history);
         if self.feeds.get(&key) != Some(&feed) {
             self.feeds.insert(key.clone(), feed);
             changed.push((key.clone(), Page::Current));
         }
-        let pages = self.archives.entry(key.clone()).or_default();
-        let kept: BTreeSet<Period> = periods.iter().copied().collect();
-        pages.retain(|period, _| {
+        self.assemble_archives(&pages, remake, changed);
+    }
+
+    /// Makes the archive pages in `remake` and drops those `pages` no longer has.
+    fn assemble_archives(
+        &mut self,
+        pages: &Pages<'_>,
+        remake: Vec<(Period, Vec<PathBuf>)>,
+        changed: &mut Vec<PageKey>,
+    ) {
+        let key = pages.key;
+        let made = self.archives.entry(key.clone()).or_default();
+        let kept: BTreeSet<Period> = pages.periods.iter().copied().collect();
+        made.retain(|period, _| {
             let keep = kept.contains(period);
             if !keep {
                 changed.push((key.clone(), Page::Archive(*period)));
@@ -274,27 +284,20 @@ impl Assembler {
             keep
         });
         for (period, paths) in remake {
-            let at = periods
-                .iter()
-                .position(|p| *p == period)
-                .unwrap_or_default();
-            let history = History::Archive {
-                current: documents.clone(),
-                prev_archive: periods.get(at + 1).map(links).unwrap_or_default(),
-                next_archive: at
-                    .checked_sub(1)
-                    .map(|i| links(&periods[i]))
-                    .unwrap_or_default(),
-            };
             let entries = entries_of(&self.entries, &paths);
-            let page = identity.feed(tag(&paths), links(&period), entries, history);
-            if pages.get(&period) != Some(&page) {
-                pages.insert(period, page);
+            let page = pages.identity.feed(
+                pages.tag(&paths),
+                pages.links(&period),
+                entries,
+                pages.archive_history(period),
+            );
+            if made.get(&period) != Some(&page) {
+                made.insert(period, page);
                 changed.push((key.clone(), Page::Archive(period)));
             }
         }
-        if pages.is_empty() {
-            self.archives.remove(&key);
+        if made.is_empty() {
+            self.archives.remove(key);
         }
     }
 
@@ -317,6 +320,53 @@ impl Assembler {
     }
 }
 
+/// What every page of one feed shares while it is assembled.
+struct Pages<'a> {
+    identity: Identity<'a>,
+    index: &'a FeedIndex,
+    key: &'a FeedKey,
+    /// The subscription document's links, one per format.
+    documents: Vec<super::DocumentLink>,
+    /// The archive pages' periods, newest first.
+    periods: Vec<Period>,
+}
+
+impl Pages<'_> {
+    /// The documents of `period`'s archive page.
+    fn links(&self, period: &Period) -> Vec<super::DocumentLink> {
+        let folder = self.identity.archive_folder(&period.label());
+        self.identity.documents(&folder)
+    }
+
+    /// The tag as the newest of `paths` writes it, for a tag's feed.
+    fn tag(&self, paths: &[PathBuf]) -> Option<String> {
+        let newest = paths.first().map(PathBuf::as_path);
+        self.key
+            .as_deref()
+            .map(|slug| tag_name(self.index, slug, newest))
+    }
+
+    /// `period`'s page links: the subscription document, and the pages just before and after.
+    fn archive_history(&self, period: Period) -> History {
+        let at = self.periods.iter().position(|p| *p == period);
+        let older = at.and_then(|i| self.periods.get(i + 1));
+        let newer = at.and_then(|i| i.checked_sub(1)).map(|i| &self.periods[i]);
+        History::Archive {
+            current: self.documents.clone(),
+            prev_archive: older.map(|p| self.links(p)).unwrap_or_default(),
+            next_archive: newer.map(|p| self.links(p)).unwrap_or_default(),
+        }
+    }
+}
+
+/// The folder of `key`'s documents; `None` for a tag while tag feeds are off.
+fn feed_folder(config: &Config, key: &FeedKey) -> Option<String> {
+    match key {
+        None => Some(String::new()),
+        Some(slug) => Some(config.paths.tags.as_deref()?.replace("{tag}", slug)),
+    }
+}
+
 /// The made entries of `paths`, in their order.
 fn entries_of(entries: &HashMap<PathBuf, Made>, paths: &[PathBuf]) -> Vec<Arc<Entry>> {
     paths
@@ -326,272 +376,5 @@ fn entries_of(entries: &HashMap<PathBuf, Made>, paths: &[PathBuf]) -> Vec<Arc<En
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::feed::DocumentLink;
-    use std::path::{Path, PathBuf};
-
-    fn config(extra: &str) -> Config {
-        let text = format!(
-            "title = \"Site\"\nbase_url = \"https://example.org/\"\nid_authority = \"example.org\"\n{extra}"
-        );
-        Config::from_str(&text, Path::new("config.toml")).unwrap()
-    }
-
-    fn post(path: &str, date: &str, tags: &[&str]) -> Arc<Post> {
-        let slug = Path::new(path)
-            .file_stem()
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .to_string();
-        Arc::new(Post {
-            path: PathBuf::from(path),
-            title: format!("Title of {slug}"),
-            date: DateTime::parse_from_rfc3339(date).unwrap(),
-            updated: None,
-            authors: vec![],
-            summary: None,
-            excerpt: "First paragraph.".into(),
-            tags: tags.iter().map(|t| t.to_string()).collect(),
-            id: None,
-            slug,
-            draft: false,
-            link: None,
-            lang: None,
-            body_hash: 0,
-        })
-    }
-
-    fn html(_: &Post, page: &Url) -> String {
-        crate::feed::absolutize_html("<p><img src=\"a.png\"></p>", page)
-    }
-
-    fn now() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2024-01-01T00:00:00Z")
-            .unwrap()
-            .to_utc()
-    }
-
-    fn ids(feed: &Feed) -> Vec<&str> {
-        feed.entries.iter().map(|e| e.id.as_str()).collect()
-    }
-
-    #[test]
-    fn newest_first_ties_broken_by_id() {
-        let posts = vec![
-            post("b.md", "2019-06-30T00:00:00Z", &[]),
-            post("a.md", "2019-06-30T00:00:00Z", &[]),
-            post("c.md", "2019-07-05T00:00:00Z", &[]),
-        ];
-        let built = build(&config(""), &posts, &IdLedger::default(), &html, now());
-        assert_eq!(
-            ids(&built.feeds[0]),
-            [
-                "tag:example.org,2019-07-05:c",
-                "tag:example.org,2019-06-30:a",
-                "tag:example.org,2019-06-30:b"
-            ]
-        );
-        assert_eq!(built.published, 3);
-    }
-
-    /// Post `p{n}` on the first of month `n` of 2019, for n in 1..=9, tagged `x`.
-    fn monthly() -> Vec<Arc<Post>> {
-        (1..=9)
-            .map(|n| {
-                post(
-                    &format!("p{n}.md"),
-                    &format!("2019-0{n}-01T00:00:00Z"),
-                    &["x"],
-                )
-            })
-            .collect()
-    }
-
-    #[test]
-    fn max_entries_limits_each_feed() {
-        let built = build(
-            &config("max_entries = 3\n[archives]\nenabled = false"),
-            &monthly(),
-            &IdLedger::default(),
-            &html,
-            now(),
-        );
-        assert_eq!(built.feeds[0].entries.len(), 3);
-        assert_eq!(built.feeds[1].entries.len(), 3);
-        assert_eq!(
-            built.feeds[0].entries[0].id,
-            "tag:example.org,2019-09-01:p9"
-        );
-        assert_eq!(built.feeds[0].history, History::Unpaged);
-        assert_eq!(built.archives, [Vec::<Feed>::new(), Vec::new()]);
-        assert_eq!(built.published, 9);
-    }
-
-    #[test]
-    fn older_posts_fall_on_one_archive_page_per_month_linked_both_ways() {
-        let built = build(
-            &config("max_entries = 3"),
-            &monthly(),
-            &IdLedger::default(),
-            &html,
-            now(),
-        );
-        let main = &built.feeds[0];
-        assert_eq!(ids(main).len(), 3);
-        let pages = &built.archives[0];
-        let month_of = |feed: &Feed| feed.entries[0].published.format("%m").to_string();
-        let months: Vec<String> = pages.iter().map(month_of).collect();
-        assert_eq!(months, ["06", "05", "04", "03", "02", "01"], "newest first");
-        let atom = |links: &[DocumentLink]| {
-            crate::feed::link_for(links, crate::format::Format::Atom).map(|l| l.path.clone())
-        };
-        let History::Subscription { prev_archive } = &main.history else {
-            panic!("{:?}", main.history);
-        };
-        assert_eq!(
-            atom(prev_archive).as_deref(),
-            Some("archive/2019-06/atom.xml")
-        );
-        for (i, page) in pages.iter().enumerate() {
-            assert_eq!(page.id, main.id, "pages are parts of one feed");
-            assert_eq!(page.updated, page.entries[0].updated);
-            let History::Archive {
-                current,
-                prev_archive,
-                next_archive,
-            } = &page.history
-            else {
-                panic!("{:?}", page.history);
-            };
-            assert_eq!(atom(current).as_deref(), Some("atom.xml"));
-            let path = |j: usize| pages.get(j).and_then(|p| atom(&p.documents));
-            assert_eq!(atom(prev_archive), path(i + 1));
-            assert_eq!(atom(next_archive), i.checked_sub(1).and_then(path));
-        }
-        let tag_pages = &built.archives[1];
-        assert_eq!(
-            atom(&tag_pages[0].documents).as_deref(),
-            Some("tags/x/archive/2019-06/atom.xml")
-        );
-        assert_eq!(tag_pages[0].title, "Site: x");
-    }
-
-    #[test]
-    fn a_feed_that_holds_every_post_says_it_is_complete() {
-        let built = build(&config(""), &monthly(), &IdLedger::default(), &html, now());
-        assert_eq!(built.feeds[0].entries.len(), 9);
-        assert_eq!(built.feeds[0].history, History::Complete);
-        assert!(built.archives[0].is_empty());
-    }
-
-    #[test]
-    fn drafts_and_future_posts_are_left_out_until_due() {
-        let mut draft = (*post("d.md", "2019-01-01T00:00:00Z", &[])).clone();
-        draft.draft = true;
-        let posts = vec![
-            Arc::new(draft),
-            post("f.md", "2030-01-01T00:00:00Z", &[]),
-            post("p.md", "2019-01-01T00:00:00Z", &[]),
-        ];
-        let built = build(&config(""), &posts, &IdLedger::default(), &html, now());
-        assert_eq!(ids(&built.feeds[0]), ["tag:example.org,2019-01-01:p"]);
-        assert_eq!(
-            built.next_due.map(|d| d.to_rfc3339()),
-            Some("2030-01-01T00:00:00+00:00".into())
-        );
-        let later = DateTime::parse_from_rfc3339("2030-01-01T00:00:00Z")
-            .unwrap()
-            .to_utc();
-        assert_eq!(
-            build(&config(""), &posts, &IdLedger::default(), &html, later).feeds[0]
-                .entries
-                .len(),
-            2
-        );
-    }
-
-    #[test]
-    fn duplicate_ids_name_both_files_and_keep_one() {
-        let a = post("x/same.md", "2019-01-01T00:00:00Z", &[]);
-        let b = post("y/same.md", "2019-01-01T00:00:00Z", &[]);
-        let built = build(&config(""), &[b, a], &IdLedger::default(), &html, now());
-        assert_eq!(built.feeds[0].entries.len(), 1);
-        assert_eq!(built.diagnostics.len(), 1);
-        let message = built.diagnostics[0].to_string();
-        assert!(message.starts_with("y/same.md: duplicate id"), "{message}");
-        assert!(message.contains("x/same.md"), "{message}");
-    }
-
-    #[test]
-    fn one_feed_per_tag_with_self_links() {
-        let posts = vec![
-            post("a.md", "2019-01-01T00:00:00Z", &["Rust", "web"]),
-            post("b.md", "2019-01-02T00:00:00Z", &["rust"]),
-        ];
-        let built = build(&config(""), &posts, &IdLedger::default(), &html, now());
-        let tags: Vec<_> = built.feeds[1..]
-            .iter()
-            .map(|f| f.tag.clone().unwrap())
-            .collect();
-        assert_eq!(tags, ["rust", "web"], "named as the newest post writes it");
-        assert_eq!(built.feeds[1].entries.len(), 2, "tags are grouped by slug");
-        let atom = built.feeds[1]
-            .document(crate::format::Format::Atom)
-            .unwrap();
-        assert_eq!(atom.path, "tags/rust/atom.xml");
-        assert_eq!(atom.url, "https://example.org/tags/rust/atom.xml");
-        assert_eq!(
-            built.feeds[0]
-                .document(crate::format::Format::Json)
-                .unwrap()
-                .url,
-            "https://example.org/feed.json"
-        );
-    }
-
-    #[test]
-    fn feed_updated_is_newest_entry_never_build_time() {
-        let mut edited = (*post("a.md", "2019-01-01T00:00:00Z", &[])).clone();
-        edited.updated = Some(DateTime::parse_from_rfc3339("2020-05-05T00:00:00Z").unwrap());
-        let posts = vec![Arc::new(edited), post("b.md", "2019-06-01T00:00:00Z", &[])];
-        let built = build(&config(""), &posts, &IdLedger::default(), &html, now());
-        assert_eq!(
-            built.feeds[0].updated.to_rfc3339(),
-            "2020-05-05T00:00:00+00:00"
-        );
-        let empty = build(&config(""), &[], &IdLedger::default(), &html, now());
-        assert_eq!(empty.feeds[0].updated.timestamp(), 0);
-    }
-
-    #[test]
-    fn ids_survive_base_url_and_folder_changes_but_links_follow() {
-        let a = build(
-            &config(""),
-            &[post("2019/a.md", "2019-01-01T00:00:00Z", &[])],
-            &IdLedger::default(),
-            &html,
-            now(),
-        );
-        let mut moved = config("");
-        moved.base_url = url::Url::parse("http://other.example.net/x/").unwrap();
-        let b = build(
-            &moved,
-            &[post("elsewhere/a.md", "2019-01-01T00:00:00Z", &[])],
-            &IdLedger::default(),
-            &html,
-            now(),
-        );
-        assert_eq!(ids(&a.feeds[0]), ids(&b.feeds[0]));
-        assert_eq!(
-            b.feeds[0].entries[0].link,
-            "http://other.example.net/x/posts/a/"
-        );
-        assert_eq!(
-            b.feeds[0].entries[0].content_html,
-            "<p><img src=\"http://other.example.net/x/posts/a/a.png\"></p>"
-        );
-        assert!(!b.feeds[0].entries[0].id_is_link);
-    }
-}
+#[path = "assemble_tests.rs"]
+mod tests;

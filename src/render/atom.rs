@@ -8,10 +8,14 @@ use atom_syndication::{
     WriteConfig,
 };
 
+use std::collections::BTreeMap;
+
+use atom_syndication::extension::{Extension, ExtensionMap};
+
 use super::GENERATOR;
 use super::history;
 use super::xml_text::CleanFeed;
-use crate::feed::{DocumentLink, Entry};
+use crate::feed::{DocumentLink, Entry, History};
 use crate::format::Format;
 
 pub(super) fn render(feed: &CleanFeed, link: &DocumentLink) -> Vec<u8> {
@@ -28,12 +32,6 @@ fn atom_feed(feed: &CleanFeed, link: &DocumentLink) -> AtomFeed {
         None if feed.entries.iter().any(|e| e.authors.is_empty()) => vec![person(&feed.title)],
         None => Vec::new(),
     };
-    let atom_link = |rel: &str, href: &str| Link {
-        href: href.to_owned(),
-        rel: rel.to_owned(),
-        mime_type: Some(Format::Atom.media_type().to_owned()),
-        ..Link::default()
-    };
     let mut links = vec![
         atom_link("self", &link.url),
         Link {
@@ -48,19 +46,7 @@ fn atom_feed(feed: &CleanFeed, link: &DocumentLink) -> AtomFeed {
             .into_iter()
             .map(|(rel, href)| atom_link(rel, href)),
     );
-    let mut namespaces = std::collections::BTreeMap::new();
-    let mut extensions = atom_syndication::extension::ExtensionMap::new();
-    if let Some(marker) = history::marker(&feed.history) {
-        namespaces.insert(history::PREFIX.to_owned(), history::NAMESPACE.to_owned());
-        let element = atom_syndication::extension::Extension {
-            name: format!("{}:{marker}", history::PREFIX),
-            ..atom_syndication::extension::Extension::default()
-        };
-        extensions.insert(
-            history::PREFIX.to_owned(),
-            std::collections::BTreeMap::from([(marker.to_owned(), vec![element])]),
-        );
-    }
+    let (namespaces, extensions) = history_marker(&feed.history);
     AtomFeed {
         id: feed.id.clone(),
         title: Text::plain(feed.title.clone()),
@@ -83,6 +69,33 @@ fn atom_feed(feed: &CleanFeed, link: &DocumentLink) -> AtomFeed {
             .collect(),
         ..AtomFeed::default()
     }
+}
+
+fn atom_link(rel: &str, href: &str) -> Link {
+    Link {
+        href: href.to_owned(),
+        rel: rel.to_owned(),
+        mime_type: Some(Format::Atom.media_type().to_owned()),
+        ..Link::default()
+    }
+}
+
+/// RFC 5005's namespace and its `fh:complete` or `fh:archive` element, when the feed has one.
+fn history_marker(history: &History) -> (BTreeMap<String, String>, ExtensionMap) {
+    let Some(marker) = history::marker(history) else {
+        return Default::default();
+    };
+    let element = Extension {
+        name: format!("{}:{marker}", history::PREFIX),
+        ..Extension::default()
+    };
+    (
+        BTreeMap::from([(history::PREFIX.to_owned(), history::NAMESPACE.to_owned())]),
+        BTreeMap::from([(
+            history::PREFIX.to_owned(),
+            BTreeMap::from([(marker.to_owned(), vec![element])]),
+        )]),
+    )
 }
 
 fn entry(entry: &Entry, feed_lang: Option<&str>) -> AtomEntry {

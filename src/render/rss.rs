@@ -11,12 +11,13 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Datelike, FixedOffset, TimeZone};
 use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::{self, DublinCoreExtension};
+use rss::extension::{Extension, ExtensionMap};
 use rss::{Category, Channel, Guid, Item};
 
 use super::GENERATOR;
 use super::history;
 use super::xml_text::CleanFeed;
-use crate::feed::{DocumentLink, Entry};
+use crate::feed::{DocumentLink, Entry, History};
 
 const CONTENT_NAMESPACE: &str = "http://purl.org/rss/1.0/modules/content/";
 
@@ -36,7 +37,6 @@ fn channel(feed: &CleanFeed, link: &DocumentLink) -> Channel {
         ("content".to_owned(), CONTENT_NAMESPACE.to_owned()),
         ("dc".to_owned(), dublincore::NAMESPACE.to_owned()),
     ]);
-    let mut namespaces = namespaces;
     let atom_link = |rel: &str, href: &str| Link {
         href: href.to_owned(),
         rel: rel.to_owned(),
@@ -49,18 +49,7 @@ fn channel(feed: &CleanFeed, link: &DocumentLink) -> Channel {
             .into_iter()
             .map(|(rel, href)| atom_link(rel, href)),
     );
-    let mut extensions = rss::extension::ExtensionMap::new();
-    if let Some(marker) = history::marker(&feed.history) {
-        namespaces.insert(history::PREFIX.to_owned(), history::NAMESPACE.to_owned());
-        let element = rss::extension::Extension {
-            name: format!("{}:{marker}", history::PREFIX),
-            ..rss::extension::Extension::default()
-        };
-        extensions.insert(
-            history::PREFIX.to_owned(),
-            BTreeMap::from([(marker.to_owned(), vec![element])]),
-        );
-    }
+    let (namespaces, extensions) = history_marker(&feed.history, namespaces);
     Channel {
         title: feed.title.clone(),
         link: feed.home_url.clone(),
@@ -88,6 +77,27 @@ fn channel(feed: &CleanFeed, link: &DocumentLink) -> Channel {
             .collect(),
         ..Channel::default()
     }
+}
+
+/// RFC 5005's namespace (added to `namespaces`) and its `fh:complete` or `fh:archive` element,
+/// when the feed has one.
+fn history_marker(
+    history: &History,
+    mut namespaces: BTreeMap<String, String>,
+) -> (BTreeMap<String, String>, ExtensionMap) {
+    let Some(marker) = history::marker(history) else {
+        return (namespaces, ExtensionMap::new());
+    };
+    namespaces.insert(history::PREFIX.to_owned(), history::NAMESPACE.to_owned());
+    let element = Extension {
+        name: format!("{}:{marker}", history::PREFIX),
+        ..Extension::default()
+    };
+    let extensions = BTreeMap::from([(
+        history::PREFIX.to_owned(),
+        BTreeMap::from([(marker.to_owned(), vec![element])]),
+    )]);
+    (namespaces, extensions)
 }
 
 /// One entry; its authors, else the site's `author`, as Atom and JSON Feed have them too.
