@@ -232,6 +232,10 @@ mod tests {
     use super::*;
 
     fn site(posts: &[(&str, &str)]) -> (tempfile::TempDir, Config, PostCache) {
+        site_with("", posts)
+    }
+
+    fn site_with(extra: &str, posts: &[(&str, &str)]) -> (tempfile::TempDir, Config, PostCache) {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("feed-src")).unwrap();
         for (name, text) in posts {
@@ -240,7 +244,7 @@ mod tests {
         let config_path = dir.path().join("config.toml");
         std::fs::write(
             &config_path,
-            "title = \"T\"\nbase_url = \"https://example.org/\"\nid_authority = \"example.org\"\n",
+            format!("title = \"T\"\nbase_url = \"https://example.org/\"\nid_authority = \"example.org\"\n{extra}"),
         )
         .unwrap();
         let config = Config::load(&config_path).unwrap();
@@ -317,5 +321,60 @@ mod tests {
         let atom = String::from_utf8(atom.body.to_vec()).unwrap();
         assert!(atom.contains("<title>A</title>"), "the post stays: {atom}");
         assert_eq!(build.published, 1);
+    }
+
+    /// A post on the 10th of `month` 2020.
+    fn dated(title: &str, month: u32) -> String {
+        format!("+++\ntitle = \"{title}\"\ndate = 2020-{month:02}-10\n+++\nBody.\n")
+    }
+
+    #[test]
+    fn an_edit_to_an_old_post_renders_only_its_archive_page() {
+        let names: Vec<String> = (1..=6).map(|m| format!("m{m}.md")).collect();
+        let texts: Vec<String> = (1..=6).map(|m| dated(&format!("M{m}"), m)).collect();
+        let posts: Vec<(&str, &str)> = names
+            .iter()
+            .map(String::as_str)
+            .zip(texts.iter().map(String::as_str))
+            .collect();
+        let (dir, config, mut cache) = site_with("max_entries = 2\n", &posts);
+        let now = Utc::now();
+        let mut pipeline = Pipeline::open(IdLedger::default());
+        let first = pipeline.run_all(&config, &cache, now);
+        assert_eq!(
+            first.work.feeds, 5,
+            "the subscription document and four monthly pages"
+        );
+        let path = dir.path().join("feed-src/m2.md");
+        std::fs::write(&path, dated("M2 edited", 2)).unwrap();
+        let refresh = cache.refresh_paths([&path]);
+        let second = pipeline.run_changed(&config, &cache, &refresh.changed, now);
+        assert_eq!((second.work.bodies, second.work.feeds), (1, 1));
+        let fresh = Pipeline::open(pipeline.ledger().clone()).run_all(&config, &cache, now);
+        assert_eq!(
+            second.documents, fresh.documents,
+            "reuse never changes the output"
+        );
+        let moved: Vec<&str> = second
+            .documents
+            .iter()
+            .zip(&first.documents)
+            .filter(|(a, b)| a.body.as_ptr() != b.body.as_ptr())
+            .map(|(a, _)| a.path.as_str())
+            .collect();
+        assert_eq!(
+            moved,
+            [
+                "archive/2020-02/rss.xml",
+                "archive/2020-02/atom.xml",
+                "archive/2020-02/feed.json"
+            ]
+        );
+        let page = &second
+            .documents
+            .iter()
+            .find(|d| d.path == "archive/2020-02/atom.xml")
+            .unwrap();
+        assert_eq!(page.lifetime, crate::render::Lifetime::Archived);
     }
 }
