@@ -141,7 +141,10 @@ impl ServedDocument {
                 body: document.body,
                 etag: document.etag,
             },
-            compressed: false,
+            // Archive pages are most of a large site's bytes and rarely fetched (caches keep them
+            // for good): compressing them would cost minutes of CPU at start for little traffic
+            // saved, so they are served as they are.
+            compressed: document.lifetime == Lifetime::Archived,
             gzip: None,
             brotli: None,
         }
@@ -164,6 +167,13 @@ impl ServedDocument {
             ..self.clone()
         }
     }
+}
+
+/// Whether `a` and `b` hold the same bytes. A document the pipeline kept shares its buffer with
+/// the one served before, and a site's archive pages can add up to hundreds of megabytes, so the
+/// shared buffer is recognised without comparing it.
+fn same_bytes(a: &bytes::Bytes, b: &bytes::Bytes) -> bool {
+    (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || a[..] == b[..]
 }
 
 /// Everything served at one moment. Immutable: a change means a new snapshot.
@@ -206,7 +216,7 @@ impl Snapshot {
                     .copied()
                     // The ETag is a hash of the body; comparing the bytes too costs a memcmp and
                     // guards against a renderer that got its ETag wrong.
-                    .filter(|d| d.identity.body[..] == document.body[..]);
+                    .filter(|d| same_bytes(&d.identity.body, &document.body));
                 let served = ServedDocument::new(document, built_at, reuse);
                 (served.path.clone(), served)
             })

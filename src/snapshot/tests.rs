@@ -336,3 +336,21 @@ fn replace_never_overwrites_a_newer_snapshot() {
     assert!(!publisher.replace(&stale, compressed(Contents::default(), None)));
     assert_eq!(publisher.current().generation(), 2);
 }
+
+#[test]
+fn archive_pages_are_served_as_they_are_and_never_wait_for_compression() {
+    let mut archived = document("archive/2024-05/atom.xml", &long_body("old"));
+    archived.lifetime = crate::render::Lifetime::Archived;
+    let only_archives = Snapshot::from_build(contents(vec![archived.clone()], 1, at(1)), None);
+    assert!(
+        only_archives.compressed().is_none(),
+        "nothing to compress, so no background job"
+    );
+    let both = vec![archived, document("atom.xml", &long_body("new"))];
+    let snapshot = compressed(contents(both, 2, at(1)), None);
+    let page = snapshot.get("archive/2024-05/atom.xml").unwrap();
+    assert_eq!(page.variant(Encoding::Gzip), None);
+    assert_eq!(page.variant(Encoding::Brotli), None);
+    let current = snapshot.get("atom.xml").unwrap();
+    assert!(current.variant(Encoding::Gzip).is_some());
+}
