@@ -10,8 +10,6 @@ use atom_syndication::{
 
 use std::collections::BTreeMap;
 
-use atom_syndication::extension::{Extension, ExtensionMap};
-
 use super::GENERATOR;
 use super::history;
 use super::xml_text::CleanFeed;
@@ -19,9 +17,11 @@ use crate::feed::{DocumentLink, Entry, History};
 use crate::format::Format;
 
 pub(super) fn render(feed: &CleanFeed, link: &DocumentLink) -> Vec<u8> {
-    atom_feed(feed, link)
+    let mut body = atom_feed(feed, link)
         .write_with_config(Vec::new(), WriteConfig::default())
-        .expect("writing XML into a Vec cannot fail")
+        .expect("writing XML into a Vec cannot fail");
+    insert_history_marker(&mut body, &feed.history);
+    body
 }
 
 fn atom_feed(feed: &CleanFeed, link: &DocumentLink) -> AtomFeed {
@@ -46,14 +46,16 @@ fn atom_feed(feed: &CleanFeed, link: &DocumentLink) -> AtomFeed {
             .into_iter()
             .map(|(rel, href)| atom_link(rel, href)),
     );
-    let (namespaces, extensions) = history_marker(&feed.history);
+    let namespaces = match history::marker(&feed.history) {
+        Some(_) => BTreeMap::from([(history::PREFIX.to_owned(), history::NAMESPACE.to_owned())]),
+        None => BTreeMap::new(),
+    };
     AtomFeed {
         id: feed.id.clone(),
         title: Text::plain(feed.title.clone()),
         updated: feed.updated,
         links,
         namespaces,
-        extensions,
         subtitle: (!feed.description.is_empty()).then(|| Text::plain(feed.description.clone())),
         generator: Some(Generator {
             value: GENERATOR.to_owned(),
@@ -80,22 +82,19 @@ fn atom_link(rel: &str, href: &str) -> Link {
     }
 }
 
-/// RFC 5005's namespace and its `fh:complete` or `fh:archive` element, when the feed has one.
-fn history_marker(history: &History) -> (BTreeMap<String, String>, ExtensionMap) {
+/// Writes RFC 5005's `fh:complete` or `fh:archive` into `body` among the feed's metadata:
+/// RFC 4287 has a feed's metadata precede its entries, and the crate writes extension elements
+/// after them. Text and attributes are escaped, so the first `<entry>` is the first entry.
+fn insert_history_marker(body: &mut Vec<u8>, history: &History) {
     let Some(marker) = history::marker(history) else {
-        return Default::default();
+        return;
     };
-    let element = Extension {
-        name: format!("{}:{marker}", history::PREFIX),
-        ..Extension::default()
-    };
-    (
-        BTreeMap::from([(history::PREFIX.to_owned(), history::NAMESPACE.to_owned())]),
-        BTreeMap::from([(
-            history::PREFIX.to_owned(),
-            BTreeMap::from([(marker.to_owned(), vec![element])]),
-        )]),
-    )
+    let find = |needle: &[u8]| body.windows(needle.len()).position(|w| w == needle);
+    let at = find(b"<entry>").or_else(|| find(b"</feed>"));
+    if let Some(at) = at {
+        let element = format!("<{}:{marker}/>", history::PREFIX);
+        body.splice(at..at, element.into_bytes());
+    }
 }
 
 fn entry(entry: &Entry, feed_lang: Option<&str>) -> AtomEntry {
@@ -278,5 +277,37 @@ mod tests {
             Some(format!("<p>{HOSTILE_CLEAN}</p><![CDATA[x]]>").as_str())
         );
         assert_eq!(e.categories[0].term, format!("tag {HOSTILE_CLEAN}"));
+    }
+
+    #[test]
+    fn history_markers_come_before_the_entries_in_their_namespace() {
+        let mut feed = fixtures::feed(vec![entry(1), entry(2)]);
+        feed.history = History::Complete;
+        let (body, _) = rendered(&feed);
+        let marker = body.find("<fh:complete/>").expect("fh:complete is written");
+        assert!(marker < body.find("<entry>").expect("entries are written"));
+        assert!(body.contains(r#"xmlns:fh="http://purl.org/syndication/history/1.0""#));
+        let xml = roxmltree::Document::parse(&body).expect("well-formed");
+        let complete = xml
+            .root_element()
+            .children()
+            .find(|n| n.tag_name().name() == "complete")
+            .expect("a child of feed");
+        assert_eq!(complete.tag_name().namespace(), Some(history::NAMESPACE));
+
+        feed.entries.clear();
+        feed.history = History::Archive {
+            current: feed.documents.clone(),
+            prev_archive: Vec::new(),
+            next_archive: Vec::new(),
+        };
+        let (body, parsed) = rendered(&feed);
+        assert!(body.ends_with("<fh:archive/></feed>"), "{body}");
+        let rels: Vec<_> = parsed.links.iter().map(|l| l.rel.as_str()).collect();
+        assert_eq!(rels, ["self", "alternate", "current"]);
+
+        feed.history = History::Unpaged;
+        let (body, _) = rendered(&feed);
+        assert!(!body.contains("fh:"), "{body}");
     }
 }

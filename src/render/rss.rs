@@ -334,4 +334,58 @@ mod tests {
             Some("Fri, 31 Dec 9999 23:59:59 +0000")
         );
     }
+
+    #[test]
+    fn archive_pages_link_their_neighbours_and_say_fh_archive() {
+        let mut feed = fixtures::feed(vec![entry(1)]);
+        let page = |label: &str| {
+            let mut links = feed.documents.clone();
+            for link in &mut links {
+                link.url = format!("{}archive/{label}/{}", fixtures::HOME, link.path);
+            }
+            links
+        };
+        feed.history = crate::feed::History::Archive {
+            current: feed.documents.clone(),
+            prev_archive: page("2024-04"),
+            next_archive: page("2024-06"),
+        };
+        let channel = rendered(&feed);
+        let links: Vec<_> = channel
+            .atom_ext
+            .as_ref()
+            .expect("atom links")
+            .links
+            .iter()
+            .map(|l| (l.rel.as_str(), l.href.as_str(), l.mime_type.as_deref()))
+            .collect();
+        let rss = Some("application/rss+xml");
+        assert_eq!(
+            links,
+            [
+                ("self", "https://example.com/rss.xml", rss),
+                ("current", "https://example.com/rss.xml", rss),
+                (
+                    "prev-archive",
+                    "https://example.com/archive/2024-04/rss.xml",
+                    rss
+                ),
+                (
+                    "next-archive",
+                    "https://example.com/archive/2024-06/rss.xml",
+                    rss
+                ),
+            ]
+        );
+        assert_eq!(
+            channel.namespaces.get("fh").map(String::as_str),
+            Some(history::NAMESPACE)
+        );
+        let marker = channel.extensions.get("fh").and_then(|m| m.get("archive"));
+        assert!(
+            marker.is_some_and(|m| m.len() == 1),
+            "{:?}",
+            channel.extensions
+        );
+    }
 }
