@@ -332,3 +332,35 @@ fn tag_feeds_have_their_own_archive_pages_and_archives_can_be_turned_off() {
         "archive pages are removed"
     );
 }
+
+#[test]
+fn the_daemon_serves_archive_pages_as_immutable_and_keeps_them_current() {
+    let (site, _) = site_of(70, 24, "[server]\narchive_max_age = 86400\n");
+    let daemon = crate::running::Daemon::start(&site.config());
+    let page = daemon.get("/archive/2001-01/atom.xml");
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.header("cache-control"),
+        Some("public, max-age=86400, immutable")
+    );
+    let gzip = daemon.request(
+        "GET",
+        "/archive/2001-01/atom.xml",
+        &[("accept-encoding", "gzip")],
+    );
+    assert_eq!(gzip.header("content-encoding"), None, "served as it is");
+    assert_eq!(
+        daemon.get("/atom.xml").header("cache-control"),
+        Some("public, max-age=300")
+    );
+    // An edit to a January post reaches its page, and only that page.
+    let february = daemon.get("/archive/2001-02/atom.xml");
+    site.write(
+        "p00003.md",
+        &md("Post 3, corrected", "2001-01-04T00:00:00Z", "", "Body."),
+    );
+    daemon.poll_until("/archive/2001-01/atom.xml", "the edit", |reply| {
+        reply.text().contains("Post 3, corrected")
+    });
+    assert_eq!(daemon.get("/archive/2001-02/atom.xml").body, february.body);
+}
