@@ -16,7 +16,8 @@ use url::Url;
 
 use crate::config::{Config, INDEX_PATH};
 use crate::diagnostic::Diagnostic;
-use crate::feed::{Assembler, Feed, FeedIndex, FeedKey, absolutize_html};
+use crate::feed::{Assembler, Feed, FeedIndex, FeedKey, History, Page, PageKey, absolutize_html};
+use crate::format::Format;
 use crate::ledger::IdLedger;
 use crate::post::{ParseOptions, Post};
 use crate::post_cache::PostCache;
@@ -48,7 +49,7 @@ pub struct Work {
     pub indexed: usize,
     /// Post bodies read and rendered.
     pub bodies: usize,
-    /// Feeds whose documents were rendered.
+    /// Pages (subscription documents and archive pages) whose documents were rendered.
     pub feeds: usize,
 }
 
@@ -73,13 +74,14 @@ pub fn parse_options(config: &Config) -> ParseOptions {
     }
 }
 
-/// The pipeline's state between runs: the index, the assembled feeds and their documents.
+/// The pipeline's state between runs: the index, the assembled feeds and the documents of each
+/// of their pages (subscription documents and archive pages).
 #[derive(Debug)]
 pub struct Pipeline {
     index: FeedIndex,
     assembler: Assembler,
     renderer: Renderer,
-    documents: BTreeMap<FeedKey, Vec<Document>>,
+    documents: BTreeMap<PageKey, Vec<Document>>,
     /// Whether each feed's documents are also rendered as pages (a server's pipeline).
     feed_pages: bool,
     views: BTreeMap<FeedKey, Vec<Document>>,
@@ -157,7 +159,8 @@ impl Pipeline {
             .assembler
             .assemble(config, &self.index, selection, rendered);
         self.render_documents(&changed, self.feed_pages && config.html.feed_pages);
-        self.render_index(config, !changed.is_empty());
+        let feeds_changed = changed.iter().any(|(_, page)| *page == Page::Current);
+        self.render_index(config, feeds_changed);
         let mut diagnostics = cache.diagnostics();
         // A file that cannot be read again is usually reported by the cache already.
         let known: std::collections::HashSet<PathBuf> =
@@ -182,33 +185,34 @@ impl Pipeline {
         }
     }
 
-    /// Renders the documents of the feeds that changed, and with `pages` each of them as a page
-    /// too; the other feeds keep theirs. A feed that is gone takes its documents with it.
-    fn render_documents(&mut self, changed: &[FeedKey], pages: bool) {
-        let (present, gone): (Vec<&FeedKey>, Vec<&FeedKey>) = changed
+    /// Renders the documents of the pages that changed, and with `pages` a page for people of
+    /// each changed subscription document too; the others keep theirs. A page that is gone takes
+    /// its documents with it.
+    fn render_documents(&mut self, changed: &[PageKey], pages: bool) {
+        let (present, gone): (Vec<&PageKey>, Vec<&PageKey>) = changed
             .iter()
-            .partition(|key| self.assembler.feed(key).is_some());
+            .partition(|key| self.assembler.page(key).is_some());
         let feeds: Vec<&Feed> = present
             .iter()
-            .filter_map(|key| self.assembler.feed(key))
+            .filter_map(|key| self.assembler.page(key))
             .collect();
         let (rendered, views) = rayon::join(
             || self.renderer.render(&feeds),
             || {
-                feeds
+                present
                     .par_iter()
-                    .map(|f| {
-                        if pages {
-                            html::render_feed_pages(f)
-                        } else {
-                            Vec::new()
-                        }
+                    .zip(feeds.par_iter())
+                    .map(|((_, page), feed)| match page {
+                        Page::Current if pages => html::render_feed_pages(feed),
+                        _ => Vec::new(),
                     })
                     .collect::<Vec<_>>()
             },
         );
         for ((key, documents), views) in present.into_iter().zip(rendered).zip(views) {
-            self.views.insert(key.clone(), views);
+            if key.1 == Page::Current {
+                self.views.insert(key.0.clone(), views);
+            }
             if let Some(old) = self.documents.insert(key.clone(), documents) {
                 let kept = &self.documents[key];
                 let dropped = old.iter().filter(|d| kept.iter().all(|k| k.path != d.path));
@@ -216,15 +220,18 @@ impl Pipeline {
             }
         }
         for key in gone {
-            self.views.remove(key);
+            if key.1 == Page::Current {
+                self.views.remove(&key.0);
+            }
             if let Some(old) = self.documents.remove(key) {
                 self.renderer.forget(old.iter().map(|d| d.path.as_str()));
             }
         }
     }
 
-    /// Renders the index page again when a feed changed (it lists them all), or drops it when
-    /// `[html] index` is off.
+    /// Renders the index page again when a subscription document changed (it lists them all),
+    /// or drops it when `[html] index` is off. Archive pages are not on it, except the newest,
+    /// which only changes along with the main feed's subscription document.
     fn render_index(&mut self, config: &Config, feeds_changed: bool) {
         if !config.html.index {
             self.index_page = None;
@@ -232,11 +239,15 @@ impl Pipeline {
             let index = Index {
                 path: INDEX_PATH,
                 feeds: self.assembler.feeds().collect(),
-                // The archive of older entries will be linked from here.
-                all_posts: None,
+                all_posts: self.assembler.feed(&None).and_then(newest_archive_page),
             };
             self.index_page = Some(html::render_index(&index));
         }
+    }
+
+    /// The feeds as last assembled: subscription documents and archive pages.
+    pub fn assembler(&self) -> &Assembler {
+        &self.assembler
     }
 
     /// The ids in force, as the lock file should record them.
@@ -281,6 +292,16 @@ fn render_bodies(
     (rendered, diagnostics)
 }
 
+/// Where the main feed's history can be read from its newest end: its newest archive page,
+/// in Atom when that is built.
+fn newest_archive_page(main: &Feed) -> Option<&str> {
+    let History::Subscription { prev_archive } = &main.history else {
+        return None;
+    };
+    let atom = prev_archive.iter().find(|l| l.format == Format::Atom);
+    atom.or(prev_archive.first()).map(|l| l.url.as_str())
+}
+
 fn first_paragraph(post: &Post) -> String {
     let mut html = String::from("<p>");
     // Writing into a String cannot fail.
@@ -294,6 +315,10 @@ mod tests {
     use super::*;
 
     fn site(posts: &[(&str, &str)]) -> (tempfile::TempDir, Config, PostCache) {
+        site_with("", posts)
+    }
+
+    fn site_with(extra: &str, posts: &[(&str, &str)]) -> (tempfile::TempDir, Config, PostCache) {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("feed-src")).unwrap();
         for (name, text) in posts {
@@ -302,7 +327,7 @@ mod tests {
         let config_path = dir.path().join("config.toml");
         std::fs::write(
             &config_path,
-            "title = \"T\"\nbase_url = \"https://example.org/\"\nid_authority = \"example.org\"\n",
+            format!("title = \"T\"\nbase_url = \"https://example.org/\"\nid_authority = \"example.org\"\n{extra}"),
         )
         .unwrap();
         let config = Config::load(&config_path).unwrap();
@@ -451,5 +476,61 @@ mod tests {
         let atom = String::from_utf8(atom.body.to_vec()).unwrap();
         assert!(atom.contains("<title>A</title>"), "the post stays: {atom}");
         assert_eq!(build.published, 1);
+    }
+
+    /// A post on the 10th of `month` 2020.
+    fn dated(title: &str, month: u32) -> String {
+        format!("+++\ntitle = \"{title}\"\ndate = 2020-{month:02}-10\n+++\nBody.\n")
+    }
+
+    #[test]
+    fn an_edit_to_an_old_post_renders_only_its_archive_page() {
+        let names: Vec<String> = (1..=6).map(|m| format!("m{m}.md")).collect();
+        let texts: Vec<String> = (1..=6).map(|m| dated(&format!("M{m}"), m)).collect();
+        let posts: Vec<(&str, &str)> = names
+            .iter()
+            .map(String::as_str)
+            .zip(texts.iter().map(String::as_str))
+            .collect();
+        let (dir, config, mut cache) =
+            site_with("max_entries = 2\n[archives]\nenabled = true\n", &posts);
+        let now = Utc::now();
+        let mut pipeline = Pipeline::open(IdLedger::default());
+        let first = pipeline.run_all(&config, &cache, now);
+        assert_eq!(
+            first.work.feeds, 5,
+            "the subscription document and four monthly pages"
+        );
+        let path = dir.path().join("feed-src/m2.md");
+        std::fs::write(&path, dated("M2 edited", 2)).unwrap();
+        let refresh = cache.refresh_paths([&path]);
+        let second = pipeline.run_changed(&config, &cache, &refresh.changed, now);
+        assert_eq!((second.work.bodies, second.work.feeds), (1, 1));
+        let fresh = Pipeline::open(pipeline.ledger().clone()).run_all(&config, &cache, now);
+        assert_eq!(
+            second.documents, fresh.documents,
+            "reuse never changes the output"
+        );
+        let moved: Vec<&str> = second
+            .documents
+            .iter()
+            .zip(&first.documents)
+            .filter(|(a, b)| a.body.as_ptr() != b.body.as_ptr())
+            .map(|(a, _)| a.path.as_str())
+            .collect();
+        assert_eq!(
+            moved,
+            [
+                "archive/2020-02/rss.xml",
+                "archive/2020-02/atom.xml",
+                "archive/2020-02/feed.json"
+            ]
+        );
+        let page = &second
+            .documents
+            .iter()
+            .find(|d| d.path == "archive/2020-02/atom.xml")
+            .unwrap();
+        assert_eq!(page.lifetime, crate::render::Lifetime::Archived);
     }
 }

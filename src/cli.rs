@@ -54,7 +54,10 @@ const CONFIG_KEYS: &str = "\
            tags = \"tags/{tag}/\", tag_feeds = true
   [html]   index = true, feed_pages = true   index.html (served at /); a browser that
            opens a feed URL is shown it as a page
-  [server] listen = \"127.0.0.1:8080\", max_age = 300, debounce_ms = 25,
+  [archives] enabled = false, period = \"month\" | \"week\" | \"year\",
+           folder = \"archive/\"
+  [server] listen = \"127.0.0.1:8080\", max_age = 300, archive_max_age = 2592000,
+           debounce_ms = 25,
            watch = \"native\" | \"poll\", poll_interval_ms = 1000,
            max_connections = 1024, write_output = false,
            max_connections_per_address = 64, send_timeout_secs = 10,
@@ -371,13 +374,14 @@ mod tests {
     }
 
     /// Each `key = value` the config key list shows, keyed as `section.key` below `[paths]`,
-    /// `[html]` and `[server]`; a value is a quoted string, a `[…]` list or a bare word.
+    /// `[html]`, `[archives]` and `[server]`; a value is a quoted string, a `[…]` list or a bare
+    /// word.
     fn shown_in_help() -> Vec<(String, String)> {
         let mut shown = Vec::new();
         let mut section = "";
         for line in CONFIG_KEYS.lines() {
             let mut rest = line.trim_start();
-            if let Some(named) = ["paths", "html", "server"]
+            if let Some(named) = ["paths", "html", "archives", "server"]
                 .into_iter()
                 .find(|s| rest.starts_with(&format!("[{s}]")))
             {

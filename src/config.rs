@@ -92,6 +92,7 @@ pub struct Config {
     pub formats: Vec<Format>,
     pub paths: Paths,
     pub html: Html,
+    pub archives: Archives,
     pub server: Server,
     /// Whether symlinks below `source_dir` may lead to files and folders outside it.
     pub follow_symlinks_outside: bool,
@@ -99,11 +100,14 @@ pub struct Config {
     pub max_post_bytes: u64,
 }
 
+mod archives;
 pub mod defaults;
 mod html;
 
 use html::RawHtml;
 pub use html::{Html, INDEX_PATH};
+
+pub use archives::{Archives, PeriodLength};
 
 /// Where each document is published, relative to `base_url` and the output folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,6 +136,8 @@ impl Paths {
 pub struct Server {
     pub listen: SocketAddr,
     pub max_age: u32,
+    /// `Cache-Control: max-age` on archive pages, which are also marked `immutable`.
+    pub archive_max_age: u32,
     pub debounce_ms: u64,
     pub watch: WatchMode,
     pub poll_interval_ms: u64,
@@ -207,6 +213,8 @@ struct RawConfig {
     #[serde(default)]
     html: RawHtml,
     #[serde(default)]
+    archives: archives::RawArchives,
+    #[serde(default)]
     server: RawServer,
 }
 
@@ -225,6 +233,7 @@ struct RawPaths {
 struct RawServer {
     listen: Option<String>,
     max_age: Option<u32>,
+    archive_max_age: Option<u32>,
     debounce_ms: Option<u64>,
     watch: Option<WatchMode>,
     poll_interval_ms: Option<u64>,
@@ -307,6 +316,7 @@ impl RawConfig {
                     .into_iter(),
             )?,
             paths,
+            archives: self.archives.validate()?,
             server: build_server(self.server)?,
             title: self.title,
             description: self.description,
@@ -501,6 +511,9 @@ fn build_server(raw: RawServer) -> Result<Server, String> {
     Ok(Server {
         listen,
         max_age: raw.max_age.unwrap_or(defaults::server::MAX_AGE),
+        archive_max_age: raw
+            .archive_max_age
+            .unwrap_or(defaults::server::ARCHIVE_MAX_AGE),
         debounce_ms: raw.debounce_ms.unwrap_or(defaults::server::DEBOUNCE_MS),
         watch: raw.watch.unwrap_or(defaults::server::WATCH),
         poll_interval_ms: raw

@@ -7,7 +7,8 @@
 //! feed-src/ on disk ──source──▶ source files (path, text)
 //!    ──post::Post::parse──▶ Post | Diagnostic          pure, one file at a time (post_cache)
 //!    ──feed::FeedIndex──▶ ids, order, tags, schedule    pure, kept; an edit updates its post
-//!    ──feed::Assembler::select──▶ posts shown           pure
+//!    ──feed::Assembler::select──▶ posts shown           pure: subscription documents, and
+//!                                                       the archive pages that changed
 //!    ──post_cache::PostCache::body_html──▶ bodies       I/O: exactly the selected posts
 //!    ──feed::Assembler::assemble──▶ Feed                pure: ordered, limited, ids
 //!    ──render──▶ Document                               pure: bytes, content type, etag

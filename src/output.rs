@@ -246,6 +246,7 @@ mod tests {
             body: body.as_bytes().to_vec().into(),
             etag: ETag::from_opaque("x"),
             last_modified: DateTime::UNIX_EPOCH,
+            lifetime: crate::render::Lifetime::Current,
         }
     }
 

@@ -38,6 +38,16 @@ pub mod html {
     pub const FEED_PAGES: bool = true;
 }
 
+/// `[archives]`: RFC 5005 pages of the posts older than each feed's newest `max_entries`.
+pub mod archives {
+    use crate::config::PeriodLength;
+
+    /// Off: archives publish every post in full, once per format and feed (see the README).
+    pub const ENABLED: bool = false;
+    pub const PERIOD: PeriodLength = PeriodLength::Month;
+    pub const FOLDER: &str = "archive/";
+}
+
 /// `[server]`: the daemon. The per-client bounds follow nginx's defaults (`send_timeout`,
 /// `keepalive_requests`, `limit_conn`, `large_client_header_buffers`).
 pub mod server {
@@ -45,6 +55,9 @@ pub mod server {
 
     pub const LISTEN: &str = "127.0.0.1:8080";
     pub const MAX_AGE: u32 = 300;
+    /// Thirty days: caches keep archive pages as fixed, yet a correction to an old post reaches
+    /// every reader within a month.
+    pub const ARCHIVE_MAX_AGE: u32 = 30 * 24 * 60 * 60;
     pub const DEBOUNCE_MS: u64 = 25;
     pub const WATCH: WatchMode = WatchMode::Native;
     pub const POLL_INTERVAL_MS: u64 = 1000;
@@ -92,8 +105,24 @@ pub(crate) fn documented() -> Vec<(&'static str, Option<String>)> {
         ("paths.tag_feeds", value(&paths::TAG_FEEDS)),
         ("html.index", value(&html::INDEX)),
         ("html.feed_pages", value(&html::FEED_PAGES)),
+        ("archives.enabled", value(&archives::ENABLED)),
+        ("archives.period", text(archives::PERIOD.name())),
+        ("archives.folder", text(archives::FOLDER)),
+    ]
+    .into_iter()
+    .chain(server_documented())
+    .collect()
+}
+
+/// [`documented`]'s `[server]` rows.
+#[cfg(test)]
+fn server_documented() -> Vec<(&'static str, Option<String>)> {
+    let text = |s: &str| Some(format!("\"{s}\""));
+    let value = |v: &dyn std::fmt::Display| Some(v.to_string());
+    vec![
         ("server.listen", text(server::LISTEN)),
         ("server.max_age", value(&server::MAX_AGE)),
+        ("server.archive_max_age", value(&server::ARCHIVE_MAX_AGE)),
         ("server.debounce_ms", value(&server::DEBOUNCE_MS)),
         ("server.watch", text(watch_name(server::WATCH))),
         ("server.poll_interval_ms", value(&server::POLL_INTERVAL_MS)),

@@ -168,3 +168,35 @@ fn html_pages_are_on_by_default_and_the_index_keeps_its_path() {
     let unknown = parse(&format!("{MINIMAL}[html]\nstylesheet = \"x.css\"\n"));
     assert!(unknown.is_err(), "unknown keys are errors here too");
 }
+
+#[test]
+fn archives_default_to_monthly_pages_and_are_checked() {
+    let c = parse(MINIMAL).unwrap();
+    assert!(!c.archives.enabled, "off unless asked for");
+    assert_eq!(c.archives.period, PeriodLength::Month);
+    assert_eq!(c.archives.folder, "archive/");
+    assert_eq!(c.server.archive_max_age, 2_592_000);
+    let c = parse(&format!(
+        "{MINIMAL}[archives]\nperiod = \"week\"\nfolder = \"/old\"\nenabled = true\n[server]\narchive_max_age = 60\n"
+    ))
+    .unwrap();
+    assert_eq!(
+        (
+            c.archives.enabled,
+            c.archives.period,
+            c.archives.folder.as_str()
+        ),
+        (true, PeriodLength::Week, "old/")
+    );
+    assert_eq!(c.server.archive_max_age, 60);
+    for (bad, named) in [
+        ("period = \"day\"", "`day`"),
+        ("folder = \"../x\"", "`archives.folder"),
+        ("folder = \"/\"", "`archives.folder"),
+    ] {
+        let err = parse(&format!("{MINIMAL}[archives]\n{bad}\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(named), "{err}");
+    }
+}

@@ -123,6 +123,7 @@ mod tests {
             body: bytes::Bytes::new(),
             etag: ETag::from_opaque(etag),
             last_modified: DateTime::UNIX_EPOCH,
+            lifetime: crate::render::Lifetime::Current,
         }
     }
 

@@ -1,19 +1,22 @@
 //! Index → feeds: the two pure steps around content rendering. [`Assembler::select`] says
-//! which posts each changed feed shows (its newest `max_entries`) and which of them still need
-//! their body rendered; the caller renders exactly those (I/O); [`Assembler::assemble`] makes the
-//! entries and feeds. Entries are kept per post version, so a feed is rebuilt from cached
-//! entries and only a changed post is rendered again.
+//! which posts each changed feed's pages show (the subscription document's and those of the
+//! archive pages that changed, see `archive`) and which of them still need their body rendered;
+//! the caller renders exactly those (I/O); [`Assembler::assemble`] makes the entries and pages.
+//! Entries are kept per post version, so a page is rebuilt from cached entries and only a
+//! changed post is rendered again.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 use url::Url;
 
-use super::index::{FeedIndex, FeedKey, Listed, SharedPath};
-use super::links::permalink;
-use super::{DocumentLink, Entry, Feed};
+use super::archive::{Page, PageKey, Plan};
+use super::index::{FeedIndex, FeedKey, Listed, Rank, SharedPath};
+use super::make::{self, Identity, tag_name};
+use super::period::Period;
+use super::{Entry, Feed, History};
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::ledger::IdLedger;
@@ -24,6 +27,8 @@ use crate::post::Post;
 pub struct Built {
     /// The main feed first, then one feed per tag, ordered by the tag's path.
     pub feeds: Vec<Feed>,
+    /// Each feed's archive pages, newest first, in the order of `feeds`.
+    pub archives: Vec<Vec<Feed>>,
     /// Duplicate ids; the posts involved (all but the first by path) are left out.
     pub diagnostics: Vec<Diagnostic>,
     /// How many posts are published (not drafts, not scheduled, not duplicates).
@@ -61,6 +66,11 @@ pub fn build(
     assembler.assemble(config, &index, selection, rendered);
     Built {
         feeds: assembler.feeds().cloned().collect(),
+        archives: assembler
+            .feeds
+            .keys()
+            .map(|key| assembler.archives(key).cloned().collect())
+            .collect(),
         diagnostics: index.diagnostics(),
         published: index.published(),
         next_due: index.next_due(),
@@ -68,12 +78,12 @@ pub fn build(
     }
 }
 
-/// The posts the changed feeds show, and the bodies still to render for them.
+/// The posts the changed feeds' pages show, and the bodies still to render for them.
 #[derive(Debug, Default)]
 pub struct Selection {
-    /// Each changed feed with the paths of its entries in order; empty when it has none left.
-    feeds: Vec<(FeedKey, Vec<SharedPath>)>,
-    /// Posts shown in a changed feed whose entry is not made yet, with the page their relative
+    /// Each changed feed's pages, and which of its archive pages to make again.
+    plans: Vec<Plan>,
+    /// Posts shown on a changed page whose entry is not made yet, with the page their relative
     /// URLs resolve against.
     pub to_render: Vec<(Arc<Post>, Url)>,
 }
@@ -89,50 +99,76 @@ struct Made {
 /// The feeds as last assembled, and the entries they are made of.
 #[derive(Debug, Default)]
 pub struct Assembler {
+    /// Each feed's subscription document.
     feeds: BTreeMap<FeedKey, Feed>,
+    /// Each feed's archive pages by period; no entry for a feed without any.
+    archives: BTreeMap<FeedKey, BTreeMap<Period, Feed>>,
     entries: HashMap<PathBuf, Made>,
 }
 
 impl Assembler {
-    /// The feeds in document order: the main feed first, then the tags' by slug.
+    /// The feeds' subscription documents in document order: the main feed first, then the
+    /// tags' by slug.
     pub fn feeds(&self) -> impl Iterator<Item = &Feed> {
         self.feeds.values()
     }
 
-    /// The feed of `key`, when it has one.
+    /// The subscription document of `key`, when it has one.
     pub fn feed(&self, key: &FeedKey) -> Option<&Feed> {
         self.feeds.get(key)
     }
 
-    /// Which posts the feeds touched since the last selection show. Pure.
+    /// The archive pages of `key`'s feed, newest first (an index page lists them as "all posts").
+    pub fn archives(&self, key: &FeedKey) -> impl Iterator<Item = &Feed> {
+        self.archives
+            .get(key)
+            .into_iter()
+            .flat_map(|p| p.values().rev())
+    }
+
+    /// One page of one feed, when it exists.
+    pub fn page(&self, (key, page): &PageKey) -> Option<&Feed> {
+        match page {
+            Page::Current => self.feeds.get(key),
+            Page::Archive(period) => self.archives.get(key)?.get(period),
+        }
+    }
+
+    /// Which posts the pages of the feeds touched since the last selection show. Pure.
     pub fn select(&self, config: &Config, index: &mut FeedIndex) -> Selection {
         let mut touched = std::mem::take(&mut index.published.touched);
         if !self.feeds.contains_key(&None) {
             // The main feed exists even while nothing is published.
-            touched.insert(None);
+            touched.entry(None).or_default();
         }
         let mut selection = Selection::default();
-        let mut seen = std::collections::HashSet::new();
-        for key in touched {
-            let ranked = match &key {
-                None => Some(&index.published.main),
-                Some(slug) => index.published.tags.get(slug),
+        let mut seen = HashSet::new();
+        let nothing = BTreeMap::new();
+        for (key, dates) in touched {
+            if key.is_some() && config.paths.tags.is_none() {
+                continue;
+            }
+            let ranked: &BTreeMap<Rank, SharedPath> = match &key {
+                None => &index.published.main,
+                Some(slug) => index.published.tags.get(slug).unwrap_or(&nothing),
             };
-            let paths: Vec<SharedPath> = ranked
-                .into_iter()
-                .flat_map(|r| r.values().take(config.max_entries))
-                .cloned()
-                .collect();
-            for path in &paths {
+            let before: Vec<Period> = self
+                .archives
+                .get(&key)
+                .map(|pages| pages.keys().rev().copied().collect())
+                .unwrap_or_default();
+            let plan = Plan::new(config, key, ranked, &before, &dates);
+            let shown = plan.layout.current.iter();
+            for path in shown.chain(plan.remake.iter().flat_map(|(_, paths)| paths)) {
                 let Some(listed) = index.listed.get(path) else {
                     continue;
                 };
-                if !self.is_made(path, listed) && seen.insert(Arc::clone(path)) {
-                    let page = page(config, &listed.post);
+                if !self.is_made(path, listed) && seen.insert(path.clone()) {
+                    let page = make::page(config, &listed.post);
                     selection.to_render.push((listed.post.clone(), page));
                 }
             }
-            selection.feeds.push((key, paths));
+            selection.plans.push(plan);
         }
         selection
     }
@@ -143,21 +179,22 @@ impl Assembler {
             .is_some_and(|m| Arc::ptr_eq(&m.post, &listed.post) && m.id == listed.id)
     }
 
-    /// Makes the selected feeds from cached entries and the `rendered` bodies (by path); returns
-    /// the keys of the feeds that differ from before (a feed with no entries left is removed).
+    /// Makes the selected pages from cached entries and the `rendered` bodies (by path);
+    /// returns the pages that differ from before, or are gone (a feed with no entries left is
+    /// removed, and so are pages no post falls on any more).
     pub fn assemble(
         &mut self,
         config: &Config,
         index: &FeedIndex,
         selection: Selection,
         mut rendered: HashMap<PathBuf, String>,
-    ) -> Vec<FeedKey> {
+    ) -> Vec<PageKey> {
         for (post, _) in &selection.to_render {
             let Some(listed) = index.listed.get(post.path.as_path()) else {
                 continue;
             };
             let html = rendered.remove(&post.path).unwrap_or_default();
-            let entry = Arc::new(make_entry(config, listed, html));
+            let entry = Arc::new(make::entry(config, listed, html));
             let made = Made {
                 post: listed.post.clone(),
                 id: Arc::clone(&listed.id),
@@ -166,60 +203,116 @@ impl Assembler {
             self.entries.insert(post.path.clone(), made);
         }
         let mut changed = Vec::new();
-        for (key, paths) in selection.feeds {
-            if self.assemble_feed(config, index, &key, &paths) {
-                changed.push(key);
-            }
+        for plan in selection.plans {
+            self.assemble_feed(config, index, plan, &mut changed);
         }
         self.forget_unused_entries();
         changed
     }
 
-    /// Makes one feed; whether it differs from the one it replaces.
+    /// Makes one feed's subscription document and the archive pages its plan names, drops the
+    /// pages it no longer has, and records in `changed` every page that differs.
     fn assemble_feed(
         &mut self,
         config: &Config,
         index: &FeedIndex,
-        key: &FeedKey,
-        paths: &[SharedPath],
-    ) -> bool {
-        let entries: Vec<Arc<Entry>> = paths
-            .iter()
-            .filter_map(|p| self.entries.get(p.as_ref()).map(|m| m.entry.clone()))
-            .collect();
-        let feed = match key {
-            None => make_feed(config, None, "", entries),
-            Some(_) if entries.is_empty() => return self.feeds.remove(key).is_some(),
-            Some(slug) => {
-                let name = tag_name(index, slug, &paths[0]);
-                let folder = config
-                    .paths
-                    .tags
-                    .as_deref()
-                    .map(|pattern| pattern.replace("{tag}", slug));
-                let Some(folder) = folder else {
-                    return false;
-                };
-                make_feed(config, Some(name), &folder, entries)
-            }
+        plan: Plan,
+        changed: &mut Vec<PageKey>,
+    ) {
+        let Plan {
+            key,
+            layout,
+            remake,
+        } = plan;
+        let Some(folder) = feed_folder(config, &key) else {
+            return;
         };
-        if self.feeds.get(key) == Some(&feed) {
-            return false;
+        let current = entries_of(&self.entries, &layout.current);
+        if key.is_some() && current.is_empty() {
+            if self.feeds.remove(&key).is_some() {
+                changed.push((key.clone(), Page::Current));
+            }
+            let gone = self.archives.remove(&key).unwrap_or_default();
+            changed.extend(gone.into_keys().map(|p| (key.clone(), Page::Archive(p))));
+            return;
         }
-        self.feeds.insert(key.clone(), feed);
-        true
+        let identity = Identity {
+            config,
+            folder: &folder,
+            tagged: key.is_some(),
+        };
+        let pages = Pages {
+            documents: identity.documents(&folder),
+            identity,
+            index,
+            key: &key,
+            periods: layout.periods(),
+        };
+        let history = match pages.periods.first() {
+            _ if !layout.paged => History::Unpaged,
+            None => History::Complete,
+            Some(newest) => History::Subscription {
+                prev_archive: pages.links(newest),
+            },
+        };
+        let tag = pages.tag(&layout.current);
+        let feed = pages
+            .identity
+            .feed(tag, pages.documents.clone(), current, history);
+        if self.feeds.get(&key) != Some(&feed) {
+            self.feeds.insert(key.clone(), feed);
+            changed.push((key.clone(), Page::Current));
+        }
+        self.assemble_archives(&pages, remake, changed);
     }
 
-    /// Drops entries no feed shows any more, once they outnumber the shown ones; so memory
-    /// follows the feeds, not every post ever shown.
+    /// Makes the archive pages in `remake` and drops those `pages` no longer has.
+    fn assemble_archives(
+        &mut self,
+        pages: &Pages<'_>,
+        remake: Vec<(Period, Vec<SharedPath>)>,
+        changed: &mut Vec<PageKey>,
+    ) {
+        let key = pages.key;
+        let made = self.archives.entry(key.clone()).or_default();
+        let kept: BTreeSet<Period> = pages.periods.iter().copied().collect();
+        made.retain(|period, _| {
+            let keep = kept.contains(period);
+            if !keep {
+                changed.push((key.clone(), Page::Archive(*period)));
+            }
+            keep
+        });
+        for (period, paths) in remake {
+            let entries = entries_of(&self.entries, &paths);
+            let page = pages.identity.feed(
+                pages.tag(&paths),
+                pages.links(&period),
+                entries,
+                pages.archive_history(period),
+            );
+            if made.get(&period) != Some(&page) {
+                made.insert(period, page);
+                changed.push((key.clone(), Page::Archive(period)));
+            }
+        }
+        if made.is_empty() {
+            self.archives.remove(key);
+        }
+    }
+
+    /// Drops entries no page shows any more, once they outnumber the shown ones; so memory
+    /// follows the pages, not every post ever shown.
     fn forget_unused_entries(&mut self) {
-        let shown: usize = self.feeds.values().map(|f| f.entries.len()).sum();
+        let pages = || {
+            let archived = self.archives.values().flat_map(BTreeMap::values);
+            self.feeds.values().chain(archived)
+        };
+        let shown: usize = pages().map(|f| f.entries.len()).sum();
         if self.entries.len() <= 2 * shown + 1024 {
             return;
         }
-        let keep: std::collections::HashSet<*const Entry> = self
-            .feeds
-            .values()
+        let keep: HashSet<*const Entry> = pages()
             .flat_map(|f| f.entries.iter().map(Arc::as_ptr))
             .collect();
         self.entries
@@ -227,301 +320,61 @@ impl Assembler {
     }
 }
 
-/// The tag as the newest post in its feed first writes it.
-fn tag_name(index: &FeedIndex, slug: &str, newest: &Path) -> String {
-    index
-        .listed
-        .get(newest)
-        .and_then(|l| l.post.tags.iter().find(|t| slug::slugify(t) == slug))
-        .cloned()
-        .unwrap_or_else(|| slug.to_string())
+/// What every page of one feed shares while it is assembled.
+struct Pages<'a> {
+    identity: Identity<'a>,
+    index: &'a FeedIndex,
+    key: &'a FeedKey,
+    /// The subscription document's links, one per format.
+    documents: Vec<super::DocumentLink>,
+    /// The archive pages' periods, newest first.
+    periods: Vec<Period>,
 }
 
-/// The post's own page, which its relative URLs resolve against.
-fn page(config: &Config, post: &Post) -> Url {
-    permalink(
-        &config.base_url,
-        &config.post_path,
-        &post.slug,
-        &post.date,
-        config.timezone,
-    )
-}
+impl Pages<'_> {
+    /// The documents of `period`'s archive page.
+    fn links(&self, period: &Period) -> Vec<super::DocumentLink> {
+        let folder = self.identity.archive_folder(&period.label());
+        self.identity.documents(&folder)
+    }
 
-fn make_entry(config: &Config, listed: &Listed, content_html: String) -> Entry {
-    let post = &listed.post;
-    let link = post
-        .link
-        .clone()
-        .unwrap_or_else(|| page(config, post).to_string());
-    Entry {
-        id_is_link: *listed.id == *link,
-        id: listed.id.to_string(),
-        title: post.title.clone(),
-        link,
-        published: post.date,
-        updated: post.updated.unwrap_or(post.date),
-        authors: post.authors.clone(),
-        summary: post.summary.clone().unwrap_or_else(|| post.excerpt.clone()),
-        content_html,
-        tags: post.tags.clone(),
-        lang: post.lang.clone(),
+    /// The tag as the newest of `paths` writes it, for a tag's feed.
+    fn tag(&self, paths: &[SharedPath]) -> Option<String> {
+        let newest = paths.first().map(AsRef::as_ref);
+        self.key
+            .as_deref()
+            .map(|slug| tag_name(self.index, slug, newest))
+    }
+
+    /// `period`'s page links: the subscription document, and the pages just before and after.
+    fn archive_history(&self, period: Period) -> History {
+        let at = self.periods.iter().position(|p| *p == period);
+        let older = at.and_then(|i| self.periods.get(i + 1));
+        let newer = at.and_then(|i| i.checked_sub(1)).map(|i| &self.periods[i]);
+        History::Archive {
+            current: self.documents.clone(),
+            prev_archive: older.map(|p| self.links(p)).unwrap_or_default(),
+            next_archive: newer.map(|p| self.links(p)).unwrap_or_default(),
+        }
     }
 }
 
-fn make_feed(config: &Config, tag: Option<String>, folder: &str, entries: Vec<Arc<Entry>>) -> Feed {
-    let documents = config
-        .formats
-        .iter()
-        .map(|&format| {
-            let path = format!("{folder}{}", config.paths.file(format));
-            let url = config
-                .base_url
-                .join(&path)
-                .map_or_else(|_| format!("{}{path}", config.base_url), String::from);
-            DocumentLink { format, path, url }
-        })
-        .collect();
-    let updated = entries
-        .iter()
-        .map(|e| e.updated)
-        .max()
-        .unwrap_or_else(epoch);
-    let (id, title) = match &tag {
-        None => (
-            format!("tag:{},2000:feed", config.id_authority),
-            config.title.clone(),
-        ),
-        Some(name) => (
-            format!(
-                "tag:{},2000:feed/{}",
-                config.id_authority,
-                folder.trim_end_matches('/')
-            ),
-            format!("{}: {name}", config.title),
-        ),
-    };
-    Feed {
-        id,
-        title,
-        description: config.description.clone(),
-        home_url: config.base_url.to_string(),
-        language: config.language.clone(),
-        author: config.author.clone(),
-        tag,
-        updated,
-        documents,
-        entries,
+/// The folder of `key`'s documents; `None` for a tag while tag feeds are off.
+fn feed_folder(config: &Config, key: &FeedKey) -> Option<String> {
+    match key {
+        None => Some(String::new()),
+        Some(slug) => Some(config.paths.tags.as_deref()?.replace("{tag}", slug)),
     }
 }
 
-fn epoch() -> DateTime<FixedOffset> {
-    DateTime::<Utc>::UNIX_EPOCH.fixed_offset()
+/// The made entries of `paths`, in their order.
+fn entries_of(entries: &HashMap<PathBuf, Made>, paths: &[SharedPath]) -> Vec<Arc<Entry>> {
+    paths
+        .iter()
+        .filter_map(|p| entries.get(p.as_ref()).map(|m| m.entry.clone()))
+        .collect()
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::path::{Path, PathBuf};
-
-    fn config(extra: &str) -> Config {
-        let text = format!(
-            "title = \"Site\"\nbase_url = \"https://example.org/\"\nid_authority = \"example.org\"\n{extra}"
-        );
-        Config::from_str(&text, Path::new("config.toml")).unwrap()
-    }
-
-    fn post(path: &str, date: &str, tags: &[&str]) -> Arc<Post> {
-        let slug = Path::new(path)
-            .file_stem()
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .to_string();
-        Arc::new(Post {
-            path: PathBuf::from(path),
-            title: format!("Title of {slug}"),
-            date: DateTime::parse_from_rfc3339(date).unwrap(),
-            updated: None,
-            authors: vec![],
-            summary: None,
-            excerpt: "First paragraph.".into(),
-            tags: tags.iter().map(|t| t.to_string()).collect(),
-            id: None,
-            slug,
-            draft: false,
-            link: None,
-            lang: None,
-            body_hash: 0,
-        })
-    }
-
-    fn html(_: &Post, page: &Url) -> String {
-        crate::feed::absolutize_html("<p><img src=\"a.png\"></p>", page)
-    }
-
-    fn now() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2024-01-01T00:00:00Z")
-            .unwrap()
-            .to_utc()
-    }
-
-    fn ids(feed: &Feed) -> Vec<&str> {
-        feed.entries.iter().map(|e| e.id.as_str()).collect()
-    }
-
-    #[test]
-    fn newest_first_ties_broken_by_id() {
-        let posts = vec![
-            post("b.md", "2019-06-30T00:00:00Z", &[]),
-            post("a.md", "2019-06-30T00:00:00Z", &[]),
-            post("c.md", "2019-07-05T00:00:00Z", &[]),
-        ];
-        let built = build(&config(""), &posts, &IdLedger::default(), &html, now());
-        assert_eq!(
-            ids(&built.feeds[0]),
-            [
-                "tag:example.org,2019-07-05:c",
-                "tag:example.org,2019-06-30:a",
-                "tag:example.org,2019-06-30:b"
-            ]
-        );
-        assert_eq!(built.published, 3);
-    }
-
-    #[test]
-    fn max_entries_limits_each_feed() {
-        let posts: Vec<_> = (1..=9)
-            .map(|d| {
-                post(
-                    &format!("p{d}.md"),
-                    &format!("2019-07-0{d}T00:00:00Z"),
-                    &["x"],
-                )
-            })
-            .collect();
-        let built = build(
-            &config("max_entries = 3"),
-            &posts,
-            &IdLedger::default(),
-            &html,
-            now(),
-        );
-        assert_eq!(built.feeds[0].entries.len(), 3);
-        assert_eq!(built.feeds[1].entries.len(), 3);
-        assert_eq!(
-            built.feeds[0].entries[0].id,
-            "tag:example.org,2019-07-09:p9"
-        );
-        assert_eq!(built.published, 9);
-    }
-
-    #[test]
-    fn drafts_and_future_posts_are_left_out_until_due() {
-        let mut draft = (*post("d.md", "2019-01-01T00:00:00Z", &[])).clone();
-        draft.draft = true;
-        let posts = vec![
-            Arc::new(draft),
-            post("f.md", "2030-01-01T00:00:00Z", &[]),
-            post("p.md", "2019-01-01T00:00:00Z", &[]),
-        ];
-        let built = build(&config(""), &posts, &IdLedger::default(), &html, now());
-        assert_eq!(ids(&built.feeds[0]), ["tag:example.org,2019-01-01:p"]);
-        assert_eq!(
-            built.next_due.map(|d| d.to_rfc3339()),
-            Some("2030-01-01T00:00:00+00:00".into())
-        );
-        let later = DateTime::parse_from_rfc3339("2030-01-01T00:00:00Z")
-            .unwrap()
-            .to_utc();
-        assert_eq!(
-            build(&config(""), &posts, &IdLedger::default(), &html, later).feeds[0]
-                .entries
-                .len(),
-            2
-        );
-    }
-
-    #[test]
-    fn duplicate_ids_name_both_files_and_keep_one() {
-        let a = post("x/same.md", "2019-01-01T00:00:00Z", &[]);
-        let b = post("y/same.md", "2019-01-01T00:00:00Z", &[]);
-        let built = build(&config(""), &[b, a], &IdLedger::default(), &html, now());
-        assert_eq!(built.feeds[0].entries.len(), 1);
-        assert_eq!(built.diagnostics.len(), 1);
-        let message = built.diagnostics[0].to_string();
-        assert!(message.starts_with("y/same.md: duplicate id"), "{message}");
-        assert!(message.contains("x/same.md"), "{message}");
-    }
-
-    #[test]
-    fn one_feed_per_tag_with_self_links() {
-        let posts = vec![
-            post("a.md", "2019-01-01T00:00:00Z", &["Rust", "web"]),
-            post("b.md", "2019-01-02T00:00:00Z", &["rust"]),
-        ];
-        let built = build(&config(""), &posts, &IdLedger::default(), &html, now());
-        let tags: Vec<_> = built.feeds[1..]
-            .iter()
-            .map(|f| f.tag.clone().unwrap())
-            .collect();
-        assert_eq!(tags, ["rust", "web"], "named as the newest post writes it");
-        assert_eq!(built.feeds[1].entries.len(), 2, "tags are grouped by slug");
-        let atom = built.feeds[1]
-            .document(crate::format::Format::Atom)
-            .unwrap();
-        assert_eq!(atom.path, "tags/rust/atom.xml");
-        assert_eq!(atom.url, "https://example.org/tags/rust/atom.xml");
-        assert_eq!(
-            built.feeds[0]
-                .document(crate::format::Format::Json)
-                .unwrap()
-                .url,
-            "https://example.org/feed.json"
-        );
-    }
-
-    #[test]
-    fn feed_updated_is_newest_entry_never_build_time() {
-        let mut edited = (*post("a.md", "2019-01-01T00:00:00Z", &[])).clone();
-        edited.updated = Some(DateTime::parse_from_rfc3339("2020-05-05T00:00:00Z").unwrap());
-        let posts = vec![Arc::new(edited), post("b.md", "2019-06-01T00:00:00Z", &[])];
-        let built = build(&config(""), &posts, &IdLedger::default(), &html, now());
-        assert_eq!(
-            built.feeds[0].updated.to_rfc3339(),
-            "2020-05-05T00:00:00+00:00"
-        );
-        let empty = build(&config(""), &[], &IdLedger::default(), &html, now());
-        assert_eq!(empty.feeds[0].updated.timestamp(), 0);
-    }
-
-    #[test]
-    fn ids_survive_base_url_and_folder_changes_but_links_follow() {
-        let a = build(
-            &config(""),
-            &[post("2019/a.md", "2019-01-01T00:00:00Z", &[])],
-            &IdLedger::default(),
-            &html,
-            now(),
-        );
-        let mut moved = config("");
-        moved.base_url = url::Url::parse("http://other.example.net/x/").unwrap();
-        let b = build(
-            &moved,
-            &[post("elsewhere/a.md", "2019-01-01T00:00:00Z", &[])],
-            &IdLedger::default(),
-            &html,
-            now(),
-        );
-        assert_eq!(ids(&a.feeds[0]), ids(&b.feeds[0]));
-        assert_eq!(
-            b.feeds[0].entries[0].link,
-            "http://other.example.net/x/posts/a/"
-        );
-        assert_eq!(
-            b.feeds[0].entries[0].content_html,
-            "<p><img src=\"http://other.example.net/x/posts/a/a.png\"></p>"
-        );
-        assert!(!b.feeds[0].entries[0].id_is_link);
-    }
-}
+#[path = "assemble_tests.rs"]
+mod tests;

@@ -50,29 +50,34 @@ impl Listed {
     }
 }
 
-/// The published posts in feed order, and which feeds gained or lost one since last asked.
+/// The published posts in feed order, and which feeds gained or lost one since last asked, with
+/// the dates of the posts that came or went (they say which archive pages changed).
 #[derive(Debug, Default)]
 pub(super) struct Published {
     pub main: BTreeMap<Rank, SharedPath>,
     pub tags: BTreeMap<String, BTreeMap<Rank, SharedPath>>,
-    pub touched: BTreeSet<FeedKey>,
+    pub touched: BTreeMap<FeedKey, Vec<DateTime<FixedOffset>>>,
 }
 
 impl Published {
     fn insert(&mut self, path: &SharedPath, listed: &Listed) {
         self.main.insert(listed.rank(), Arc::clone(path));
-        self.touched.insert(None);
+        self.touch(None, listed);
         for slug in &listed.slugs {
             let tag = self.tags.entry(slug.clone()).or_default();
             tag.insert(listed.rank(), Arc::clone(path));
-            self.touched.insert(Some(slug.clone()));
+            self.touch(Some(slug.clone()), listed);
         }
+    }
+
+    fn touch(&mut self, key: FeedKey, listed: &Listed) {
+        self.touched.entry(key).or_default().push(listed.post.date);
     }
 
     fn remove(&mut self, listed: &Listed) {
         let rank = listed.rank();
         self.main.remove(&rank);
-        self.touched.insert(None);
+        self.touch(None, listed);
         for slug in &listed.slugs {
             if let Some(tag) = self.tags.get_mut(slug) {
                 tag.remove(&rank);
@@ -80,7 +85,7 @@ impl Published {
                     self.tags.remove(slug);
                 }
             }
-            self.touched.insert(Some(slug.clone()));
+            self.touch(Some(slug.clone()), listed);
         }
     }
 }

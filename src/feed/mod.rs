@@ -58,8 +58,11 @@ pub struct Feed {
     /// The newest entry's `updated`; the Unix epoch for an empty feed (never the build time).
     pub updated: DateTime<FixedOffset>,
     pub documents: Vec<DocumentLink>,
-    /// Newest first, ties broken by id; at most `max_entries`.
+    /// Newest first, ties broken by id: the newest `max_entries` (with archives, plus the rest
+    /// of the period the oldest of them falls in), or one archive page's.
     pub entries: Vec<Arc<Entry>>,
+    /// Where this document sits in the feed's RFC 5005 history.
+    pub history: History,
 }
 
 impl Feed {
@@ -69,12 +72,51 @@ impl Feed {
     }
 }
 
+/// A document's place among its feed's pages (RFC 5005 archived feeds); each list holds the
+/// linked page's documents, one per format, as [`Feed::documents`] does.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum History {
+    /// Archives are off: the newest `max_entries`, and nothing older is published.
+    #[default]
+    Unpaged,
+    /// The subscription document, holding every published post (`fh:complete`).
+    Complete,
+    /// The subscription document; older posts are on archive pages, the newest linked here.
+    Subscription { prev_archive: Vec<DocumentLink> },
+    /// An archive page (`fh:archive`): a fixed set of older posts.
+    Archive {
+        current: Vec<DocumentLink>,
+        /// The page of the posts just before these; none on the oldest page.
+        prev_archive: Vec<DocumentLink>,
+        /// The page of the posts just after these; none on the newest page.
+        next_archive: Vec<DocumentLink>,
+    },
+}
+
+impl History {
+    /// Whether the document is an archive page, whose bytes only change when one of its own
+    /// posts does (or a neighbouring page appears or goes).
+    pub fn is_archive(&self) -> bool {
+        matches!(self, History::Archive { .. })
+    }
+}
+
+/// The link among `links` to the document in `format`.
+pub fn link_for(links: &[DocumentLink], format: Format) -> Option<&DocumentLink> {
+    links.iter().find(|d| d.format == format)
+}
+
+mod archive;
 mod assemble;
 mod ids;
 mod index;
 mod links;
+mod make;
+mod period;
 
+pub use archive::{Page, PageKey};
 pub use assemble::{Assembler, Built, ContentFn, Selection, build};
 pub use ids::minted_id;
 pub use index::{FeedIndex, FeedKey};
 pub use links::{absolutize_html, permalink};
+pub use period::Period;

@@ -40,6 +40,8 @@ use crate::snapshot::Publisher;
 pub struct Settings {
     /// `Cache-Control: max-age` on documents, in seconds.
     pub max_age: u32,
+    /// `Cache-Control: max-age` on archive pages, in seconds; they are also `immutable`.
+    pub archive_max_age: u32,
     /// Connections served at once. At the cap, the quietest connection is asked to close to make
     /// room; when none can be freed in time the newcomer gets a 503.
     pub max_connections: usize,
@@ -65,12 +67,16 @@ impl Settings {
     pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
     pub fn from_server(server: &config::Server) -> Settings {
-        Settings::with(server.max_age, server.max_connections, &server.limits)
+        Settings {
+            archive_max_age: server.archive_max_age,
+            ..Settings::with(server.max_age, server.max_connections, &server.limits)
+        }
     }
 
     fn with(max_age: u32, max_connections: usize, limits: &config::Limits) -> Settings {
         Settings {
             max_age,
+            archive_max_age: config::defaults::server::ARCHIVE_MAX_AGE,
             max_connections,
             max_connections_per_address: limits.max_connections_per_address,
             header_read_timeout: Self::DEFAULT_HEADER_READ_TIMEOUT,

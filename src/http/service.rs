@@ -18,6 +18,7 @@ use percent_encoding::percent_decode_str;
 use super::{Settings, conditional, encoding, health, negotiation};
 use crate::config::INDEX_PATH;
 use crate::format::DocumentKind;
+use crate::render::Lifetime;
 use crate::render::html::CONTENT_SECURITY_POLICY;
 use crate::snapshot::{ServedDocument, Snapshot, Variant};
 
@@ -118,11 +119,12 @@ fn serve_document(
     insert_text(&mut validators, ETAG, variant.etag().as_str());
     let last_modified = httpdate::fmt_http_date(SystemTime::from(document.last_modified()));
     insert_text(&mut validators, LAST_MODIFIED, &last_modified);
-    insert_text(
-        &mut validators,
-        CACHE_CONTROL,
-        &format!("public, max-age={}", settings.max_age),
-    );
+    let cache_control = match document.lifetime() {
+        Lifetime::Current => format!("public, max-age={}", settings.max_age),
+        // RFC 8246: a fresh archive page need not be revalidated, even on reload.
+        Lifetime::Archived => format!("public, max-age={}, immutable", settings.archive_max_age),
+    };
+    insert_text(&mut validators, CACHE_CONTROL, &cache_control);
     // Even a document kept only in identity varies: the next snapshot may compress it.
     validators.insert(VARY, HeaderValue::from_static(vary));
 

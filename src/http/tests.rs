@@ -39,6 +39,7 @@ fn document(path: &str, body: Vec<u8>) -> Document {
         etag: ETag::from_opaque(&format!("{}-{}", path.len(), body.len())),
         body: body.into(),
         last_modified: Utc.timestamp_opt(1_700_000_000, 0).unwrap(),
+        lifetime: crate::render::Lifetime::Current,
     }
 }
 

@@ -8,9 +8,12 @@ use atom_syndication::{
     WriteConfig,
 };
 
+use std::collections::BTreeMap;
+
 use super::GENERATOR;
+use super::history;
 use super::xml_text::CleanFeed;
-use crate::feed::{DocumentLink, Entry};
+use crate::feed::{DocumentLink, Entry, History};
 use crate::format::Format;
 
 pub(super) fn render(feed: &CleanFeed, link: &DocumentLink) -> Vec<u8> {
@@ -20,7 +23,9 @@ pub(super) fn render(feed: &CleanFeed, link: &DocumentLink) -> Vec<u8> {
         .map(|e| atom_entry(e, feed.language.as_deref()))
         .collect();
     let anonymous = feed.entries.iter().any(|e| e.authors.is_empty());
-    write(atom_feed(feed, link, entries, anonymous))
+    let mut body = write(atom_feed(feed, link, entries, anonymous));
+    insert_history_marker(&mut body, &feed.history);
+    body
 }
 
 /// The bytes `entry` has inside any feed in `feed_lang`: the `<entry>` element of a feed holding
@@ -42,7 +47,9 @@ pub(super) fn shell(
     anonymous: bool,
 ) -> Vec<u8> {
     let entries = vec![atom_entry(sentinel, feed.language.as_deref())];
-    write(atom_feed(feed, link, entries, anonymous))
+    let mut body = write(atom_feed(feed, link, entries, anonymous));
+    insert_history_marker(&mut body, &feed.history);
+    body
 }
 
 fn write(feed: AtomFeed) -> Vec<u8> {
@@ -63,24 +70,30 @@ fn atom_feed(
         None if anonymous => vec![person(&feed.title)],
         None => Vec::new(),
     };
+    let mut links = vec![
+        atom_link("self", &link.url),
+        Link {
+            href: feed.home_url.clone(),
+            rel: "alternate".to_owned(),
+            mime_type: Some("text/html".to_owned()),
+            ..Link::default()
+        },
+    ];
+    links.extend(
+        history::links(&feed.history, Format::Atom)
+            .into_iter()
+            .map(|(rel, href)| atom_link(rel, href)),
+    );
+    let namespaces = match history::marker(&feed.history) {
+        Some(_) => BTreeMap::from([(history::PREFIX.to_owned(), history::NAMESPACE.to_owned())]),
+        None => BTreeMap::new(),
+    };
     AtomFeed {
         id: feed.id.clone(),
         title: Text::plain(feed.title.clone()),
         updated: feed.updated,
-        links: vec![
-            Link {
-                href: link.url.clone(),
-                rel: "self".to_owned(),
-                mime_type: Some(Format::Atom.media_type().to_owned()),
-                ..Link::default()
-            },
-            Link {
-                href: feed.home_url.clone(),
-                rel: "alternate".to_owned(),
-                mime_type: Some("text/html".to_owned()),
-                ..Link::default()
-            },
-        ],
+        links,
+        namespaces,
         subtitle: (!feed.description.is_empty()).then(|| Text::plain(feed.description.clone())),
         generator: Some(Generator {
             value: GENERATOR.to_owned(),
@@ -91,6 +104,30 @@ fn atom_feed(
         lang: feed.language.clone(),
         entries,
         ..AtomFeed::default()
+    }
+}
+
+fn atom_link(rel: &str, href: &str) -> Link {
+    Link {
+        href: href.to_owned(),
+        rel: rel.to_owned(),
+        mime_type: Some(Format::Atom.media_type().to_owned()),
+        ..Link::default()
+    }
+}
+
+/// Writes RFC 5005's `fh:complete` or `fh:archive` into `body` among the feed's metadata:
+/// RFC 4287 has a feed's metadata precede its entries, and the crate writes extension elements
+/// after them. Text and attributes are escaped, so the first `<entry>` is the first entry.
+fn insert_history_marker(body: &mut Vec<u8>, history: &History) {
+    let Some(marker) = history::marker(history) else {
+        return;
+    };
+    let find = |needle: &[u8]| body.windows(needle.len()).position(|w| w == needle);
+    let at = find(b"<entry>").or_else(|| find(b"</feed>"));
+    if let Some(at) = at {
+        let element = format!("<{}:{marker}/>", history::PREFIX);
+        body.splice(at..at, element.into_bytes());
     }
 }
 
@@ -274,5 +311,37 @@ mod tests {
             Some(format!("<p>{HOSTILE_CLEAN}</p><![CDATA[x]]>").as_str())
         );
         assert_eq!(e.categories[0].term, format!("tag {HOSTILE_CLEAN}"));
+    }
+
+    #[test]
+    fn history_markers_come_before_the_entries_in_their_namespace() {
+        let mut feed = fixtures::feed(vec![entry(1), entry(2)]);
+        feed.history = History::Complete;
+        let (body, _) = rendered(&feed);
+        let marker = body.find("<fh:complete/>").expect("fh:complete is written");
+        assert!(marker < body.find("<entry>").expect("entries are written"));
+        assert!(body.contains(r#"xmlns:fh="http://purl.org/syndication/history/1.0""#));
+        let xml = roxmltree::Document::parse(&body).expect("well-formed");
+        let complete = xml
+            .root_element()
+            .children()
+            .find(|n| n.tag_name().name() == "complete")
+            .expect("a child of feed");
+        assert_eq!(complete.tag_name().namespace(), Some(history::NAMESPACE));
+
+        feed.entries.clear();
+        feed.history = History::Archive {
+            current: feed.documents.clone(),
+            prev_archive: Vec::new(),
+            next_archive: Vec::new(),
+        };
+        let (body, parsed) = rendered(&feed);
+        assert!(body.ends_with("<fh:archive/></feed>"), "{body}");
+        let rels: Vec<_> = parsed.links.iter().map(|l| l.rel.as_str()).collect();
+        assert_eq!(rels, ["self", "alternate", "current"]);
+
+        feed.history = History::Unpaged;
+        let (body, _) = rendered(&feed);
+        assert!(!body.contains("fh:"), "{body}");
     }
 }

@@ -62,6 +62,7 @@ pub(crate) fn feed(entries: Vec<Entry>) -> Feed {
         updated,
         documents,
         entries: entries.into_iter().map(Arc::new).collect(),
+        history: crate::feed::History::Unpaged,
     }
 }
 

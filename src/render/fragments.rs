@@ -158,6 +158,7 @@ impl Renderer {
                 etag: ETag::of(&body),
                 body: Bytes::from(body),
                 last_modified: feed.updated.with_timezone(&Utc),
+                lifetime: super::lifetime(feed),
             },
             keys,
             ranges,

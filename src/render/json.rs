@@ -6,7 +6,8 @@
 use serde::Serialize;
 
 use super::xml_text::CleanFeed;
-use crate::feed::{DocumentLink, Entry};
+use crate::feed::{DocumentLink, Entry, History, link_for};
+use crate::format::Format;
 
 const VERSION: &str = "https://jsonfeed.org/version/1.1";
 
@@ -16,6 +17,9 @@ struct JsonFeed<'a> {
     title: &'a str,
     home_page_url: &'a str,
     feed_url: &'a str,
+    /// The archive page of the posts just before these (JSON Feed's pagination).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_url: Option<&'a str>,
     #[serde(skip_serializing_if = "str::is_empty")]
     description: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -80,11 +84,26 @@ pub(super) fn shell(feed: &CleanFeed, link: &DocumentLink, sentinel: &Entry) -> 
 }
 
 fn write<'a>(feed: &'a CleanFeed, link: &'a DocumentLink, items: Vec<Item<'a>>) -> Vec<u8> {
+    // JSON Feed has no archives: an archive page is a page of the subscription feed, which its
+    // `feed_url` names, and each page's `next_url` leads to the older posts.
+    let (feed_url, next_url) = match &feed.history {
+        History::Unpaged | History::Complete => (link.url.as_str(), None),
+        History::Subscription { prev_archive } => (link.url.as_str(), json_link(prev_archive)),
+        History::Archive {
+            current,
+            prev_archive,
+            ..
+        } => (
+            json_link(current).unwrap_or(&link.url),
+            json_link(prev_archive),
+        ),
+    };
     let document = JsonFeed {
         version: VERSION,
         title: &feed.title,
         home_page_url: &feed.home_url,
-        feed_url: &link.url,
+        feed_url,
+        next_url,
         description: &feed.description,
         language: feed.language.as_deref(),
         authors: feed.author.as_deref().map(author).into_iter().collect(),
@@ -94,6 +113,10 @@ fn write<'a>(feed: &'a CleanFeed, link: &'a DocumentLink, items: Vec<Item<'a>>) 
         serde_json::to_vec_pretty(&document).expect("structs of strings always serialise to JSON");
     body.push(b'\n');
     body
+}
+
+fn json_link(links: &[DocumentLink]) -> Option<&str> {
+    link_for(links, Format::Json).map(|l| l.url.as_str())
 }
 
 fn item(entry: &Entry) -> Item<'_> {

@@ -10,6 +10,7 @@
 mod atom;
 mod fragments;
 mod frame;
+mod history;
 pub mod html;
 mod json;
 mod rss;
@@ -45,6 +46,18 @@ pub struct Document {
     pub etag: ETag,
     /// From the content (the feed's `updated`), never from the clock.
     pub last_modified: DateTime<Utc>,
+    pub lifetime: Lifetime,
+}
+
+/// How long a document's bytes are expected to stay as they are, which says how long caches
+/// may keep it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lifetime {
+    /// A subscription document: it changes whenever a post does.
+    #[default]
+    Current,
+    /// An archive page: fixed once written, changed only by an edit to one of its own posts.
+    Archived,
 }
 
 impl Document {
@@ -71,6 +84,7 @@ fn render(feed: &Feed, format: Format) -> Option<Document> {
         etag: ETag::of(&body),
         body: Bytes::from(body),
         last_modified: feed.updated.with_timezone(&Utc),
+        lifetime: lifetime(feed),
     })
 }
 
@@ -91,6 +105,15 @@ fn render_whole(feed: &CleanFeed, link: &DocumentLink) -> Vec<u8> {
         Format::Rss => rss::render(feed, link),
         Format::Atom => atom::render(feed, link),
         Format::Json => json::render(feed, link),
+    }
+}
+
+/// How long `feed`'s documents stay as they are: an archive page's for good.
+fn lifetime(feed: &Feed) -> Lifetime {
+    if feed.history.is_archive() {
+        Lifetime::Archived
+    } else {
+        Lifetime::Current
     }
 }
 

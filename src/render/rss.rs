@@ -11,11 +11,13 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Datelike, FixedOffset, TimeZone};
 use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::{self, DublinCoreExtension};
+use rss::extension::{Extension, ExtensionMap};
 use rss::{Category, Channel, Guid, Item};
 
 use super::GENERATOR;
+use super::history;
 use super::xml_text::CleanFeed;
-use crate::feed::{DocumentLink, Entry};
+use crate::feed::{DocumentLink, Entry, History};
 
 const CONTENT_NAMESPACE: &str = "http://purl.org/rss/1.0/modules/content/";
 
@@ -63,12 +65,19 @@ fn channel(feed: &CleanFeed, link: &DocumentLink, items: Vec<Item>) -> Channel {
         ("content".to_owned(), CONTENT_NAMESPACE.to_owned()),
         ("dc".to_owned(), dublincore::NAMESPACE.to_owned()),
     ]);
-    let self_link = Link {
-        href: link.url.clone(),
-        rel: "self".to_owned(),
+    let atom_link = |rel: &str, href: &str| Link {
+        href: href.to_owned(),
+        rel: rel.to_owned(),
         mime_type: Some(link.format.media_type().to_owned()),
         ..Link::default()
     };
+    let mut links = vec![atom_link("self", &link.url)];
+    links.extend(
+        history::links(&feed.history, link.format)
+            .into_iter()
+            .map(|(rel, href)| atom_link(rel, href)),
+    );
+    let (namespaces, extensions) = history_marker(&feed.history, namespaces);
     Channel {
         title: feed.title.clone(),
         link: feed.home_url.clone(),
@@ -81,10 +90,9 @@ fn channel(feed: &CleanFeed, link: &DocumentLink, items: Vec<Item>) -> Channel {
         language: feed.language.clone(),
         last_build_date: Some(rfc2822(feed.updated)),
         generator: Some(GENERATOR.to_owned()),
-        atom_ext: Some(AtomExtension {
-            links: vec![self_link],
-        }),
+        atom_ext: Some(AtomExtension { links }),
         namespaces,
+        extensions,
         // `managingEditor` wants an e-mail address; `dc:creator` takes the name as given.
         dublin_core_ext: feed.author.as_ref().map(|author| DublinCoreExtension {
             creators: vec![author.clone()],
@@ -93,6 +101,27 @@ fn channel(feed: &CleanFeed, link: &DocumentLink, items: Vec<Item>) -> Channel {
         items,
         ..Channel::default()
     }
+}
+
+/// RFC 5005's namespace (added to `namespaces`) and its `fh:complete` or `fh:archive` element,
+/// when the feed has one.
+fn history_marker(
+    history: &History,
+    mut namespaces: BTreeMap<String, String>,
+) -> (BTreeMap<String, String>, ExtensionMap) {
+    let Some(marker) = history::marker(history) else {
+        return (namespaces, ExtensionMap::new());
+    };
+    namespaces.insert(history::PREFIX.to_owned(), history::NAMESPACE.to_owned());
+    let element = Extension {
+        name: format!("{}:{marker}", history::PREFIX),
+        ..Extension::default()
+    };
+    let extensions = BTreeMap::from([(
+        history::PREFIX.to_owned(),
+        BTreeMap::from([(marker.to_owned(), vec![element])]),
+    )]);
+    (namespaces, extensions)
 }
 
 /// One entry; its authors, else the site's `author`, as Atom and JSON Feed have them too.
@@ -327,6 +356,60 @@ mod tests {
         assert_eq!(
             channel.items[0].pub_date.as_deref(),
             Some("Fri, 31 Dec 9999 23:59:59 +0000")
+        );
+    }
+
+    #[test]
+    fn archive_pages_link_their_neighbours_and_say_fh_archive() {
+        let mut feed = fixtures::feed(vec![entry(1)]);
+        let page = |label: &str| {
+            let mut links = feed.documents.clone();
+            for link in &mut links {
+                link.url = format!("{}archive/{label}/{}", fixtures::HOME, link.path);
+            }
+            links
+        };
+        feed.history = crate::feed::History::Archive {
+            current: feed.documents.clone(),
+            prev_archive: page("2024-04"),
+            next_archive: page("2024-06"),
+        };
+        let channel = rendered(&feed);
+        let links: Vec<_> = channel
+            .atom_ext
+            .as_ref()
+            .expect("atom links")
+            .links
+            .iter()
+            .map(|l| (l.rel.as_str(), l.href.as_str(), l.mime_type.as_deref()))
+            .collect();
+        let rss = Some("application/rss+xml");
+        assert_eq!(
+            links,
+            [
+                ("self", "https://example.com/rss.xml", rss),
+                ("current", "https://example.com/rss.xml", rss),
+                (
+                    "prev-archive",
+                    "https://example.com/archive/2024-04/rss.xml",
+                    rss
+                ),
+                (
+                    "next-archive",
+                    "https://example.com/archive/2024-06/rss.xml",
+                    rss
+                ),
+            ]
+        );
+        assert_eq!(
+            channel.namespaces.get("fh").map(String::as_str),
+            Some(history::NAMESPACE)
+        );
+        let marker = channel.extensions.get("fh").and_then(|m| m.get("archive"));
+        assert!(
+            marker.is_some_and(|m| m.len() == 1),
+            "{:?}",
+            channel.extensions
         );
     }
 }

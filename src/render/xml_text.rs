@@ -9,7 +9,7 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
-use crate::feed::{DocumentLink, Entry, Feed};
+use crate::feed::{DocumentLink, Entry, Feed, History};
 
 /// A feed whose every string holds only characters XML 1.0 can represent.
 ///
@@ -45,6 +45,7 @@ impl CleanFeed {
             updated,
             documents,
             entries: _,
+            history,
         } = feed;
         CleanFeed(Feed {
             id: clean(id),
@@ -57,6 +58,7 @@ impl CleanFeed {
             updated: *updated,
             documents: documents.iter().map(clean_link).collect(),
             entries: Vec::new(),
+            history: clean_history(history),
         })
     }
 }
@@ -76,6 +78,26 @@ fn clean_link(link: &DocumentLink) -> DocumentLink {
         // The path names a file and never reaches a document body; it is kept as given.
         path: path.clone(),
         url: clean(url),
+    }
+}
+
+fn clean_history(history: &History) -> History {
+    let links = |links: &[DocumentLink]| links.iter().map(clean_link).collect();
+    match history {
+        History::Unpaged => History::Unpaged,
+        History::Complete => History::Complete,
+        History::Subscription { prev_archive } => History::Subscription {
+            prev_archive: links(prev_archive),
+        },
+        History::Archive {
+            current,
+            prev_archive,
+            next_archive,
+        } => History::Archive {
+            current: links(current),
+            prev_archive: links(prev_archive),
+            next_archive: links(next_archive),
+        },
     }
 }
 

@@ -15,7 +15,7 @@ use super::codec::Encoding;
 use crate::diagnostic::Diagnostic;
 use crate::etag::ETag;
 use crate::format::DocumentKind;
-use crate::render::Document;
+use crate::render::{Document, Lifetime};
 
 /// What one build gives a snapshot: its documents and what `/healthz` reports about it.
 #[derive(Debug, Clone, Default)]
@@ -71,6 +71,7 @@ pub struct ServedDocument {
     path: String,
     kind: DocumentKind,
     last_modified: DateTime<Utc>,
+    lifetime: Lifetime,
     identity: Variant,
     /// Whether compressing was tried yet; a snapshot may be published before it is (see
     /// [`Snapshot::compressed`]).
@@ -91,6 +92,11 @@ impl ServedDocument {
 
     pub fn content_type(&self) -> &'static str {
         self.kind.content_type()
+    }
+
+    /// How long caches may keep it.
+    pub fn lifetime(&self) -> Lifetime {
+        self.lifetime
     }
 
     /// The document's own `last_modified`, clamped to the snapshot's build time (a post dated in
@@ -129,6 +135,7 @@ impl ServedDocument {
                     body: document.body,
                     ..previous.identity.clone()
                 },
+                lifetime: document.lifetime,
                 ..previous.clone()
             };
         }
@@ -136,12 +143,16 @@ impl ServedDocument {
             path: document.path,
             kind: document.kind,
             last_modified,
+            lifetime: document.lifetime,
             identity: Variant {
                 encoding: Encoding::Identity,
                 body: document.body,
                 etag: document.etag,
             },
-            compressed: false,
+            // Archive pages are most of a large site's bytes and rarely fetched (caches keep them
+            // for good): compressing them would cost minutes of CPU at start for little traffic
+            // saved, so they are served as they are.
+            compressed: document.lifetime == Lifetime::Archived,
             gzip: None,
             brotli: None,
         }
@@ -164,6 +175,13 @@ impl ServedDocument {
             ..self.clone()
         }
     }
+}
+
+/// Whether `a` and `b` hold the same bytes. A document the pipeline kept shares its buffer with
+/// the one served before, and a site's archive pages can add up to hundreds of megabytes, so the
+/// shared buffer is recognised without comparing it.
+fn same_bytes(a: &bytes::Bytes, b: &bytes::Bytes) -> bool {
+    (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || a[..] == b[..]
 }
 
 /// Everything served at one moment. Immutable: a change means a new snapshot.
@@ -297,7 +315,7 @@ fn serve(
                 .copied()
                 // The ETag is a hash of the body; comparing the bytes too costs a memcmp and
                 // guards against a renderer that got its ETag wrong.
-                .filter(|d| d.identity.body[..] == document.body[..]);
+                .filter(|d| same_bytes(&d.identity.body, &document.body));
             let served = ServedDocument::new(document, built_at, reuse);
             (served.path.clone(), served)
         })

@@ -24,6 +24,7 @@ fn document(path: &str, body: &str) -> Document {
         body: body.as_bytes().to_vec().into(),
         etag: ETag::from_opaque(&format!("{:x}", Sha256::digest(body.as_bytes()))),
         last_modified: at(1_700_000_000),
+        lifetime: crate::render::Lifetime::Current,
     }
 }
 
@@ -389,4 +390,22 @@ fn views_are_kept_apart_from_documents_compressed_and_reused() {
         moved.view("atom.xml").is_some(),
         "new diagnostics keep the views"
     );
+}
+
+#[test]
+fn archive_pages_are_served_as_they_are_and_never_wait_for_compression() {
+    let mut archived = document("archive/2024-05/atom.xml", &long_body("old"));
+    archived.lifetime = crate::render::Lifetime::Archived;
+    let only_archives = Snapshot::from_build(contents(vec![archived.clone()], 1, at(1)), None);
+    assert!(
+        only_archives.compressed().is_none(),
+        "nothing to compress, so no background job"
+    );
+    let both = vec![archived, document("atom.xml", &long_body("new"))];
+    let snapshot = compressed(contents(both, 2, at(1)), None);
+    let page = snapshot.get("archive/2024-05/atom.xml").unwrap();
+    assert_eq!(page.variant(Encoding::Gzip), None);
+    assert_eq!(page.variant(Encoding::Brotli), None);
+    let current = snapshot.get("atom.xml").unwrap();
+    assert!(current.variant(Encoding::Gzip).is_some());
 }

@@ -3,6 +3,7 @@
 mod running;
 mod support;
 
+mod archives;
 mod bad_input;
 mod broken_sources;
 mod caching;

@@ -94,6 +94,12 @@ fn sample_site_is_accepted_by_every_parser() {
 fn generated_corpus_is_accepted_and_every_field_matches_the_source() {
     let dir = tempfile::tempdir().unwrap();
     feedd_gen::generate(&feedd_gen::Options::new(1000, dir.path())).expect("generate a site");
+    // With archives, so that every archive page is read by both parsers and checked against the
+    // manifest too.
+    let config = dir.path().join("config.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[archives]\nenabled = true\n");
+    std::fs::write(&config, text).unwrap();
     let output = Command::new(BIN)
         .arg("--once")
         .arg("--config")

@@ -8,7 +8,9 @@ jsonfeed-1.1.schema.json (beside this file), with dates and URLs checked here.
 
 With expectations, the main documents (rss.xml, atom.xml, feed.json, or the config's [paths])
 must list exactly the expected entries in order: posts sorted by published date descending, then
-id ascending, the first max_entries of them. Expectations come from either
+id ascending, the first max_entries of them and, with [archives] on, the rest of the
+calendar period the last of them falls in. Every older post must be on the archive page of its
+period (archive/2024-05/atom.xml), and there must be no other archive page. Expectations come from either
   --manifest manifest.json              written by feedd-gen beside a generated site, or
   --sample-src DIR --config config.toml a plain-text site such as the bundled sample, read here.
 
@@ -59,16 +61,64 @@ class Entry:
 
 
 @dataclasses.dataclass(frozen=True)
+class Archives:
+    """The config's [archives]: whether older posts go to pages, one per period."""
+
+    enabled: bool = False
+    period: str = "month"
+    folder: str = "archive/"
+    zone: ZoneInfo = ZoneInfo("UTC")
+
+    @staticmethod
+    def from_config(config: dict) -> "Archives":
+        section = config.get("archives", {})
+        return Archives(
+            enabled=section.get("enabled", False),
+            period=section.get("period", "month"),
+            folder=section.get("folder", "archive/").strip("/") + "/",
+            zone=ZoneInfo(config.get("timezone", "UTC")),
+        )
+
+    def label(self, entry: Entry) -> str:
+        """The folder name of the page `entry` belongs on, e.g. 2024-05."""
+        local = entry.published.astimezone(self.zone)
+        if self.period == "year":
+            return f"{local.year:04}"
+        if self.period == "week":
+            year, week, _ = local.isocalendar()
+            return f"{year:04}-W{week:02}"
+        return f"{local.year:04}-{local.month:02}"
+
+
+@dataclasses.dataclass(frozen=True)
 class Expectations:
     max_entries: int
     posts: list[Entry]
     paths: dict[str, str] = dataclasses.field(default_factory=lambda: dict(DEFAULT_PATHS))
+    archives: Archives = Archives()
+
+    def ordered(self) -> list[Entry]:
+        by_id = sorted(self.posts, key=lambda e: e.id)
+        return sorted(by_id, key=lambda e: e.published, reverse=True)  # stable: ties keep id order
 
     def entries(self) -> list[Entry]:
         """What every main document must list, in this order."""
-        by_id = sorted(self.posts, key=lambda e: e.id)
-        ordered = sorted(by_id, key=lambda e: e.published, reverse=True)  # stable: ties keep id order
-        return ordered[: self.max_entries]
+        ordered = self.ordered()
+        shown = ordered[: self.max_entries]
+        if not self.archives.enabled or not shown:
+            return shown
+        # The period of the oldest of them stays whole with the newest posts.
+        boundary = self.archives.label(shown[-1])
+        return shown + [e for e in ordered[len(shown):] if self.archives.label(e) == boundary]
+
+    def pages(self) -> dict[str, list[Entry]]:
+        """Each archive page's entries in order, by the page's folder name."""
+        if not self.archives.enabled:
+            return {}
+        pages: dict[str, list[Entry]] = {}
+        for entry in self.ordered()[len(self.entries()):]:
+            pages.setdefault(self.archives.label(entry), []).append(entry)
+        return pages
 
 
 def collapse(text: str) -> str:
@@ -79,7 +129,8 @@ def collapse(text: str) -> str:
 
 
 def from_manifest(path: Path) -> Expectations:
-    """Reads feedd-gen's manifest.json; its values already follow feedd's rules."""
+    """Reads feedd-gen's manifest.json; its values already follow feedd's rules. Whether older
+    posts go to archive pages is the site's config.toml's say (beside the manifest)."""
     data = json.loads(path.read_text(encoding="utf-8"))
     posts = [
         Entry(
@@ -93,7 +144,11 @@ def from_manifest(path: Path) -> Expectations:
         )
         for p in data["posts"]
     ]
-    return Expectations(max_entries=int(data["max_entries"]), posts=posts)
+    config_path = path.parent / "config.toml"
+    config = tomllib.loads(config_path.read_text(encoding="utf-8")) if config_path.exists() else {}
+    return Expectations(
+        max_entries=int(data["max_entries"]), posts=posts, archives=Archives.from_config(config)
+    )
 
 
 def from_sample_site(source: Path, config_path: Path) -> Expectations:
@@ -115,7 +170,12 @@ def from_sample_site(source: Path, config_path: Path) -> Expectations:
             posts.append(plain_text_entry(file, base_url, authority, zone, post_path))
     if not posts:
         raise CheckFailure(f"{source}: no .txt posts found")
-    return Expectations(max_entries=int(config.get("max_entries", 50)), posts=posts, paths=paths)
+    return Expectations(
+        max_entries=int(config.get("max_entries", 50)),
+        posts=posts,
+        paths=paths,
+        archives=Archives.from_config(config),
+    )
 
 
 def plain_text_entry(file: Path, base_url: str, authority: str, zone: ZoneInfo, post_path: str) -> Entry:
@@ -289,12 +349,26 @@ def check(outdir: Path, expectations: Expectations | None) -> int:
         if missing:
             raise CheckFailure(f"{missing[0]}: the main {main_documents[missing[0]]} document is missing")
     expected = expectations.entries() if expectations else []
+    pages = expectations.pages() if expectations else {}
+    archive_documents = {}
+    if expectations is not None:
+        folder = expectations.archives.folder
+        for label in pages:
+            for fmt, p in expectations.paths.items():
+                archive_documents[outdir / folder / label / p] = label
+        found = {p for p in documents if p.relative_to(outdir).as_posix().startswith(folder)}
+        for path in sorted(found ^ set(archive_documents)):
+            what = "unexpected" if path in found else "missing"
+            raise CheckFailure(f"{path}: {what} archive page")
     for path in documents:
         version, entries = read_document(path)
         verdict = "well-formed"
         if path in main_documents:
             compare(path, entries, expected)
             verdict = "entries match"
+        elif path in archive_documents:
+            compare(path, entries, pages[archive_documents[path]])
+            verdict = "archive page matches"
         print(f"ok  {path.relative_to(outdir)}  {version}  {len(entries)} entries  {verdict}")
     return len(documents)
 

@@ -23,6 +23,7 @@ fn document(path: &str, kind: DocumentKind, body: &str, etag: &str) -> Document 
         body: body.as_bytes().to_vec().into(),
         etag: ETag::from_opaque(etag),
         last_modified: Utc.with_ymd_and_hms(2024, 5, 1, 8, 0, 0).unwrap(),
+        lifetime: crate::render::Lifetime::Current,
     }
 }
 

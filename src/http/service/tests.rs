@@ -22,6 +22,7 @@ fn document(path: &str, format: Format, body: String, etag: &str) -> Document {
         body: body.into_bytes().into(),
         etag: ETag::from_opaque(etag),
         last_modified: last_modified(),
+        lifetime: crate::render::Lifetime::Current,
     }
 }
 
@@ -381,4 +382,45 @@ fn request_with_two_hosts() -> Request<()> {
         .headers_mut()
         .append(HOST, HeaderValue::from_static("other.example"));
     request
+}
+
+#[test]
+fn archive_pages_are_cached_long_and_immutable_the_rest_briefly() {
+    let mut archived = document("archive/2024-05/atom.xml", Format::Atom, atom_body(), "p1");
+    archived.lifetime = crate::render::Lifetime::Archived;
+    let contents = Contents {
+        documents: vec![
+            archived,
+            document("atom.xml", Format::Atom, atom_body(), "a1"),
+        ],
+        built_at: Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).unwrap(),
+        ..Contents::default()
+    };
+    let snapshot = Snapshot::from_build(contents, None);
+    let settings = Settings {
+        archive_max_age: 86_400,
+        ..settings()
+    };
+    let cache_control = |path: &str, headers: &[(HeaderName, &str)]| {
+        let response = respond(&snapshot, &settings, &request(Method::GET, path, headers));
+        header(&response, CACHE_CONTROL).map(str::to_owned)
+    };
+    let archive = "/archive/2024-05/atom.xml";
+    let immutable = Some("public, max-age=86400, immutable".to_owned());
+    assert_eq!(cache_control(archive, &[]), immutable);
+    let revalidated = respond(
+        &snapshot,
+        &settings,
+        &request(Method::GET, archive, &[(IF_NONE_MATCH, "\"p1\"")]),
+    );
+    assert_eq!(revalidated.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(
+        header(&revalidated, CACHE_CONTROL).map(str::to_owned),
+        immutable,
+        "a 304 repeats it"
+    );
+    assert_eq!(
+        cache_control("/atom.xml", &[]),
+        Some("public, max-age=300".to_owned())
+    );
 }

@@ -16,7 +16,7 @@ mod page_feed;
 use bytes::Bytes;
 use chrono::Utc;
 
-use super::Document;
+use super::{Document, Lifetime};
 use crate::etag::ETag;
 use crate::feed::Feed;
 use crate::format::DocumentKind;
@@ -83,6 +83,7 @@ fn page(
         etag: ETag::of(body.as_bytes()),
         body: Bytes::from(body),
         last_modified: updated.map_or(chrono::DateTime::UNIX_EPOCH, |u| u.with_timezone(&Utc)),
+        lifetime: Lifetime::Current,
     }
 }
 
