@@ -8,15 +8,28 @@
 //!   so a bare touch re-reads one file and yields the same bytes; but a `chmod` can make an
 //!   unreadable post readable, and the polling backend reports every write as a modification
 //!   time change, so dropping them would lose real edits.
-//! - A rename or removal of something that is neither a post nor an editor leftover may be a
-//!   folder full of posts. Only inotify's create/remove say "folder"; renames never do, and the
-//!   old path is gone by then, so such events ask for a [`Change::Rescan`].
+//! - A removal of something that is neither a post nor an editor leftover may be a folder full of
+//!   posts; only inotify's create/remove say "folder", so other removals ask for a
+//!   [`Change::Rescan`].
+//! - Renames never say "folder" (notify drops inotify's `IN_ISDIR` on moves), and the old path
+//!   is gone when the event is read. Yet most renames of a non-post name are a save through a
+//!   temporary file (`sedXXXXXX`, `name___jb_tmp___`, random suffixes), and a rescan for each
+//!   costs hundreds of milliseconds on a large site. So the *new* name decides: what is there now
+//!   is looked at through an [`OnDisk`] answer passed in. A regular file there means the old name
+//!   was a file too and needs nothing; a folder asks for a rescan; nothing there means it moved
+//!   or went away again, which reports itself. The old name alone (a lone `From`) cannot tell and
+//!   asks for a rescan, unless it is followed by its pair: notify's inotify backend sends `From`
+//!   at once and, when the matching `To` comes (same cookie, as the event's tracker), `To` and
+//!   then `Both` with both names. [`awaits_pair`] tells the watcher which `From` is worth holding
+//!   until its `Both`, which is classified instead. Keeping a set of known folders instead would
+//!   need a walk at start and would miss folders made before notify's recursive watch reached
+//!   them (`mkdir -p`), turning a folder move into a silent loss.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use notify::Event;
-use notify::event::{CreateKind, EventKind, ModifyKind, RemoveKind};
+use notify::event::{CreateKind, EventKind, ModifyKind, RemoveKind, RenameMode};
 
 use super::Change;
 use crate::source;
@@ -28,6 +41,14 @@ pub(super) struct Scope {
     pub config_file: PathBuf,
 }
 
+/// What a path names now, for renames, whose events do not say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum OnDisk {
+    File,
+    Folder,
+    Gone,
+}
+
 /// What one path of an event means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Verdict {
@@ -35,10 +56,17 @@ enum Verdict {
     Config,
     Rescan,
     Ignore,
+    /// A rename of a name below the source folder that is not a post: a file or a folder.
+    Renamed,
 }
 
-/// The changes one event stands for, at most one of each kind.
-pub(super) fn classify(event: &Event, scope: &Scope) -> Vec<Change> {
+/// The changes one event stands for, at most one of each kind. `look` tells what a path names
+/// now; it is asked only about the new names of renames.
+pub(super) fn classify(
+    event: &Event,
+    scope: &Scope,
+    look: impl Fn(&Path) -> OnDisk,
+) -> Vec<Change> {
     if event.need_rescan() {
         return vec![Change::Rescan];
     }
@@ -51,14 +79,18 @@ pub(super) fn classify(event: &Event, scope: &Scope) -> Vec<Change> {
     }
     let mut posts = BTreeSet::new();
     let (mut rescan, mut config) = (false, false);
-    for path in &event.paths {
-        match verdict(event.kind, path, scope) {
+    for (index, path) in event.paths.iter().enumerate() {
+        let verdict = match verdict(event.kind, path, scope) {
+            Verdict::Renamed => settle_rename(event, index, &look),
+            verdict => verdict,
+        };
+        match verdict {
             Verdict::Post => {
                 posts.insert(path.clone());
             }
             Verdict::Config => config = true,
             Verdict::Rescan => rescan = true,
-            Verdict::Ignore => {}
+            Verdict::Ignore | Verdict::Renamed => {}
         }
     }
     let mut changes = Vec::new();
@@ -72,6 +104,26 @@ pub(super) fn classify(event: &Event, scope: &Scope) -> Vec<Change> {
         changes.push(Change::Config);
     }
     changes
+}
+
+/// Whether `event` is the old name of a rename that may have been a folder, and notify will
+/// follow it with a `Both` event (same tracker) that [`classify`] can settle from the new name.
+/// The watcher holds such an event until its pair comes, or classifies it alone if none does.
+pub(super) fn awaits_pair(event: &Event, scope: &Scope) -> bool {
+    let [path] = event.paths.as_slice() else {
+        return false;
+    };
+    event.kind == EventKind::Modify(ModifyKind::Name(RenameMode::From))
+        && event.tracker().is_some()
+        && !event.need_rescan()
+        && verdict(event.kind, path, scope) == Verdict::Renamed
+}
+
+/// Whether `event` is the `Both` event that completes the held `from`.
+pub(super) fn completes(event: &Event, from: &Event) -> bool {
+    event.kind == EventKind::Modify(ModifyKind::Name(RenameMode::Both))
+        && event.tracker().is_some()
+        && event.tracker() == from.tracker()
 }
 
 /// Whether `event` may mean the source folder itself was created, removed or replaced, so its
@@ -114,8 +166,34 @@ fn verdict(kind: EventKind, path: &Path, scope: &Scope) -> Verdict {
         EventKind::Modify(
             ModifyKind::Data(_) | ModifyKind::Metadata(_) | ModifyKind::Any | ModifyKind::Other,
         ) => Verdict::Ignore,
-        // Renames and events of unknown kind on something that may be a folder.
+        EventKind::Modify(ModifyKind::Name(_)) => Verdict::Renamed,
+        // Events of unknown kind on something that may be a folder.
         _ => Verdict::Rescan,
+    }
+}
+
+/// Whether the rename of the non-post `event.paths[index]` can have moved posts: only when a
+/// folder was renamed, which the new name tells.
+fn settle_rename(event: &Event, index: usize, look: impl Fn(&Path) -> OnDisk) -> Verdict {
+    let new_name = match event.kind {
+        EventKind::Modify(ModifyKind::Name(RenameMode::To)) => event.paths.get(index),
+        EventKind::Modify(ModifyKind::Name(RenameMode::Both)) if event.paths.len() == 2 => {
+            event.paths.get(1)
+        }
+        // A lone old name, or a rename that does not say which name is which.
+        _ => None,
+    };
+    let Some(new_name) = new_name else {
+        return Verdict::Rescan;
+    };
+    let is_old_name = index == 0 && event.paths.len() == 2;
+    match look(new_name) {
+        OnDisk::File => Verdict::Ignore,
+        OnDisk::Folder => Verdict::Rescan,
+        // Moved on or removed since: those events speak for the new name, but whether the old
+        // one was a folder is lost.
+        OnDisk::Gone if is_old_name => Verdict::Rescan,
+        OnDisk::Gone => Verdict::Ignore,
     }
 }
 
@@ -139,257 +217,5 @@ fn hidden_or_temp(relative: &Path) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use notify::event::{AccessKind, DataChange, Flag, MetadataKind, RenameMode};
-
-    use super::*;
-
-    const SRC: &str = "/site/feed-src";
-
-    fn scope() -> Scope {
-        Scope {
-            source_dir: PathBuf::from(SRC),
-            config_file: PathBuf::from("/site/config.toml"),
-        }
-    }
-
-    fn event(kind: EventKind, paths: &[&str]) -> Event {
-        paths
-            .iter()
-            .fold(Event::new(kind), |e, p| e.add_path(PathBuf::from(p)))
-    }
-
-    fn posts(paths: &[&str]) -> Vec<Change> {
-        vec![Change::Paths(paths.iter().map(PathBuf::from).collect())]
-    }
-
-    const NAME_ANY: EventKind = EventKind::Modify(ModifyKind::Name(RenameMode::Any));
-    const NAME_FROM: EventKind = EventKind::Modify(ModifyKind::Name(RenameMode::From));
-    const NAME_TO: EventKind = EventKind::Modify(ModifyKind::Name(RenameMode::To));
-    const NAME_BOTH: EventKind = EventKind::Modify(ModifyKind::Name(RenameMode::Both));
-    const TOUCH: EventKind = EventKind::Modify(ModifyKind::Metadata(MetadataKind::Any));
-    const POLLED_WRITE: EventKind =
-        EventKind::Modify(ModifyKind::Metadata(MetadataKind::WriteTime));
-    const DATA: EventKind = EventKind::Modify(ModifyKind::Data(DataChange::Any));
-
-    #[test]
-    fn classifies_events_on_post_files() {
-        let p = "/site/feed-src/post.md";
-        let cases: &[(&str, EventKind, &[&str], Vec<Change>)] = &[
-            (
-                "create",
-                EventKind::Create(CreateKind::File),
-                &[p],
-                posts(&[p]),
-            ),
-            (
-                "polled create",
-                EventKind::Create(CreateKind::Any),
-                &[p],
-                posts(&[p]),
-            ),
-            ("write", DATA, &[p], posts(&[p])),
-            (
-                "modify any",
-                EventKind::Modify(ModifyKind::Any),
-                &[p],
-                posts(&[p]),
-            ),
-            (
-                "remove",
-                EventKind::Remove(RemoveKind::File),
-                &[p],
-                posts(&[p]),
-            ),
-            (
-                "polled remove",
-                EventKind::Remove(RemoveKind::Any),
-                &[p],
-                posts(&[p]),
-            ),
-            ("rename from", NAME_FROM, &[p], posts(&[p])),
-            ("rename to", NAME_TO, &[p], posts(&[p])),
-            ("rename any", NAME_ANY, &[p], posts(&[p])),
-            (
-                "rename both",
-                NAME_BOTH,
-                &[p, "/site/feed-src/sub/new.txt"],
-                posts(&[p, "/site/feed-src/sub/new.txt"]),
-            ),
-            ("touch passes the path", TOUCH, &[p], posts(&[p])),
-            (
-                "polled write passes the path",
-                POLLED_WRITE,
-                &[p],
-                posts(&[p]),
-            ),
-            ("open", EventKind::Access(AccessKind::Any), &[p], vec![]),
-            (
-                "close after write",
-                EventKind::Access(AccessKind::Close(notify::event::AccessMode::Write)),
-                &[p],
-                vec![],
-            ),
-        ];
-        for (name, kind, paths, want) in cases {
-            assert_eq!(&classify(&event(*kind, paths), &scope()), want, "{name}");
-        }
-    }
-
-    #[test]
-    fn drops_editor_leftovers_hidden_and_foreign_files() {
-        for path in [
-            "/site/feed-src/.post.md.swp",
-            "/site/feed-src/post.md~",
-            "/site/feed-src/4913",
-            "/site/feed-src/.hidden.md",
-            "/site/feed-src/.git/objects/ab",
-            "/site/feed-src/#post.md#",
-            "/site/feed-src/post.md.tmp",
-        ] {
-            for kind in [
-                EventKind::Create(CreateKind::File),
-                DATA,
-                TOUCH,
-                EventKind::Remove(RemoveKind::File),
-                NAME_FROM,
-                NAME_TO,
-            ] {
-                assert_eq!(
-                    classify(&event(kind, &[path]), &scope()),
-                    vec![],
-                    "{kind:?} {path}"
-                );
-            }
-        }
-        for kind in [EventKind::Create(CreateKind::File), DATA, TOUCH] {
-            let image = event(kind, &["/site/feed-src/image.png"]);
-            assert_eq!(
-                classify(&image, &scope()),
-                vec![],
-                "{kind:?} on a foreign file"
-            );
-        }
-    }
-
-    #[test]
-    fn rename_from_temp_over_post_counts_for_the_destination() {
-        let p = "/site/feed-src/post.md";
-        for temp in ["/site/feed-src/.post.md.tmp", "/site/feed-src/post.md~"] {
-            assert_eq!(
-                classify(&event(NAME_BOTH, &[temp, p]), &scope()),
-                posts(&[p])
-            );
-        }
-        // And the backup side of vim's rename-away is no change at all.
-        let backup = event(NAME_BOTH, &[p, "/site/feed-src/post.md~"]);
-        assert_eq!(classify(&backup, &scope()), posts(&[p]));
-    }
-
-    #[test]
-    fn folder_moves_and_removals_ask_for_a_rescan() {
-        let cases: &[(&str, EventKind, &[&str])] = &[
-            ("folder moved out", NAME_FROM, &["/site/feed-src/2024"]),
-            ("folder moved in", NAME_TO, &["/site/feed-src/2024"]),
-            (
-                "folder renamed",
-                NAME_BOTH,
-                &["/site/feed-src/a", "/site/feed-src/b"],
-            ),
-            ("dotted folder", NAME_FROM, &["/site/feed-src/v1.2"]),
-            (
-                "folder removed",
-                EventKind::Remove(RemoveKind::Folder),
-                &["/site/feed-src/a"],
-            ),
-            (
-                "folder created",
-                EventKind::Create(CreateKind::Folder),
-                &["/site/feed-src/a"],
-            ),
-            (
-                "unknown removal",
-                EventKind::Remove(RemoveKind::Any),
-                &["/site/feed-src/a"],
-            ),
-            ("unknown kind", EventKind::Other, &["/site/feed-src/a"]),
-            ("no paths", EventKind::Any, &[]),
-        ];
-        for (name, kind, paths) in cases {
-            assert_eq!(
-                classify(&event(*kind, paths), &scope()),
-                vec![Change::Rescan],
-                "{name}"
-            );
-        }
-        // A folder's own modification time changes with every entry; that alone is nothing.
-        let mtime = event(POLLED_WRITE, &["/site/feed-src/2024"]);
-        assert_eq!(classify(&mtime, &scope()), vec![]);
-    }
-
-    #[test]
-    fn overflow_asks_for_a_rescan() {
-        let overflow = Event::new(EventKind::Other).set_flag(Flag::Rescan);
-        assert_eq!(classify(&overflow, &scope()), vec![Change::Rescan]);
-        assert!(touches_source_root(&overflow, &scope()));
-    }
-
-    #[test]
-    fn source_folder_vanishing_or_coming_back_asks_for_a_rescan() {
-        for kind in [
-            EventKind::Remove(RemoveKind::Folder),
-            EventKind::Remove(RemoveKind::Any),
-            EventKind::Create(CreateKind::Folder),
-            NAME_FROM,
-            NAME_TO,
-        ] {
-            let e = event(kind, &[SRC]);
-            assert_eq!(classify(&e, &scope()), vec![Change::Rescan], "{kind:?}");
-            assert!(touches_source_root(&e, &scope()), "{kind:?}");
-        }
-        let mtime = event(POLLED_WRITE, &[SRC]);
-        assert_eq!(classify(&mtime, &scope()), vec![]);
-        assert!(!touches_source_root(&mtime, &scope()));
-        let listing = event(EventKind::Access(AccessKind::Any), &[SRC]);
-        assert!(!touches_source_root(&listing, &scope()));
-        let post = event(
-            EventKind::Create(CreateKind::File),
-            &["/site/feed-src/a.md"],
-        );
-        assert!(!touches_source_root(&post, &scope()));
-    }
-
-    #[test]
-    fn config_file_events_are_config_changes_and_siblings_are_ignored() {
-        let config = "/site/config.toml";
-        for kind in [DATA, NAME_TO, EventKind::Remove(RemoveKind::File), TOUCH] {
-            assert_eq!(
-                classify(&event(kind, &[config]), &scope()),
-                vec![Change::Config]
-            );
-        }
-        let replaced = event(NAME_BOTH, &["/site/.config.toml.swp", config]);
-        assert_eq!(classify(&replaced, &scope()), vec![Change::Config]);
-        for sibling in [
-            "/site/README.md",
-            "/site/feed-src-old/a.md",
-            "/site/out/feed.xml",
-        ] {
-            assert_eq!(
-                classify(&event(DATA, &[sibling]), &scope()),
-                vec![],
-                "{sibling}"
-            );
-        }
-    }
-
-    #[test]
-    fn one_event_can_carry_several_kinds_of_change() {
-        let moved = event(NAME_BOTH, &["/site/config.toml", "/site/feed-src/x.md"]);
-        let got = classify(&moved, &scope());
-        assert_eq!(
-            got,
-            [posts(&["/site/feed-src/x.md"]), vec![Change::Config]].concat()
-        );
-    }
-}
+#[path = "events_tests.rs"]
+mod tests;

@@ -127,6 +127,56 @@ async fn write_temp_then_rename_over_reports_only_the_destination() {
     assert!(!batch.rescan);
 }
 
+/// Saves `post` the way `sed -i` and "atomic save" libraries do: a new file under `temp` in the
+/// same folder, renamed over the post.
+fn save_through(post: &Path, temp: &Path, text: &str) {
+    fs::write(temp, text).unwrap();
+    fs::rename(temp, post).unwrap();
+}
+
+#[tokio::test]
+async fn saving_through_a_temp_file_of_any_name_reports_the_post_without_a_rescan() {
+    let site = Site::new();
+    let post = site.post("2024/a.md");
+    fs::create_dir(site.post("2024")).unwrap();
+    fs::write(&post, "one").unwrap();
+    let mut watching = site.watch();
+    // sed's `sedXXXXXX`, a library's random suffix, rsync's hidden `.name.XXXXXX`.
+    for temp in ["2024/sedAb12Cd", "2024/a.md.k3x9q1", "2024/.a.md.Qw3rTy"] {
+        save_through(&post, &site.post(temp), temp);
+        let batch = collect_paths(&mut watching, &[&post]).await;
+        assert_eq!(batch.paths, paths(&[&post]), "{temp}");
+        assert!(!batch.rescan, "saving through {temp} asked for a rescan");
+    }
+}
+
+#[tokio::test]
+async fn jetbrains_safe_write_reports_the_post_without_a_rescan() {
+    let site = Site::new();
+    let post = site.post("a.md");
+    fs::write(&post, "one").unwrap();
+    let mut watching = site.watch();
+    let (temp, old) = (site.post("a.md___jb_tmp___"), site.post("a.md___jb_old___"));
+    fs::write(&temp, "two").unwrap();
+    fs::rename(&post, &old).unwrap();
+    fs::rename(&temp, &post).unwrap();
+    fs::remove_file(&old).unwrap();
+    let batch = collect_paths(&mut watching, &[&post]).await;
+    assert_eq!(batch.paths, paths(&[&post]));
+    assert!(!batch.rescan);
+}
+
+#[tokio::test]
+async fn renaming_a_foreign_file_is_no_change() {
+    let site = Site::new();
+    let (image, renamed) = (site.post("image.png"), site.post("photo"));
+    fs::write(&image, "png").unwrap();
+    let mut watching = site.watch();
+    fs::rename(&image, &renamed).unwrap();
+    let quiet = timeout(DEBOUNCE * 4, watching.batches.recv()).await;
+    assert!(quiet.is_err(), "renaming a foreign file gave {quiet:?}");
+}
+
 #[tokio::test]
 async fn vim_style_backup_probe_and_rewrite_reports_only_the_post() {
     let site = Site::new();
@@ -216,6 +266,19 @@ async fn moving_a_subfolder_out_or_in_asks_for_a_rescan_and_watches_what_came_in
     fs::write(&inside, "two").unwrap();
     let batch = collect_paths(&mut watching, &[&inside]).await;
     assert_eq!(batch.paths, paths(&[&inside]));
+}
+
+#[tokio::test]
+async fn renaming_a_subfolder_within_the_tree_asks_for_a_rescan() {
+    let site = Site::new();
+    fs::create_dir(site.post("2024")).unwrap();
+    fs::write(site.post("2024/a.md"), "one").unwrap();
+    let mut watching = site.watch();
+    fs::rename(site.post("2024"), site.post("archive")).unwrap();
+    assert!(collect(&mut watching, |b| b.rescan).await.0.rescan);
+    // The same for a folder whose new name looks like a post file's.
+    fs::rename(site.post("archive"), site.post("archive.md")).unwrap();
+    assert!(collect(&mut watching, |b| b.rescan).await.0.rescan);
 }
 
 #[tokio::test]

@@ -6,23 +6,28 @@
 //! non-recursively. Editors replace the config file (which drops a watch on the file itself) and
 //! the source folder may vanish, so both are seen from their parent folders. A symlinked folder
 //! made while running gets a watch of its own, since no backend follows new links. What the events
-//! mean is `events`' business, batching them is `debounce`'s.
+//! mean is `events`' business, batching them is `debounce`'s; this thread only holds back the old
+//! half of a rename until notify pairs it (see `events`), and answers what a new name is on disk.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, Sender};
-use std::time::Duration;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
 
 use notify::event::{EventKind, ModifyKind};
 use notify::{ErrorKind, Event, PollWatcher, RecursiveMode, Watcher};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::events::{Scope, classify, touches_source_root};
+use super::events::{OnDisk, Scope, awaits_pair, classify, completes, touches_source_root};
 use super::{Change, WatchError, WatchSettings, Watching, debounce};
 use crate::config::WatchMode;
+
+/// How long the old half of a rename waits for its pair. notify sends both halves from one read
+/// of the inotify queue, so this is only ever reached when the thing left the watched folders.
+const PAIR_WAIT: Duration = Duration::from_millis(100);
 
 /// What the watcher thread hears: notify's events, or that watching is over.
 #[derive(Debug)]
@@ -103,6 +108,7 @@ pub(super) fn start(
         polling: Arc::clone(&polling),
         changes: change_tx,
         last_error: None,
+        held: None,
     };
     std::thread::Builder::new()
         .name("feedd-watch".into())
@@ -236,6 +242,18 @@ fn reason(error: &notify::Error) -> String {
     }
 }
 
+/// What `path` names now. A path that cannot be looked at counts as a folder, since that only
+/// costs a rescan.
+fn on_disk(path: &Path) -> OnDisk {
+    use std::io::ErrorKind::{NotADirectory, NotFound};
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => OnDisk::Folder,
+        Ok(_) => OnDisk::File,
+        Err(e) if matches!(e.kind(), NotFound | NotADirectory) => OnDisk::Gone,
+        Err(_) => OnDisk::Folder,
+    }
+}
+
 /// The watcher thread's state: it owns the backend, since notify's own thread must never be
 /// asked to change watches from inside its event handler.
 struct Pump {
@@ -247,14 +265,24 @@ struct Pump {
     polling: Arc<AtomicBool>,
     changes: mpsc::Sender<Change>,
     last_error: Option<String>,
+    /// The old half of a rename waiting for its `Both` event, and until when.
+    held: Option<(Event, Instant)>,
 }
 
 impl Pump {
     fn run(mut self, raw: Receiver<Msg>) {
-        while let Ok(Msg::Event(result)) = raw.recv() {
-            let consumer_alive = match result {
-                Ok(event) => self.on_event(&event),
-                Err(error) => self.on_error(error),
+        loop {
+            let received = match &self.held {
+                None => raw.recv().map_err(|_| RecvTimeoutError::Disconnected),
+                Some((_, until)) => {
+                    raw.recv_timeout(until.saturating_duration_since(Instant::now()))
+                }
+            };
+            let consumer_alive = match received {
+                Ok(Msg::Event(Ok(event))) => self.on_event(event),
+                Ok(Msg::Event(Err(error))) => self.release_held() && self.on_error(error),
+                Err(RecvTimeoutError::Timeout) => self.release_held(),
+                Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => return,
             };
             if !consumer_alive {
                 return;
@@ -262,12 +290,38 @@ impl Pump {
         }
     }
 
+    /// Classifies a held old name on its own: its pair is not coming.
+    fn release_held(&mut self) -> bool {
+        match self.held.take() {
+            Some((event, _)) => self.handle(&event),
+            None => true,
+        }
+    }
+
     fn send(&self, change: Change) -> bool {
         self.changes.blocking_send(change).is_ok()
     }
 
-    fn on_event(&mut self, event: &Event) -> bool {
-        let mut changes = classify(event, &self.scope);
+    /// Pairs the halves of a rename where notify allows, then handles the event.
+    fn on_event(&mut self, event: Event) -> bool {
+        if let Some((from, _)) = &self.held {
+            if completes(&event, from) {
+                // The `Both` event names the old name too, and settles it.
+                self.held = None;
+            } else if awaits_pair(&event, &self.scope) && !self.release_held() {
+                // notify pairs only its latest old name; an earlier one stays alone.
+                return false;
+            }
+        }
+        if awaits_pair(&event, &self.scope) {
+            self.held = Some((event, Instant::now() + PAIR_WAIT));
+            return true;
+        }
+        self.handle(&event)
+    }
+
+    fn handle(&mut self, event: &Event) -> bool {
+        let mut changes = classify(event, &self.scope, on_disk);
         if changes.contains(&Change::Rescan) {
             // Before the changes go out, so the rescan they cause sees a watched folder.
             self.reconcile(touches_source_root(event, &self.scope));

@@ -373,7 +373,7 @@ fn each_way_of_saving_is_exactly_one_rebuild() {
     let site = site_with_two_posts();
     let daemon = Daemon::start(&site.config());
     let src = site.src();
-    let saves: [(&str, &Save<'_>); 5] = [
+    let saves: [(&str, &Save<'_>); 7] = [
         ("in place", &|title| {
             std::fs::write(src.join("a.md"), md(title, "2020-01-01", "", "x")).unwrap();
         }),
@@ -381,6 +381,18 @@ fn each_way_of_saving_is_exactly_one_rebuild() {
             let temp = src.join(".a.md.tmp-1");
             std::fs::write(&temp, md(title, "2020-01-01", "", "x")).unwrap();
             std::fs::rename(&temp, src.join("a.md")).unwrap();
+        }),
+        ("sed -i", &|title| {
+            let temp = src.join("sedAb12Cd");
+            std::fs::write(&temp, md(title, "2020-01-01", "", "x")).unwrap();
+            std::fs::rename(&temp, src.join("a.md")).unwrap();
+        }),
+        ("JetBrains safe write", &|title| {
+            let (temp, old) = (src.join("a.md___jb_tmp___"), src.join("a.md___jb_old___"));
+            std::fs::write(&temp, md(title, "2020-01-01", "", "x")).unwrap();
+            std::fs::rename(src.join("a.md"), &old).unwrap();
+            std::fs::rename(&temp, src.join("a.md")).unwrap();
+            std::fs::remove_file(&old).unwrap();
         }),
         ("vim", &|title| {
             std::fs::write(src.join("4913"), "").unwrap();
@@ -415,4 +427,6 @@ fn each_way_of_saving_is_exactly_one_rebuild() {
             daemon.log()
         );
     }
+    let log = daemon.log();
+    assert!(!log.contains("full rescan"), "a save was a rescan:\n{log}");
 }
