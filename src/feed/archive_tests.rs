@@ -3,20 +3,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::*;
-
-/// A config with archives on (they are off by default) and `extra`; an `extra` with an
-/// `[archives]` table of its own says there whether they are on.
-fn config(extra: &str) -> Config {
-    let archives = if extra.contains("[archives]") {
-        ""
-    } else {
-        "\n[archives]\nenabled = true\n"
-    };
-    let text = format!(
-        "title = \"Site\"\nbase_url = \"https://example.org/\"\nid_authority = \"example.org\"\n{extra}{archives}"
-    );
-    Config::from_str(&text, Path::new("config.toml")).unwrap()
-}
+use crate::feed::test_config::config;
 
 /// Posts on the given days (RFC 3339 dates), ranked as the index ranks them.
 fn ranked(dates: &[&str]) -> BTreeMap<Rank, SharedPath> {

@@ -1,20 +1,7 @@
 use super::*;
 use crate::feed::DocumentLink;
+use crate::feed::test_config::config;
 use std::path::{Path, PathBuf};
-
-/// A config with archives on (they are off by default) and `extra`; an `extra` with an
-/// `[archives]` table of its own says there whether they are on.
-fn config(extra: &str) -> Config {
-    let archives = if extra.contains("[archives]") {
-        ""
-    } else {
-        "\n[archives]\nenabled = true\n"
-    };
-    let text = format!(
-        "title = \"Site\"\nbase_url = \"https://example.org/\"\nid_authority = \"example.org\"\n{extra}{archives}"
-    );
-    Config::from_str(&text, Path::new("config.toml")).unwrap()
-}
 
 fn post(path: &str, date: &str, tags: &[&str]) -> Arc<Post> {
     let slug = Path::new(path)

@@ -113,6 +113,8 @@ mod index;
 mod links;
 mod make;
 mod period;
+#[cfg(test)]
+mod test_config;
 
 pub use archive::{Page, PageKey};
 pub use assemble::{Assembler, Built, ContentFn, Selection, build};

@@ -91,8 +91,9 @@ fn parse_item(item: &str) -> Option<(&str, Quality)> {
     Some((coding, q))
 }
 
-/// `qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )`, in thousandths.
-fn parse_qvalue(text: &str) -> Option<Quality> {
+/// `qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )`, in thousandths; the same
+/// grammar in `Accept` (see `negotiation`).
+pub(super) fn parse_qvalue(text: &str) -> Option<Quality> {
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
         return None;

@@ -17,6 +17,7 @@
 
 use hyper::header::{ACCEPT, HeaderMap};
 
+use super::encoding::parse_qvalue;
 use crate::format::{DocumentKind, Format};
 
 /// `Vary` for an address that has both a feed and a page: every header the choice may read,
@@ -94,20 +95,6 @@ fn parse_range(range: &str) -> Option<(String, u16)> {
         }
     }
     Some((media_range, q))
-}
-
-/// `0`, `0.5`, `1.000` … as thousandths.
-fn parse_qvalue(text: &str) -> Option<u16> {
-    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
-    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let thousandths: u16 = format!("{fraction:0<3}").parse().ok()?;
-    match whole {
-        "0" => Some(thousandths),
-        "1" if thousandths == 0 => Some(1000),
-        _ => None,
-    }
 }
 
 /// Whether `media_range` matches a type feedd's feeds are, or that a reader may take a feed as.
