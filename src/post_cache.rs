@@ -113,16 +113,20 @@ impl PostCache {
         let scan = self.source.scan()?;
         let unreadable: Vec<PathBuf> = scan.unreadable().map(Path::to_path_buf).collect();
         self.scan_problems = scan.problems.into_iter().map(Diagnostic::from).collect();
-        let present: HashSet<PathBuf> = scan.files.into_iter().map(|f| f.absolute).collect();
+        let present: Vec<PathBuf> = scan.files.into_iter().map(|f| f.absolute).collect();
         let before = self.files.len();
-        self.files.retain(|path, _| {
-            present.contains(path) || unreadable.iter().any(|u| path.starts_with(u))
-        });
+        // The first scan (every `--once` run) has nothing to forget.
+        if before > 0 {
+            let listed: HashSet<&Path> = present.iter().map(PathBuf::as_path).collect();
+            self.files.retain(|path, _| {
+                listed.contains(path.as_path()) || unreadable.iter().any(|u| path.starts_with(u))
+            });
+        }
         let mut refresh = Refresh {
             removed: before - self.files.len(),
             ..Refresh::default()
         };
-        self.reload_all(present.into_iter().collect(), true, &mut refresh);
+        self.reload_all(present, true, &mut refresh);
         self.failing = (self.files.iter())
             .filter(|(_, c)| c.error.is_some())
             .map(|(path, _)| path.clone())
