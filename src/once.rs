@@ -62,9 +62,18 @@ pub fn run(
         .map(|dir| OutputFolder::open(dir, &config.source_dir, &config.state_dir))
         .transpose()?;
     let mut cache = PostCache::new(config.source(), parse_options(config));
-    cache.refresh_all()?;
     let output_dirs = [options.out.unwrap_or(&config.output_dir)];
-    let mut lock = LockFile::open(config, &output_dirs)?;
+    // The lock file is read while the posts are: the folder scan leaves a core idle.
+    let (scanned, lock) = std::thread::scope(|scope| {
+        let lock = scope.spawn(|| LockFile::open(config, &output_dirs));
+        let scanned = cache.refresh_all();
+        let lock = lock
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (scanned, lock)
+    });
+    scanned?;
+    let mut lock = lock?;
     let mut pipeline = Pipeline::open(lock.ledger()?);
     let mut build = pipeline.run_all(config, &cache, now);
     if options.locked {
