@@ -74,7 +74,7 @@ pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// Flushes files or folders to disk, several at a time, and waits for all of them. On failure it
-/// returns the first path that failed; the others may or may not have been flushed.
+/// returns a path that failed; the others may or may not have been flushed.
 pub fn sync_all<P: AsRef<Path> + Sync>(paths: &[P]) -> Result<(), (PathBuf, std::io::Error)> {
     let next = AtomicUsize::new(0);
     let flush = || -> Result<(), (PathBuf, std::io::Error)> {
@@ -86,15 +86,17 @@ pub fn sync_all<P: AsRef<Path> + Sync>(paths: &[P]) -> Result<(), (PathBuf, std:
     };
     let threads = paths.len().clamp(1, SYNCS_IN_FLIGHT);
     std::thread::scope(|scope| {
-        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(flush)).collect();
+        // A thread that cannot be started leaves its share to the others.
+        let helpers: Vec<_> = (1..threads)
+            .filter_map(|_| std::thread::Builder::new().spawn_scoped(scope, flush).ok())
+            .collect();
         let mine = flush();
         helpers
             .into_iter()
-            // A flush cannot panic short of a bug in std; the error is reported as one.
             .map(|helper| {
-                helper.join().unwrap_or_else(|_| {
-                    Err((PathBuf::new(), std::io::Error::other("flush panicked")))
-                })
+                helper
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
             })
             .fold(mine, Result::and)
     })

@@ -64,12 +64,16 @@ pub fn run(
     let mut cache = PostCache::new(config.source(), parse_options(config));
     let output_dirs = [options.out.unwrap_or(&config.output_dir)];
     // The lock file is read while the posts are: the folder scan leaves a core idle.
+    let open_lock = || LockFile::open(config, &output_dirs);
     let (scanned, lock) = std::thread::scope(|scope| {
-        let lock = scope.spawn(|| LockFile::open(config, &output_dirs));
+        let reader = std::thread::Builder::new().spawn_scoped(scope, open_lock);
         let scanned = cache.refresh_all();
-        let lock = lock
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let lock = match reader {
+            Ok(reader) => reader
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(_) => open_lock(),
+        };
         (scanned, lock)
     });
     scanned?;
