@@ -5,17 +5,24 @@
 //! Two shapes: [`write`] replaces one file; [`Staged`] holds a finished temporary file until the
 //! caller decides to [`Staged::commit`] it, so a set of files can be written in full first and
 //! put in place only when every one of them succeeded (`output` does that for a set of
-//! documents). A staged file that is dropped without being committed is deleted.
+//! documents). A staged file that is dropped without being committed is deleted. A set is
+//! flushed with one [`sync_all`] before any of it is renamed: the files' flushes then overlap,
+//! where one `fsync` after another waits for the disk once per file.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tempfile::TempPath;
 
 /// The prefix of every temporary file; also how stale ones are recognised.
 pub const TEMP_PREFIX: &str = ".feedd-";
 
-/// A complete, synced temporary file waiting to be renamed to `dest`.
+/// How many flushes [`sync_all`] keeps in flight: enough to keep a disk's queue full, few
+/// enough that a set of thousands of files does not start thousands of threads.
+const SYNCS_IN_FLIGHT: usize = 16;
+
+/// A complete temporary file waiting to be renamed to `dest`.
 #[derive(Debug)]
 pub struct Staged {
     temp: TempPath,
@@ -23,7 +30,8 @@ pub struct Staged {
 }
 
 impl Staged {
-    /// Writes `bytes` beside `dest` and syncs them; `dest` itself is untouched.
+    /// Writes `bytes` beside `dest`, not yet flushed to disk (see [`sync_all`]); `dest` itself
+    /// is untouched.
     pub fn new(dest: &Path, bytes: &[u8]) -> std::io::Result<Staged> {
         let folder = parent(dest);
         let mut file = tempfile::Builder::new()
@@ -32,7 +40,6 @@ impl Staged {
             .tempfile_in(folder)
             .map_err(without_temp_path)?;
         file.write_all(bytes)?;
-        file.as_file().sync_all()?;
         set_readable(file.as_file())?;
         Ok(Staged {
             temp: file.into_temp_path(),
@@ -44,8 +51,14 @@ impl Staged {
         &self.dest
     }
 
-    /// Renames the file into place. The folder is not synced here: callers that commit many
-    /// files sync each folder once afterwards ([`sync_folder`]).
+    /// The temporary file, to flush it.
+    pub fn temp(&self) -> &Path {
+        &self.temp
+    }
+
+    /// Renames the file into place; it must have been flushed first ([`sync_all`]). The folder
+    /// is not synced here: callers that commit many files sync each folder once afterwards
+    /// ([`sync_all`] again).
     pub fn commit(self) -> std::io::Result<()> {
         self.temp.persist(&self.dest).map_err(|e| e.error)
     }
@@ -54,8 +67,39 @@ impl Staged {
 /// Replaces `path` with `bytes` atomically and durably, creating its folder if needed.
 pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::create_dir_all(parent(path))?;
-    Staged::new(path, bytes)?.commit()?;
-    sync_folder(parent(path))
+    let staged = Staged::new(path, bytes)?;
+    sync_all(&[staged.temp()]).map_err(|(_, error)| error)?;
+    staged.commit()?;
+    sync_all(&[parent(path)]).map_err(|(_, error)| error)
+}
+
+/// Flushes files or folders to disk, several at a time, and waits for all of them. On failure it
+/// returns a path that failed; the others may or may not have been flushed.
+pub fn sync_all<P: AsRef<Path> + Sync>(paths: &[P]) -> Result<(), (PathBuf, std::io::Error)> {
+    let next = AtomicUsize::new(0);
+    let flush = || -> Result<(), (PathBuf, std::io::Error)> {
+        while let Some(path) = paths.get(next.fetch_add(1, Ordering::Relaxed)) {
+            let path = path.as_ref();
+            sync_one(path).map_err(|error| (path.to_path_buf(), error))?;
+        }
+        Ok(())
+    };
+    let threads = paths.len().clamp(1, SYNCS_IN_FLIGHT);
+    std::thread::scope(|scope| {
+        // A thread that cannot be started leaves its share to the others.
+        let helpers: Vec<_> = (1..threads)
+            .filter_map(|_| std::thread::Builder::new().spawn_scoped(scope, flush).ok())
+            .collect();
+        let mine = flush();
+        helpers
+            .into_iter()
+            .map(|helper| {
+                helper
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .fold(mine, Result::and)
+    })
 }
 
 /// tempfile names its random file in errors ("… at path \".feedd-x1Y2.tmp\"") and keeps the OS
@@ -69,9 +113,10 @@ fn without_temp_path(error: std::io::Error) -> std::io::Error {
     }
 }
 
-/// Makes renames and removals in `folder` survive a crash.
-pub fn sync_folder(folder: &Path) -> std::io::Result<()> {
-    std::fs::File::open(folder)?.sync_all()
+/// Makes `path` survive a crash: a file's bytes, or a folder's renames and removals. Any open
+/// descriptor flushes the file, so it is opened read-only.
+fn sync_one(path: &Path) -> std::io::Result<()> {
+    std::fs::File::open(path)?.sync_all()
 }
 
 /// The folder `path` is in (`.` for a bare file name).
@@ -112,6 +157,28 @@ mod tests {
         drop(Staged::new(&dest, b"newer").unwrap());
         assert_eq!(std::fs::read_to_string(&dest).unwrap(), "new");
         assert_eq!(names(dir.path()), ["a.xml"], "no temporary file is left");
+    }
+
+    #[test]
+    fn sync_all_flushes_every_path_and_names_one_that_failed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut paths: Vec<PathBuf> = (0..40)
+            .map(|i| {
+                let path = dir.path().join(format!("{i}.xml"));
+                std::fs::write(&path, "x").unwrap();
+                path
+            })
+            .collect();
+        paths.push(dir.path().to_path_buf());
+        assert!(sync_all(&paths).is_ok());
+        assert!(sync_all::<&Path>(&[]).is_ok(), "nothing to flush");
+        let missing = dir.path().join("missing.xml");
+        paths.insert(7, missing.clone());
+        let (path, error) = sync_all(&paths).unwrap_err();
+        assert_eq!(
+            (path, error.kind()),
+            (missing, std::io::ErrorKind::NotFound)
+        );
     }
 
     #[test]

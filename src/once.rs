@@ -61,38 +61,96 @@ pub fn run(
         .out
         .map(|dir| OutputFolder::open(dir, &config.source_dir, &config.state_dir))
         .transpose()?;
-    let mut cache = PostCache::new(config.source(), parse_options(config));
-    cache.refresh_all()?;
-    let output_dirs = [options.out.unwrap_or(&config.output_dir)];
-    let mut lock = LockFile::open(config, &output_dirs)?;
-    let mut pipeline = Pipeline::open(lock.ledger()?);
-    let mut build = pipeline.run_all(config, &cache, now);
-    if options.locked {
-        build
-            .diagnostics
-            .extend(lock.locked_problems(pipeline.ledger(), &config.source_dir));
-        build.diagnostics.sort();
-    }
-    if !build.diagnostics.is_empty() {
-        return Ok(Outcome::Rejected(build));
-    }
-    let Some(folder) = folder else {
-        return Ok(Outcome::Built {
-            build,
-            written: None,
-            recorded: None,
+    let mut site = Site::open(config, options.out.unwrap_or(&config.output_dir))?;
+    let outcome = site.publish(config, options, now, folder);
+    drop_in_background(site);
+    outcome
+}
+
+/// What a run reads before it builds: every post, the lock file, and the pipeline over them.
+struct Site {
+    cache: PostCache,
+    lock: LockFile,
+    pipeline: Pipeline,
+}
+
+impl Site {
+    /// Reads the posts and, on a second thread (the folder scan leaves a core idle), the lock
+    /// file; `output_dir` is where an earlier version may have kept the ids.
+    fn open(config: &Config, output_dir: &Path) -> Result<Site, OnceError> {
+        let mut cache = PostCache::new(config.source(), parse_options(config));
+        let output_dirs = [output_dir];
+        let open_lock = || LockFile::open(config, &output_dirs);
+        let (scanned, lock) = std::thread::scope(|scope| {
+            let reader = std::thread::Builder::new().spawn_scoped(scope, open_lock);
+            let scanned = cache.refresh_all();
+            let lock = match reader {
+                Ok(reader) => reader
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                Err(_) => open_lock(),
+            };
+            (scanned, lock)
         });
-    };
-    let written = folder.write(&build.documents)?;
-    let recorded = if options.locked {
-        None
-    } else {
-        lock.save(pipeline.ledger())?
-            .map(|changes| (changes, lock.path().to_path_buf()))
-    };
-    Ok(Outcome::Built {
-        build,
-        written: Some(written),
-        recorded,
-    })
+        scanned?;
+        let lock = lock?;
+        let pipeline = Pipeline::open(lock.ledger()?);
+        Ok(Site {
+            cache,
+            lock,
+            pipeline,
+        })
+    }
+
+    /// Builds every document; writes them to `folder`, and the ids to the lock file, only when
+    /// no post has a problem.
+    fn publish(
+        &mut self,
+        config: &Config,
+        options: Options<'_>,
+        now: DateTime<Utc>,
+        folder: Option<OutputFolder>,
+    ) -> Result<Outcome, OnceError> {
+        let Site {
+            cache,
+            lock,
+            pipeline,
+        } = self;
+        let mut build = pipeline.run_all(config, cache, now);
+        if options.locked {
+            build
+                .diagnostics
+                .extend(lock.locked_problems(pipeline.ledger(), &config.source_dir));
+            build.diagnostics.sort();
+        }
+        if !build.diagnostics.is_empty() {
+            return Ok(Outcome::Rejected(build));
+        }
+        let Some(folder) = folder else {
+            return Ok(Outcome::Built {
+                build,
+                written: None,
+                recorded: None,
+            });
+        };
+        let written = folder.write(&build.documents)?;
+        let recorded = if options.locked {
+            None
+        } else {
+            lock.save(pipeline.ledger())?
+                .map(|changes| (changes, lock.path().to_path_buf()))
+        };
+        Ok(Outcome::Built {
+            build,
+            written: Some(written),
+            recorded,
+        })
+    }
+}
+
+/// Frees `state` on a thread of its own, which the process does not wait for: a one-shot run
+/// ends right after, and freeing 10,000 posts, their index and the ledger one allocation at a
+/// time took 20–30 ms of a 0.3 s run. When no thread can be started, it is freed here.
+fn drop_in_background<T: Send + 'static>(state: T) {
+    let _ = std::thread::Builder::new().spawn(move || drop(state));
 }

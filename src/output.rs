@@ -88,10 +88,19 @@ impl OutputFolder {
         &self.dir
     }
 
-    /// Brings the folder in line with `documents`: all changed documents or none.
+    /// Brings the folder in line with `documents`: all changed documents or none. Every staged
+    /// file is flushed before the first rename, and the folders after the last.
     pub fn write(&self, documents: &[Document]) -> Result<WriteReport, OutputError> {
         let mut report = WriteReport::default();
         let staged = self.stage(documents, &mut report)?;
+        let temps: Vec<&Path> = staged.iter().map(Staged::temp).collect();
+        atomic_file::sync_all(&temps).map_err(|(temp, error)| {
+            let dest = staged.iter().find(|s| s.temp() == temp).map(Staged::dest);
+            OutputError::Write {
+                path: dest.unwrap_or(&self.dir).to_path_buf(),
+                error,
+            }
+        })?;
         let mut folders = BTreeSet::new();
         for file in staged {
             folders.insert(atomic_file::parent(file.dest()).to_path_buf());
@@ -99,13 +108,12 @@ impl OutputFolder {
             file.commit()
                 .map_err(|error| OutputError::Write { path: dest, error })?;
         }
-        for folder in &folders {
-            atomic_file::sync_folder(folder).map_err(|error| OutputError::Tidy {
-                what: "sync",
-                path: folder.clone(),
-                error,
-            })?;
-        }
+        let folders: Vec<PathBuf> = folders.into_iter().collect();
+        atomic_file::sync_all(&folders).map_err(|(path, error)| OutputError::Tidy {
+            what: "sync",
+            path,
+            error,
+        })?;
         let current: BTreeSet<&str> = documents.iter().map(|d| d.path.as_str()).collect();
         self.remove_stale(&current, &mut report)?;
         Ok(report)

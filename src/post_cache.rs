@@ -50,13 +50,20 @@ struct Stamp {
 
 impl Stamp {
     fn of(path: &Path) -> Option<Stamp> {
+        std::fs::metadata(path)
+            .ok()
+            .map(|metadata| Stamp::from(&metadata))
+    }
+}
+
+impl From<&std::fs::Metadata> for Stamp {
+    fn from(metadata: &std::fs::Metadata) -> Stamp {
         use std::os::unix::fs::MetadataExt;
-        let metadata = std::fs::metadata(path).ok()?;
-        Some(Stamp {
+        Stamp {
             len: metadata.len(),
             modified: metadata.modified().ok(),
             inode: metadata.ino(),
-        })
+        }
     }
 }
 
@@ -106,16 +113,20 @@ impl PostCache {
         let scan = self.source.scan()?;
         let unreadable: Vec<PathBuf> = scan.unreadable().map(Path::to_path_buf).collect();
         self.scan_problems = scan.problems.into_iter().map(Diagnostic::from).collect();
-        let present: HashSet<PathBuf> = scan.files.into_iter().map(|f| f.absolute).collect();
+        let present: Vec<PathBuf> = scan.files.into_iter().map(|f| f.absolute).collect();
         let before = self.files.len();
-        self.files.retain(|path, _| {
-            present.contains(path) || unreadable.iter().any(|u| path.starts_with(u))
-        });
+        // The first scan (every `--once` run) has nothing to forget.
+        if before > 0 {
+            let listed: HashSet<&Path> = present.iter().map(PathBuf::as_path).collect();
+            self.files.retain(|path, _| {
+                listed.contains(path.as_path()) || unreadable.iter().any(|u| path.starts_with(u))
+            });
+        }
         let mut refresh = Refresh {
             removed: before - self.files.len(),
             ..Refresh::default()
         };
-        self.reload_all(present.into_iter().collect(), true, &mut refresh);
+        self.reload_all(present, true, &mut refresh);
         self.failing = (self.files.iter())
             .filter(|(_, c)| c.error.is_some())
             .map(|(path, _)| path.clone())
@@ -171,28 +182,29 @@ impl PostCache {
         cached.error = Some(problem.into());
     }
 
-    /// Reads and parses files on all cores, then records the results.
+    /// Reads and parses files on all cores, each thread reading into one reused buffer, then
+    /// records the results.
     fn reload_all(&mut self, paths: Vec<PathBuf>, trust_stamps: bool, refresh: &mut Refresh) {
         let files = &self.files;
         let options = &self.options;
         let source = &self.source;
         let results: Vec<(PathBuf, Read)> = paths
             .into_par_iter()
-            .map(|path| {
+            .map_init(Vec::new, |buffer, path| {
                 let known = files.get(&path);
-                let stamp = Stamp::of(&path);
-                let read = match known {
-                    Some(c) if trust_stamps && stamp.is_some() && c.stamp == stamp => {
-                        Read::Unchanged(stamp)
+                if let Some(cached) = known.filter(|_| trust_stamps) {
+                    let stamp = Stamp::of(&path);
+                    if stamp.is_some() && cached.stamp == stamp {
+                        return (path, Read::Unchanged(stamp));
                     }
-                    _ => read_one(
-                        source,
-                        &path,
-                        known.and_then(|c| c.text_hash),
-                        stamp,
-                        options,
-                    ),
-                };
+                }
+                let read = read_one(
+                    source,
+                    &path,
+                    known.and_then(|c| c.text_hash),
+                    buffer,
+                    options,
+                );
                 (path, read)
             })
             .collect();
@@ -262,22 +274,23 @@ impl PostCache {
     }
 }
 
-/// `stamp` is taken before reading, so a write during the read leaves a stale stamp and the
-/// next rescan reads the file again.
+/// The stamp is the open file's, taken before reading, so a write during the read leaves a stale
+/// stamp and the next rescan reads the file again.
 fn read_one(
     source: &Source,
     path: &Path,
     known: Option<u64>,
-    stamp: Option<Stamp>,
+    buffer: &mut Vec<u8>,
     options: &ParseOptions,
 ) -> Read {
-    match source.read(path) {
-        Ok(text) => {
+    match source.read_into(path, buffer) {
+        Ok((text, metadata)) => {
+            let stamp = Some(Stamp::from(&metadata));
             let hash = xxhash_rust::xxh3::xxh3_64(text.as_bytes());
             if known == Some(hash) {
                 Read::Unchanged(stamp)
             } else {
-                Read::Parsed(hash, stamp, Box::new(Post::parse(path, &text, options)))
+                Read::Parsed(hash, stamp, Box::new(Post::parse(path, text, options)))
             }
         }
         Err(problem) => Read::Failed(problem.into()),

@@ -161,7 +161,7 @@ impl FeedIndex {
             }
             fresh.extend(post.filter(|p| !p.draft));
         }
-        fresh.sort_by(|a, b| a.path.cmp(&b.path));
+        sort_by_path(&mut fresh);
         let ids = self.resolve(config, &fresh, freed);
         for (post, id) in fresh.into_iter().zip(ids) {
             self.list(config, post, id, now);
@@ -176,13 +176,21 @@ impl FeedIndex {
         if fresh.is_empty() && freed.posts.is_empty() {
             return Vec::new();
         }
+        let claims: Vec<Claim<'_>> = fresh.iter().map(|p| claim(config, p)).collect();
+        if self.ledger.posts.is_empty() {
+            // A build from scratch: no record in force to keep open for matching or to merge
+            // with, so the freed records are the whole pool and the result is the whole ledger.
+            let (ids, next) = freed.resolve(&claims);
+            self.ledger_changed |= next.posts != freed.posts;
+            self.ledger.posts = next.posts;
+            return ids;
+        }
         let mut pool = freed.clone();
         for key in &self.explicit {
             if let Some(record) = self.ledger.posts.get(key) {
                 pool.posts.insert(key.clone(), record.clone());
             }
         }
-        let claims: Vec<Claim<'_>> = fresh.iter().map(|p| claim(config, p)).collect();
         let (ids, next) = pool.resolve(&claims);
         let mut changed = false;
         for (key, record) in next.posts {
@@ -355,6 +363,19 @@ impl FeedIndex {
     pub fn keep_ledger_change(&mut self) {
         self.ledger_changed = true;
     }
+}
+
+/// Sorts posts by path as `Path`'s order has it, comparing each path's components once split
+/// rather than splitting both paths again at every comparison (a tenth of a from-scratch build
+/// at 10,000 posts went there).
+fn sort_by_path(posts: &mut Vec<Arc<Post>>) {
+    let mut keyed: Vec<(Vec<std::path::Component<'_>>, &Arc<Post>)> = posts
+        .iter()
+        .map(|post| (post.path.components().collect(), post))
+        .collect();
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    let sorted: Vec<Arc<Post>> = keyed.into_iter().map(|(_, post)| post.clone()).collect();
+    *posts = sorted;
 }
 
 /// The ledger's view of a post.

@@ -128,3 +128,43 @@ fn edits_match_scratch(seed: u64) {
         assert_eq!(incremental, scratch, "seed {seed}, step {step}");
     }
 }
+
+#[test]
+fn posts_are_sorted_by_path_as_path_orders_them() {
+    let mut dice = Dice(7);
+    let start = Utc::now();
+    let names = [
+        "/s/a-b.md",
+        "/s/a/b.md",
+        "/s/a.md",
+        "/s/a b.md",
+        "/s/A.md",
+        "/s/a//c.md",
+        "/s/é.md",
+        "/s/a",
+    ];
+    let mut posts: Vec<Arc<Post>> = names
+        .iter()
+        .map(|name| {
+            loop {
+                if let Some(post) = random_post(&mut dice, Path::new(name), start) {
+                    break post;
+                }
+            }
+        })
+        .collect();
+    sort_by_path(&mut posts);
+    let sorted: Vec<&Path> = posts.iter().map(|p| p.path.as_path()).collect();
+    let mut expected: Vec<&Path> = names.iter().map(Path::new).collect();
+    expected.sort();
+    assert_eq!(sorted, expected);
+    assert_ne!(
+        expected.iter().map(|p| p.as_os_str()).collect::<Vec<_>>(),
+        {
+            let mut bytes: Vec<_> = names.iter().map(std::ffi::OsStr::new).collect();
+            bytes.sort();
+            bytes
+        },
+        "the names are ones whose byte order differs from the path order"
+    );
+}

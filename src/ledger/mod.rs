@@ -7,6 +7,7 @@
 //! and `--locked` (CI) only checks that it is current. The output folder never holds it.
 
 mod lock_format;
+mod lock_lines;
 mod matching;
 
 use std::fmt;

@@ -123,7 +123,8 @@ fn check_link(raw: &str) -> Result<String, String> {
 /// Most posts open with a plain paragraph, and finding it should not cost a parse of the whole
 /// body (pulldown-cmark's first pass reads every block before the first event). So the text up
 /// to the first blank line is tried alone; its answer is taken only when that text starts like a
-/// plain paragraph and has no `[` (a link or footnote reference could be defined further down).
+/// plain paragraph and has no `[` (a link or footnote reference could be defined further down);
+/// when it cannot hold any markup at all, it is not even parsed ([`plain_paragraph`]).
 /// Anything else gets the full parse.
 fn excerpt(body: &str) -> String {
     let start = body.len() - body.trim_start_matches(['\n', ' ']).len();
@@ -136,6 +137,9 @@ fn excerpt(body: &str) -> String {
             && !head.starts_with("    ")
             && !head.contains(['[', '\t']);
         if plain_start {
+            if let Some(text) = plain_paragraph(first) {
+                return text;
+            }
             let text = first_paragraph_text(Parser::new_ext(head, cmark_options()));
             if !text.is_empty() {
                 return text;
@@ -143,6 +147,25 @@ fn excerpt(body: &str) -> String {
         }
     }
     first_paragraph_text(Parser::new_ext(body, cmark_options()))
+}
+
+/// The text of `head` (a post's text up to its first blank line) with whitespace collapsed, when
+/// that text can only be one paragraph without markup, as most opening paragraphs are: no
+/// character that starts inline markup, escapes or entities, and no line that could start a
+/// block, underline a heading or be blank. `None` when unsure; the parser decides then.
+fn plain_paragraph(head: &str) -> Option<String> {
+    const MARKUP: [char; 11] = ['\\', '`', '*', '_', '<', '&', '~', '|', '[', '\t', '\0'];
+    let plain_line = |line: &str| {
+        let text = line.trim_start_matches(' ');
+        !text.is_empty()
+            && !text.starts_with(['#', '>', '-', '+', '='])
+            && !text.starts_with(|c: char| c.is_ascii_digit())
+    };
+    if head.contains(MARKUP) || !head.lines().all(plain_line) {
+        return None;
+    }
+    let text = head.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!text.is_empty()).then_some(text)
 }
 
 /// CommonMark with the usual extensions.
@@ -244,6 +267,45 @@ mod tests {
             "Tab\tinside\n\nx\n",
         ] {
             assert_eq!(excerpt(body), full(body), "{body:?}");
+        }
+    }
+
+    #[test]
+    fn a_paragraph_taken_without_parsing_is_what_the_parser_reads() {
+        let parsed = |head: &str| first_paragraph_text(Parser::new_ext(head, cmark_options()));
+        let plain = [
+            "Plain words,  spaced\noddly   over lines.  ",
+            "Ünïcode — “quotes” and\u{a0}no-break spaces! Really?",
+            "Two lines\n   indented continuation\n        and a lazy one",
+            "Numbers inside 1. are fine, as are - dashes and a > sign.",
+        ];
+        for head in plain {
+            assert_eq!(plain_paragraph(head), Some(parsed(head)), "{head:?}");
+        }
+        let unsure = [
+            "Setext\n===",
+            "Setext\n---",
+            "Para\n# heading",
+            "Para\n> quote",
+            "Para\n- item",
+            "Para\n+ item",
+            "Para\n1. item",
+            "Para\n   \nafter a blank line",
+            "Escaped \\* star",
+            "Fish &amp; chips",
+            "*emphasis*",
+            "snake_case",
+            "`code`",
+            "<b>html</b>",
+            "~~gone~~",
+            "a | table",
+            "Tab\tinside",
+            "a [link](x)",
+            "nul \0 char",
+            "  ",
+        ];
+        for head in unsure {
+            assert_eq!(plain_paragraph(head), None, "{head:?}");
         }
     }
 

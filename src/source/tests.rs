@@ -95,6 +95,33 @@ fn non_utf8_file_names_its_line() {
 }
 
 #[test]
+fn a_reused_buffer_holds_only_the_file_just_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let (long, short) = (dir.path().join("long.txt"), dir.path().join("short.txt"));
+    std::fs::write(&long, "a longer post\n").unwrap();
+    std::fs::write(&short, "short\n").unwrap();
+    let source = source(dir.path());
+    let mut buffer = Vec::new();
+    let (text, metadata) = source.read_into(&long, &mut buffer).unwrap();
+    assert_eq!((text, metadata.len()), ("a longer post\n", 14));
+    let (text, metadata) = source.read_into(&short, &mut buffer).unwrap();
+    assert_eq!((text, metadata.len()), ("short\n", 6));
+    std::fs::write(&short, b"bad \xff").unwrap();
+    let problem = source.read_into(&short, &mut buffer).unwrap_err();
+    assert!(
+        matches!(
+            problem,
+            SourceProblem::NotUtf8 {
+                line: 1,
+                offset: 4,
+                ..
+            }
+        ),
+        "{problem}"
+    );
+}
+
+#[test]
 fn a_file_over_the_limit_is_refused_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("a.txt");
