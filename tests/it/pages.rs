@@ -2,8 +2,7 @@
 //! page), the daemon serves the index at `/` and a feed's page to a browser's navigation while
 //! feed readers get the feed, and headless Chromium shows them as a person would see them.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use crate::running::Daemon;
 use crate::support::*;
@@ -149,13 +148,6 @@ fn turning_feed_pages_off_takes_effect_on_reload() {
     assert_eq!(daemon.get("/").status, 200, "the index stays");
 }
 
-fn python() -> PathBuf {
-    std::env::var_os("FEEDD_PYTHON").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/py/bin/python"),
-        PathBuf::from,
-    )
-}
-
 fn on_path(program: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
@@ -217,24 +209,13 @@ fn headless_chromium_shows_the_index_and_a_feed_page() {
     let expected_path = site.path().join("expected.json");
     std::fs::write(&expected_path, expected.to_string()).unwrap();
     let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pages");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/check_pages.py");
-    let output = Command::new(python())
-        .arg(script)
-        .arg(format!("http://{}", daemon.addr))
-        .arg(&expected_path)
-        .arg(&artifacts)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run {}: {e}; run scripts/install-deps",
-                python().display()
-            )
-        });
-    assert!(
-        output.status.success(),
-        "check_pages.py failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
+    run_python_checker(
+        "check_pages.py",
+        [
+            std::ffi::OsString::from(format!("http://{}", daemon.addr)),
+            expected_path.into_os_string(),
+            artifacts.clone().into_os_string(),
+        ],
     );
     assert!(artifacts.join("index.png").is_file());
 }

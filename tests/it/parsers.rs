@@ -10,31 +10,8 @@ use rss::validation::Validate;
 
 use crate::support::*;
 
-fn python() -> PathBuf {
-    std::env::var_os("FEEDD_PYTHON").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/py/bin/python"),
-        PathBuf::from,
-    )
-}
-
 fn check_feeds(args: &[&std::ffi::OsStr]) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/check_feeds.py");
-    let output = Command::new(python())
-        .arg(script)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run {}: {e}; run scripts/install-deps first",
-                python().display()
-            )
-        });
-    assert!(
-        output.status.success(),
-        "check_feeds.py failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    run_python_checker("check_feeds.py", args);
 }
 
 /// The feed documents below `dir` (pages, `*.html`, are checked by `pages.rs`).

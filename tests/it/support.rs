@@ -117,3 +117,39 @@ pub fn parse_feed(bytes: &[u8]) -> feed_rs::model::Feed {
 pub fn entry_ids(feed: &feed_rs::model::Feed) -> Vec<String> {
     feed.entries.iter().map(|e| e.id.clone()).collect()
 }
+
+/// The venv's Python with the test checkers' packages (`scripts/install-deps` makes it).
+pub fn python() -> PathBuf {
+    std::env::var_os("FEEDD_PYTHON").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/py/bin/python"),
+        PathBuf::from,
+    )
+}
+
+/// Runs `tests/python/<script>` with `args` and fails the test, with its output, unless it
+/// succeeds.
+pub fn run_python_checker<I, S>(script: &str, args: I)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/python")
+        .join(script);
+    let output = Command::new(python())
+        .arg(path)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run {}: {e}; run scripts/install-deps first",
+                python().display()
+            )
+        });
+    assert!(
+        output.status.success(),
+        "{script} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
