@@ -16,7 +16,9 @@ use url::Url;
 
 use crate::config::{Config, INDEX_PATH};
 use crate::diagnostic::Diagnostic;
-use crate::feed::{Assembler, Feed, FeedIndex, FeedKey, History, Page, PageKey, absolutize_html};
+use crate::feed::{
+    Assembler, Feed, FeedIndex, FeedKey, History, Page, PageKey, absolutize_html, link_for,
+};
 use crate::format::Format;
 use crate::ledger::IdLedger;
 use crate::post::{ParseOptions, Post};
@@ -298,8 +300,9 @@ fn newest_archive_page(main: &Feed) -> Option<&str> {
     let History::Subscription { prev_archive } = &main.history else {
         return None;
     };
-    let atom = prev_archive.iter().find(|l| l.format == Format::Atom);
-    atom.or(prev_archive.first()).map(|l| l.url.as_str())
+    link_for(prev_archive, Format::Atom)
+        .or(prev_archive.first())
+        .map(|l| l.url.as_str())
 }
 
 fn first_paragraph(post: &Post) -> String {

@@ -68,7 +68,7 @@ pub struct Feed {
 impl Feed {
     /// The link of `format`'s document, when that format is built.
     pub fn document(&self, format: Format) -> Option<&DocumentLink> {
-        self.documents.iter().find(|d| d.format == format)
+        link_for(&self.documents, format)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Request → response, as a pure function of the current [`Snapshot`]: routing, methods, headers,
-//! feed or page (`negotiation`), conditional GET and content coding. No sockets, no clock, no I/O, so every rule is unit-tested
-//! directly; the accept loop and hyper wiring live in `http/mod.rs`.
+//! feed or page (`negotiation`), conditional GET and content coding. No sockets, no clock, no
+//! I/O, so every rule is unit-tested directly; the accept loop and hyper wiring live in
+//! `http/mod.rs`.
 //!
 //! Bodies are `Bytes` clones of the snapshot's buffers, so serving a document copies nothing.
 

@@ -71,7 +71,7 @@ impl Deref for CleanFeed {
     }
 }
 
-fn clean_link(link: &DocumentLink) -> DocumentLink {
+pub(super) fn clean_link(link: &DocumentLink) -> DocumentLink {
     let DocumentLink { format, path, url } = link;
     DocumentLink {
         format: *format,

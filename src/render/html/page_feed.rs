@@ -6,7 +6,7 @@
 use chrono::{DateTime, FixedOffset};
 
 use crate::feed::{DocumentLink, Entry, Feed};
-use crate::render::xml_text::clean;
+use crate::render::xml_text::{clean, clean_link};
 
 /// A feed as a page shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,12 +52,7 @@ impl PageFeed {
             language: feed.language.as_deref().map(clean),
             tag: feed.tag.as_deref().map(clean),
             updated: feed.updated,
-            documents: (feed.documents.iter())
-                .map(|link| DocumentLink {
-                    url: clean(&link.url),
-                    ..link.clone()
-                })
-                .collect(),
+            documents: feed.documents.iter().map(clean_link).collect(),
             entries: Vec::new(),
         }
     }
