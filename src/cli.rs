@@ -56,6 +56,10 @@ const CONFIG_KEYS: &str = "\
            opens a feed URL is shown it as a page
   [archives] enabled = false, period = \"month\" | \"week\" | \"year\",
            folder = \"archive/\"
+  [websub] hubs = [], hub = \"builtin\", hub_path = \"websub\",
+           lease_seconds = 864000, max_lease_seconds = 2592000,
+           max_subscriptions_per_topic = 1000, max_subscriptions_per_host = 100,
+           allow_private_callbacks = false
   [server] listen = \"127.0.0.1:8080\", max_age = 300, archive_max_age = 2592000,
            debounce_ms = 25,
            watch = \"native\" | \"poll\", poll_interval_ms = 1000,
@@ -374,14 +378,14 @@ mod tests {
     }
 
     /// Each `key = value` the config key list shows, keyed as `section.key` below `[paths]`,
-    /// `[html]`, `[archives]` and `[server]`; a value is a quoted string, a `[…]` list or a bare
+    /// `[html]`, `[archives]`, `[websub]` and `[server]`; a value is a quoted string, a `[…]` list or a bare
     /// word.
     fn shown_in_help() -> Vec<(String, String)> {
         let mut shown = Vec::new();
         let mut section = "";
         for line in CONFIG_KEYS.lines() {
             let mut rest = line.trim_start();
-            if let Some(named) = ["paths", "html", "archives", "server"]
+            if let Some(named) = ["paths", "html", "archives", "websub", "server"]
                 .into_iter()
                 .find(|s| rest.starts_with(&format!("[{s}]")))
             {

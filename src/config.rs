@@ -93,6 +93,7 @@ pub struct Config {
     pub paths: Paths,
     pub html: Html,
     pub archives: Archives,
+    pub websub: WebSub,
     pub server: Server,
     /// Whether symlinks below `source_dir` may lead to files and folders outside it.
     pub follow_symlinks_outside: bool,
@@ -103,11 +104,13 @@ pub struct Config {
 mod archives;
 pub mod defaults;
 mod html;
+mod websub;
 
 use html::RawHtml;
 pub use html::{Html, INDEX_PATH};
 
 pub use archives::{Archives, PeriodLength};
+pub use websub::{BuiltinHub, WebSub};
 
 /// Where each document is published, relative to `base_url` and the output folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -215,6 +218,8 @@ struct RawConfig {
     #[serde(default)]
     archives: archives::RawArchives,
     #[serde(default)]
+    websub: websub::RawWebSub,
+    #[serde(default)]
     server: RawServer,
 }
 
@@ -317,6 +322,7 @@ impl RawConfig {
             )?,
             paths,
             archives: self.archives.validate()?,
+            websub: self.websub.validate()?,
             server: build_server(self.server)?,
             title: self.title,
             description: self.description,

@@ -48,6 +48,17 @@ pub mod archives {
     pub const FOLDER: &str = "archive/";
 }
 
+/// `[websub]`: hubs to announce changes to, and feedd's own hub.
+pub mod websub {
+    pub const HUB_PATH: &str = "websub";
+    /// Ten days, as the public hubs grant.
+    pub const LEASE_SECONDS: u64 = 10 * 24 * 60 * 60;
+    pub const MAX_LEASE_SECONDS: u64 = 30 * 24 * 60 * 60;
+    pub const MAX_SUBSCRIPTIONS_PER_TOPIC: usize = 1000;
+    pub const MAX_SUBSCRIPTIONS_PER_HOST: usize = 100;
+    pub const ALLOW_PRIVATE_CALLBACKS: bool = false;
+}
+
 /// `[server]`: the daemon. The per-client bounds follow nginx's defaults (`send_timeout`,
 /// `keepalive_requests`, `limit_conn`, `large_client_header_buffers`).
 pub mod server {
@@ -108,6 +119,26 @@ pub(crate) fn documented() -> Vec<(&'static str, Option<String>)> {
         ("archives.enabled", value(&archives::ENABLED)),
         ("archives.period", text(archives::PERIOD.name())),
         ("archives.folder", text(archives::FOLDER)),
+        ("websub.hubs", Some("[]".into())),
+        ("websub.hub", None),
+        ("websub.hub_path", text(websub::HUB_PATH)),
+        ("websub.lease_seconds", value(&websub::LEASE_SECONDS)),
+        (
+            "websub.max_lease_seconds",
+            value(&websub::MAX_LEASE_SECONDS),
+        ),
+        (
+            "websub.max_subscriptions_per_topic",
+            value(&websub::MAX_SUBSCRIPTIONS_PER_TOPIC),
+        ),
+        (
+            "websub.max_subscriptions_per_host",
+            value(&websub::MAX_SUBSCRIPTIONS_PER_HOST),
+        ),
+        (
+            "websub.allow_private_callbacks",
+            value(&websub::ALLOW_PRIVATE_CALLBACKS),
+        ),
     ]
     .into_iter()
     .chain(server_documented())
