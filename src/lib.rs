@@ -46,4 +46,5 @@ pub mod snapshot;
 pub mod source;
 pub mod systemd;
 pub mod watch;
+pub mod websub;
 pub mod wording;
