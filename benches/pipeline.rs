@@ -22,7 +22,7 @@ use feedd::config::Config;
 use feedd::feed;
 use feedd::http::{Settings, respond};
 use feedd::ledger::IdLedger;
-use feedd::post::{ParseOptions, Post, render_content};
+use feedd::post::{Content, ParseOptions, Post, render_content};
 use feedd::render::{self, Document};
 use feedd::snapshot::{Contents, Snapshot};
 
@@ -139,7 +139,7 @@ fn options() -> ParseOptions {
 struct Site {
     config: Config,
     posts: Vec<Arc<Post>>,
-    content: HashMap<PathBuf, String>,
+    content: HashMap<PathBuf, Content>,
 }
 
 fn site() -> Site {
@@ -162,8 +162,13 @@ fn site() -> Site {
 }
 
 fn build_documents(site: &Site) -> Vec<Document> {
-    let content =
-        |post: &Post, page: &url::Url| feed::absolutize_html(&site.content[&post.path], page);
+    let content = |post: &Post, page: &url::Url| {
+        let content = &site.content[&post.path];
+        Content {
+            html: feed::absolutize_html(&content.html, page),
+            excerpt: content.excerpt.clone(),
+        }
+    };
     let built = feed::build(
         &site.config,
         &site.posts,

@@ -21,7 +21,7 @@ use crate::feed::{
 };
 use crate::format::Format;
 use crate::ledger::IdLedger;
-use crate::post::{ParseOptions, Post};
+use crate::post::{Content, ParseOptions, Post};
 use crate::post_cache::PostCache;
 use crate::render::html::{self, Index};
 use crate::render::{Document, Renderer};
@@ -269,27 +269,31 @@ impl Pipeline {
 }
 
 /// The step that reads: each selected post's body as HTML with its URLs resolved against its
-/// page. A post that cannot be read or rendered any more shows its first paragraph, and the
-/// failure is a problem of this build.
+/// page, and its first paragraph. A post that cannot be read or rendered any more shows only its
+/// title and summary, and the failure is a problem of this build.
 fn render_bodies(
     cache: &PostCache,
     to_render: &[(Arc<Post>, Url)],
-) -> (HashMap<PathBuf, String>, Vec<Diagnostic>) {
-    let results: Vec<(PathBuf, String, Option<Diagnostic>)> = to_render
+) -> (HashMap<PathBuf, Content>, Vec<Diagnostic>) {
+    let results: Vec<(PathBuf, Content, Option<Diagnostic>)> = to_render
         .par_iter()
         .map(|(post, page)| {
-            let (html, problem) = match cache.body_html(post) {
-                Ok(html) => (html, None),
-                Err(problem) => (first_paragraph(post), Some(problem)),
+            let (content, problem) = match cache.content(post) {
+                Ok(content) => (content, None),
+                Err(problem) => (summary_only(post), Some(problem)),
             };
-            (post.path.clone(), absolutize_html(&html, page), problem)
+            let content = Content {
+                html: absolutize_html(&content.html, page),
+                excerpt: content.excerpt,
+            };
+            (post.path.clone(), content, problem)
         })
         .collect();
     let mut diagnostics = Vec::new();
     let mut rendered = HashMap::with_capacity(results.len());
-    for (path, html, problem) in results {
+    for (path, content, problem) in results {
         diagnostics.extend(problem);
-        rendered.insert(path, html);
+        rendered.insert(path, content);
     }
     (rendered, diagnostics)
 }
@@ -305,12 +309,19 @@ fn newest_archive_page(main: &Feed) -> Option<&str> {
         .map(|l| l.url.as_str())
 }
 
-fn first_paragraph(post: &Post) -> String {
+/// The body of a post whose file cannot be read again: its summary, when the author wrote one.
+fn summary_only(post: &Post) -> Content {
+    let Some(summary) = &post.summary else {
+        return Content::default();
+    };
     let mut html = String::from("<p>");
     // Writing into a String cannot fail.
-    let _ = pulldown_cmark_escape::escape_html(&mut html, &post.excerpt);
+    let _ = pulldown_cmark_escape::escape_html(&mut html, summary);
     html.push_str("</p>\n");
-    html
+    Content {
+        html,
+        excerpt: summary.clone(),
+    }
 }
 
 #[cfg(test)]

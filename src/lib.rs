@@ -9,7 +9,7 @@
 //!    ──feed::FeedIndex──▶ ids, order, tags, schedule    pure, kept; an edit updates its post
 //!    ──feed::Assembler::select──▶ posts shown           pure: subscription documents, and
 //!                                                       the archive pages that changed
-//!    ──post_cache::PostCache::body_html──▶ bodies       I/O: exactly the selected posts
+//!    ──post_cache::PostCache::content──▶ bodies         I/O: exactly the selected posts
 //!    ──feed::Assembler::assemble──▶ Feed                pure: ordered, limited, ids
 //!    ──render──▶ Document                               pure: bytes, content type, etag
 //!    ──render::html──▶ Document (pages)                 pure: the index, each feed as a page

@@ -3,7 +3,7 @@
 //! Each file keeps its latest parse result and its last good post: when an edit breaks a post, the
 //! feed keeps the last good version and the error is reported until the file is fixed. Parsing
 //! reads only what every post needs (front matter, dates, first paragraph); the full body is
-//! rendered on request ([`PostCache::body_html`]) for the posts that appear in a document.
+//! rendered on request ([`PostCache::content`]) for the posts that appear in a document.
 //! The cache reads files only through `source`, and forgets a post only when `source` says it is
 //! gone: posts below a folder that cannot be read keep their last good version, as a broken edit
 //! does, while the folder is reported.
@@ -15,7 +15,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::diagnostic::Diagnostic;
-use crate::post::{ParseOptions, Post, render_content};
+use crate::post::{Content, ParseOptions, Post, render_content};
 use crate::source::{Entry, Source, SourceError, SourceProblem};
 
 #[derive(Debug, Default)]
@@ -255,7 +255,7 @@ impl PostCache {
     /// The body of `post` (one of [`PostCache::posts`]) as HTML, read from its file again. It
     /// fails when the file was broken or removed since it was parsed; the change that did it
     /// triggers another rebuild.
-    pub fn body_html(&self, post: &Post) -> Result<String, Diagnostic> {
+    pub fn content(&self, post: &Post) -> Result<Content, Diagnostic> {
         let text = self.source.read(&post.path).map_err(Diagnostic::from)?;
         render_content(&post.path, &text)
     }

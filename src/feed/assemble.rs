@@ -20,7 +20,7 @@ use super::{Entry, Feed, History};
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::ledger::IdLedger;
-use crate::post::Post;
+use crate::post::{Content, Post};
 
 /// The feed model of a whole site, with what kept some posts out of it.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,7 +41,7 @@ pub struct Built {
 
 /// Gives a post's body as HTML with every relative URL resolved against the given page (see
 /// [`absolutize_html`](super::absolutize_html)).
-pub type ContentFn<'a> = dyn Fn(&Post, &Url) -> String + 'a;
+pub type ContentFn<'a> = dyn Fn(&Post, &Url) -> Content + 'a;
 
 /// Builds the site's feeds from every parsed post in one go: the index from scratch, then the
 /// three steps with `content` as the rendering step. `now` only decides which scheduled posts
@@ -187,14 +187,14 @@ impl Assembler {
         config: &Config,
         index: &FeedIndex,
         selection: Selection,
-        mut rendered: HashMap<PathBuf, String>,
+        mut rendered: HashMap<PathBuf, Content>,
     ) -> Vec<PageKey> {
         for (post, _) in &selection.to_render {
             let Some(listed) = index.listed.get(post.path.as_path()) else {
                 continue;
             };
-            let html = rendered.remove(&post.path).unwrap_or_default();
-            let entry = Arc::new(make::entry(config, listed, html));
+            let content = rendered.remove(&post.path).unwrap_or_default();
+            let entry = Arc::new(make::entry(config, listed, content));
             let made = Made {
                 post: listed.post.clone(),
                 id: Arc::clone(&listed.id),

@@ -17,7 +17,6 @@ fn post(path: &str, date: &str, tags: &[&str]) -> Arc<Post> {
         updated: None,
         authors: vec![],
         summary: None,
-        excerpt: "First paragraph.".into(),
         tags: tags.iter().map(|t| t.to_string()).collect(),
         id: None,
         slug,
@@ -28,8 +27,11 @@ fn post(path: &str, date: &str, tags: &[&str]) -> Arc<Post> {
     })
 }
 
-fn html(_: &Post, page: &Url) -> String {
-    crate::feed::absolutize_html("<p><img src=\"a.png\"></p>", page)
+fn html(_: &Post, page: &Url) -> Content {
+    Content {
+        html: crate::feed::absolutize_html("<p><img src=\"a.png\"></p>", page),
+        excerpt: "First paragraph.".into(),
+    }
 }
 
 fn now() -> DateTime<Utc> {

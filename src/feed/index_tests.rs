@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::*;
 use crate::feed::{Assembler, Feed};
+use crate::post::Content;
 
 fn config() -> Config {
     let text = "title = \"Site\"\nbase_url = \"https://example.org/\"\nid_authority = \"example.org\"\nmax_entries = 3\n";
@@ -41,7 +42,6 @@ fn random_post(dice: &mut Dice, path: &Path, start: DateTime<Utc>) -> Option<Arc
         updated: None,
         authors: vec![],
         summary: None,
-        excerpt: format!("body {body}"),
         tags: tags.iter().map(|t| t.to_string()).collect(),
         id: (dice.roll(8) == 0).then(|| format!("urn:x:{}", dice.roll(2))),
         slug: ["s", "t", "u"][dice.roll(3)].to_string(),
@@ -66,7 +66,11 @@ fn shown(index: &mut FeedIndex, assembler: &mut Assembler, config: &Config) -> S
     let rendered = selection
         .to_render
         .iter()
-        .map(|(post, _)| (post.path.clone(), format!("<p>{}</p>", post.excerpt)))
+        .map(|(post, _)| {
+            let excerpt = format!("body {}", post.body_hash);
+            let html = format!("<p>{excerpt}</p>");
+            (post.path.clone(), Content { html, excerpt })
+        })
         .collect();
     assembler.assemble(config, index, selection, rendered);
     (

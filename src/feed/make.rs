@@ -13,7 +13,7 @@ use super::index::{FeedIndex, Listed};
 use super::links::permalink;
 use super::{DocumentLink, Entry, Feed, History};
 use crate::config::Config;
-use crate::post::Post;
+use crate::post::{Content, Post};
 
 /// Who a feed is, shared by its subscription document and its archive pages.
 pub(super) struct Identity<'a> {
@@ -113,7 +113,7 @@ pub(super) fn page(config: &Config, post: &Post) -> Url {
     )
 }
 
-pub(super) fn entry(config: &Config, listed: &Listed, content_html: String) -> Entry {
+pub(super) fn entry(config: &Config, listed: &Listed, content: Content) -> Entry {
     let post = &listed.post;
     let link = post
         .link
@@ -127,8 +127,8 @@ pub(super) fn entry(config: &Config, listed: &Listed, content_html: String) -> E
         published: post.date,
         updated: post.updated.unwrap_or(post.date),
         authors: post.authors.clone(),
-        summary: post.summary.clone().unwrap_or_else(|| post.excerpt.clone()),
-        content_html,
+        summary: post.summary.clone().unwrap_or(content.excerpt),
+        content_html: content.html,
         tags: post.tags.clone(),
         lang: post.lang.clone(),
     }

@@ -42,7 +42,6 @@ pub(super) struct Fields {
     pub lang: Option<String>,
     /// Fingerprint of the body (everything after the front matter or byline).
     pub body_hash: u64,
-    pub excerpt: String,
 }
 
 impl Fields {
@@ -62,7 +61,6 @@ impl Fields {
             link: None,
             lang: None,
             body_hash: 0,
-            excerpt: String::new(),
         }
     }
 
@@ -99,7 +97,6 @@ impl Fields {
             updated: self.updated.map(|(updated, _)| updated),
             authors: clean_list(self.authors),
             summary: non_empty(self.summary),
-            excerpt: self.excerpt,
             tags: clean_list(self.tags),
             id: self.id,
             slug,

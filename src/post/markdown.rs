@@ -11,7 +11,7 @@ use url::Url;
 
 use super::fields::{Fields, Hints};
 use super::front_matter::{self, Block, DateText, FrontMatter, Syntax};
-use super::{ParseOptions, date};
+use super::{Content, ParseOptions, date};
 use crate::diagnostic::Diagnostic;
 
 /// Reads a Markdown post (BOM removed, `\n` line endings).
@@ -52,7 +52,6 @@ pub(super) fn parse(path: &Path, text: &str, options: &ParseOptions) -> Result<F
     fields.slug = front.slug.map(|slug| (slug, line_of("slug")));
     fields.draft = front.draft;
     fields.lang = front.lang;
-    fields.excerpt = excerpt(body);
     fields.body_hash = super::fingerprint(body);
     Ok(fields)
 }
@@ -95,11 +94,14 @@ fn post_id(id: Option<String>) -> Result<Option<String>, String> {
 }
 
 /// The body of a Markdown post as HTML.
-pub(super) fn render_body(path: &Path, text: &str) -> Result<String, Diagnostic> {
+pub(super) fn render_body(path: &Path, text: &str) -> Result<Content, Diagnostic> {
     let (_, body) = front_matter::split(path, text)?;
     let mut html = String::with_capacity(body.len() + body.len() / 2);
     pulldown_cmark::html::push_html(&mut html, Parser::new_ext(body, cmark_options()));
-    Ok(html)
+    Ok(Content {
+        html,
+        excerpt: excerpt(body),
+    })
 }
 
 /// `link` replaces the permalink in every feed, so it must work from anywhere: absolute http(s).
@@ -224,7 +226,7 @@ mod tests {
         let text = "+++\ntitle = \"T\"\n+++\n| a | b |\n|---|---|\n| 1 | 2 |\n\n~~gone~~ [x](../img.png)\n\n\
              - [x] done\n\nNote[^1].\n\n[^1]: The note.\n";
         read(text).unwrap();
-        let html = &render_body(Path::new("posts/a.md"), text).unwrap();
+        let html = &render_body(Path::new("posts/a.md"), text).unwrap().html;
         assert!(html.contains("<table>"), "{html}");
         assert!(html.contains("<del>gone</del>"), "{html}");
         assert!(html.contains("href=\"../img.png\""), "{html}");
@@ -234,20 +236,19 @@ mod tests {
 
     #[test]
     fn excerpt_is_the_first_paragraph_as_plain_text() {
-        let f = read(
-            "+++\ntitle = \"T\"\n+++\n# Heading\n\n![alt text](p.png)\n\n\
-             Fish &amp; *chips*,   `code`\nand <b>more</b>.\n\nSecond.\n",
-        )
-        .unwrap();
-        assert_eq!(f.excerpt, "Fish & chips, code and more.");
+        let excerpt = |text: &str| render_body(Path::new("t.md"), text).unwrap().excerpt;
         assert_eq!(
-            read("+++\ntitle = \"T\"\n+++\n# Only a heading\n")
-                .unwrap()
-                .excerpt,
-            ""
+            excerpt(
+                "+++\ntitle = \"T\"\n+++\n# Heading\n\n![alt text](p.png)\n\n\
+                 Fish &amp; *chips*,   `code`\nand <b>more</b>.\n\nSecond.\n"
+            ),
+            "Fish & chips, code and more."
         );
-        let f = read("+++\ntitle = \"T\"\n+++\nText[^n]\n\n[^n]: Note.\n").unwrap();
-        assert_eq!(f.excerpt, "Text");
+        assert_eq!(excerpt("+++\ntitle = \"T\"\n+++\n# Only a heading\n"), "");
+        assert_eq!(
+            excerpt("+++\ntitle = \"T\"\n+++\nText[^n]\n\n[^n]: Note.\n"),
+            "Text"
+        );
     }
 
     #[test]

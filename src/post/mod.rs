@@ -40,6 +40,15 @@ impl PostFormat {
     }
 }
 
+/// A post's body, made only for the posts a document shows: parsing every post reads just what
+/// ordering and selecting need, so a site of 10,000 posts keeps no text of the ones no feed holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Content {
+    pub html: String,
+    /// The first paragraph as plain text: the entry's summary when the author gave none.
+    pub excerpt: String,
+}
+
 /// One post as its author wrote it, before feed-level decisions (id, permalink, order).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Post {
@@ -54,8 +63,6 @@ pub struct Post {
     pub authors: Vec<String>,
     /// The author's own summary (front matter `summary`).
     pub summary: Option<String>,
-    /// The first paragraph as plain text, the summary when the author gave none.
-    pub excerpt: String,
     pub tags: Vec<String>,
     /// An explicit id from front matter; overrides the minted one.
     pub id: Option<String>,
@@ -97,7 +104,7 @@ fn fingerprint(body: &str) -> u64 {
 /// Kept apart from [`Post::parse`] because a feed shows the full content of only its newest
 /// entries: parsing every post reads front matter, dates and the first paragraph, and only the
 /// few posts that make it into a document pay for rendering.
-pub fn render_content(path: &Path, text: &str) -> Result<String, Diagnostic> {
+pub fn render_content(path: &Path, text: &str) -> Result<Content, Diagnostic> {
     let text = normalise(text);
     match PostFormat::of(path) {
         Some(PostFormat::Markdown) => markdown::render_body(path, &text),
@@ -152,15 +159,16 @@ mod tests {
         assert_eq!(post.authors, ["Jane"]);
         assert_eq!(post.tags, ["rust", "web"]);
         assert_eq!(post.slug, "hello");
-        assert_eq!(post.excerpt, "First para.");
+        let content = render_content(
+            Path::new("2019/hello.md"),
+            "\u{feff}+++\r\ntitle = \"T\"\r\n+++\r\n\r\nFirst *para*.\r\n\r\nSecond.\r\n",
+        )
+        .unwrap();
         assert_eq!(
-            render_content(
-                Path::new("2019/hello.md"),
-                "\u{feff}+++\r\ntitle = \"T\"\r\n+++\r\n\r\nFirst *para*.\r\n\r\nSecond.\r\n"
-            )
-            .unwrap(),
+            content.html,
             "<p>First <em>para</em>.</p>\n<p>Second.</p>\n"
         );
+        assert_eq!(content.excerpt, "First para.");
         assert_eq!(post.path, Path::new("2019/hello.md"));
         assert!(!post.draft);
     }
@@ -189,15 +197,13 @@ mod tests {
         assert_eq!(post.date.to_rfc3339(), "2019-07-05T00:00:00+02:00");
         assert_eq!(post.authors, ["Joe"]);
         assert_eq!(post.slug, "ignored-date");
-        assert_eq!(
-            render_content(
-                Path::new("x.txt"),
-                "A Title\r\nPosted on 5 July 2019 by Joe\r\n\r\nOne <p>.\r\n"
-            )
-            .unwrap(),
-            "<p>One &lt;p&gt;.</p>\n"
-        );
-        assert_eq!(post.excerpt, "One <p>.");
+        let content = render_content(
+            Path::new("x.txt"),
+            "A Title\r\nPosted on 5 July 2019 by Joe\r\n\r\nOne <p>.\r\n",
+        )
+        .unwrap();
+        assert_eq!(content.html, "<p>One &lt;p&gt;.</p>\n");
+        assert_eq!(content.excerpt, "One <p>.");
     }
 
     #[test]

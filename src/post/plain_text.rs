@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use super::fields::{Fields, Hints};
-use super::{ParseOptions, date};
+use super::{Content, ParseOptions, date};
 use crate::diagnostic::Diagnostic;
 
 /// Reads a plain-text post (BOM removed, `\n` line endings).
@@ -35,22 +35,24 @@ pub(super) fn parse(path: &Path, text: &str, options: &ParseOptions) -> Result<F
         }
         fields.authors = author.into_iter().collect();
     }
-    let paragraphs = paragraphs(parts.body.iter().copied());
-    fields.excerpt = paragraphs
-        .first()
-        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
-        .unwrap_or_default();
     fields.body_hash = super::fingerprint(&parts.body.join("\n"));
     Ok(fields)
 }
 
 /// The body of a plain-text post as HTML: one escaped `<p>` per paragraph.
-pub(super) fn render_body(text: &str) -> String {
+pub(super) fn render_body(text: &str) -> Content {
     let body = Parts::of(text).map(|p| p.body).unwrap_or_default();
-    paragraphs(body.into_iter())
-        .iter()
-        .map(|p| format!("<p>{}</p>\n", escape_html(p)))
-        .collect()
+    let paragraphs = paragraphs(body.into_iter());
+    Content {
+        html: paragraphs
+            .iter()
+            .map(|p| format!("<p>{}</p>\n", escape_html(p)))
+            .collect(),
+        excerpt: paragraphs
+            .first()
+            .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+            .unwrap_or_default(),
+    }
 }
 
 /// A plain-text post cut into its title, byline and body lines.
@@ -169,11 +171,12 @@ mod tests {
         assert_eq!((f.title.as_str(), f.title_line), ("Hello <World>", 2));
         assert_eq!(f.date.unwrap().to_rfc3339(), "2019-07-05T00:00:00+00:00");
         assert_eq!(f.authors, ["Jane Doe"]);
+        let content = render_body(text);
         assert_eq!(
-            render_body(text),
+            content.html,
             "<p>First line\nsecond &amp; &quot;third&quot;</p>\n<p>Last.</p>\n"
         );
-        assert_eq!(f.excerpt, "First line second & \"third\"");
+        assert_eq!(content.excerpt, "First line second & \"third\"");
     }
 
     #[test]
@@ -207,15 +210,11 @@ mod tests {
         let f = read("Title\nBody text.\n").unwrap();
         assert_eq!(f.date, None);
         assert!(f.authors.is_empty());
-        assert_eq!(render_body("Title\nBody text.\n"), "<p>Body text.</p>\n");
-        let f = read("Title\nPosted on by\n").unwrap();
         assert_eq!(
-            (
-                render_body("Title\nPosted on by\n").as_str(),
-                f.excerpt.as_str()
-            ),
-            ("", "")
+            render_body("Title\nBody text.\n").html,
+            "<p>Body text.</p>\n"
         );
+        assert_eq!(render_body("Title\nPosted on by\n"), Content::default());
     }
 
     #[test]
