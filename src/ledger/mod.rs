@@ -96,7 +96,10 @@ impl LockFile {
         if self.saved.as_ref() == Some(next) && self.legacy.is_none() {
             return Ok(None);
         }
-        let before = self.ledger()?;
+        let legacy_before = match (&self.saved, &self.legacy) {
+            (None, Some(legacy)) => read(legacy)?,
+            _ => None,
+        };
         atomic_file::write(&self.path, lock_format::to_text(next).as_bytes()).map_err(|e| {
             LedgerError {
                 path: self.path.clone(),
@@ -107,7 +110,11 @@ impl LockFile {
                 ),
             }
         })?;
-        let mut changes = Changes::between(&before, next);
+        // Compared with what the file held, borrowed: a copy of 100,000 records per save was
+        // most of what an edit allocated.
+        let empty = IdLedger::default();
+        let before = self.saved.as_ref().or(legacy_before.as_ref()).unwrap_or(&empty);
+        let mut changes = Changes::between(before, next);
         if let Some(legacy) = self.legacy.take() {
             if let Err(e) = std::fs::remove_file(&legacy) {
                 tracing::warn!(
