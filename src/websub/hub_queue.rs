@@ -1,0 +1,188 @@
+//! One outside hub: the topics waiting for it, and the rounds that send them with retries.
+//!
+//! Topics that change while a round is being sent wait for the next round, each once however
+//! often it changed meanwhile: the hub fetches a topic when told of it, so one notification
+//! after the last change is all it needs. Each hub has its own queue and task, so a hub that is
+//! down delays no other. Failures are logged when a hub starts failing, when a round is given
+//! up and when the hub works again, not at each retry.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use chrono::Utc;
+use tokio::sync::Notify;
+use url::Url;
+
+use super::ping::{PingClient, PingError};
+use super::retry::Retry;
+use super::status::PublishStatus;
+
+/// The topics waiting for one hub; shared by whoever announces changes and the hub's task.
+#[derive(Debug, Default)]
+pub(super) struct Queue {
+    state: Mutex<QueueState>,
+    wake: Notify,
+}
+
+#[derive(Debug, Default)]
+struct QueueState {
+    /// For the next round, in the order they first changed, each once.
+    waiting: Vec<Url>,
+    /// Not yet accepted in the round being sent.
+    in_round: usize,
+}
+
+impl QueueState {
+    fn pending(&self) -> usize {
+        self.waiting.len() + self.in_round
+    }
+}
+
+impl Queue {
+    /// Adds each of `topics` not already waiting; returns how many are pending now.
+    pub(super) fn add(&self, topics: &[Url]) -> usize {
+        let mut state = self.lock();
+        for topic in topics {
+            if !state.waiting.contains(topic) {
+                state.waiting.push(topic.clone());
+            }
+        }
+        let pending = state.pending();
+        drop(state);
+        self.wake.notify_one();
+        pending
+    }
+
+    /// Waits until topics are waiting, and takes them all for a round.
+    async fn next_round(&self) -> Vec<Url> {
+        loop {
+            {
+                let mut state = self.lock();
+                if !state.waiting.is_empty() {
+                    let round = std::mem::take(&mut state.waiting);
+                    state.in_round = round.len();
+                    return round;
+                }
+            }
+            self.wake.notified().await;
+        }
+    }
+
+    /// Records how many of the round's topics are still unsent; returns the pending count.
+    fn in_round(&self, unsent: usize) -> usize {
+        let mut state = self.lock();
+        state.in_round = unsent;
+        state.pending()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, QueueState> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Topics a hub was not told of after every attempt.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{hub}: {topics} not notified after {attempts} attempts; last error: {error}")]
+pub struct Undelivered {
+    pub hub: Url,
+    pub topics: usize,
+    pub attempts: u32,
+    pub error: PingError,
+}
+
+/// One hub and how to reach it.
+pub(super) struct HubSender {
+    pub hub: Url,
+    pub client: PingClient,
+    pub retry: Retry,
+    pub status: PublishStatus,
+    pub queue: Arc<Queue>,
+    /// Whether the last attempt failed, so a failure is logged when it starts, not each time.
+    failing: bool,
+}
+
+impl HubSender {
+    pub(super) fn new(hub: Url, client: PingClient, retry: Retry, status: PublishStatus) -> Self {
+        HubSender {
+            hub,
+            client,
+            retry,
+            status,
+            queue: Arc::default(),
+            failing: false,
+        }
+    }
+
+    /// Sends every round as its topics arrive, for as long as the hub is configured.
+    pub(super) async fn run(mut self) {
+        loop {
+            let round = self.queue.next_round().await;
+            if let Err(undelivered) = self.send(round).await {
+                tracing::error!("WebSub hub {undelivered}");
+            }
+        }
+    }
+
+    /// Tells the hub of each of `topics`, trying the ones it did not take again after each
+    /// pause of the retry schedule.
+    pub(super) async fn send(&mut self, mut topics: Vec<Url>) -> Result<(), Undelivered> {
+        let mut attempt = 1;
+        loop {
+            let error = self.attempt(&mut topics).await;
+            let Some(error) = error else {
+                if std::mem::take(&mut self.failing) {
+                    tracing::info!("WebSub hub {} takes notifications again", self.hub);
+                }
+                return Ok(());
+            };
+            let Some(delay) = self.retry.delay_after(attempt) else {
+                return Err(Undelivered {
+                    hub: self.hub.clone(),
+                    topics: topics.len(),
+                    attempts: attempt,
+                    error,
+                });
+            };
+            if std::mem::replace(&mut self.failing, true) {
+                tracing::debug!(hub = %self.hub, %error, ?delay, "WebSub notification failed again");
+            } else {
+                tracing::warn!(
+                    "WebSub hub {}: {error}; retrying {} in {delay:?}",
+                    self.hub,
+                    wording(topics.len())
+                );
+            }
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+
+    /// Sends each of `topics` once; keeps in it those that failed, and returns the last error.
+    async fn attempt(&mut self, topics: &mut Vec<Url>) -> Option<PingError> {
+        let mut failed = Vec::new();
+        let mut last_error = None;
+        let total = topics.len();
+        for (sent, topic) in std::mem::take(topics).into_iter().enumerate() {
+            match self.client.ping(&self.hub, &topic).await {
+                Ok(()) => {
+                    tracing::debug!(hub = %self.hub, %topic, "WebSub hub notified");
+                    self.status.succeeded(&self.hub, Utc::now());
+                }
+                Err(error) => {
+                    self.status.failed(&self.hub, error.to_string(), Utc::now());
+                    last_error = Some(error);
+                    failed.push(topic);
+                }
+            }
+            let pending = self.queue.in_round(failed.len() + total - sent - 1);
+            self.status.set_pending(&self.hub, pending);
+        }
+        *topics = failed;
+        last_error
+    }
+}
+
+fn wording(topics: usize) -> String {
+    crate::wording::count(topics, "topic")
+}
