@@ -83,7 +83,10 @@ impl Queue {
 
 /// Topics a hub was not told of after every attempt.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{hub}: {topics} not notified after {attempts} attempts; last error: {error}")]
+#[error(
+    "{hub}: {} not notified after {attempts} attempts; last error: {error}",
+    crate::wording::count(*.topics, "topic")
+)]
 pub struct Undelivered {
     pub hub: Url,
     pub topics: usize,
