@@ -189,3 +189,22 @@ impl HubSender {
 fn wording(topics: usize) -> String {
     crate::wording::count(topics, "topic")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn topics_queued_again_before_their_round_wait_once() {
+        let queue = Queue::default();
+        let url = |p: &str| Url::parse(&format!("https://example.org/{p}")).unwrap();
+        assert_eq!(queue.add(&[url("rss.xml"), url("atom.xml")]), 2);
+        assert_eq!(queue.add(&[url("atom.xml"), url("feed.json")]), 3);
+        let round = queue.next_round().await;
+        assert_eq!(round, [url("rss.xml"), url("atom.xml"), url("feed.json")]);
+        // Changed again while its round is sent: it waits for the next one.
+        assert_eq!(queue.add(&[url("atom.xml")]), 4);
+        assert_eq!(queue.in_round(0), 1);
+        assert_eq!(queue.next_round().await, [url("atom.xml")]);
+    }
+}

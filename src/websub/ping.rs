@@ -147,6 +147,27 @@ mod tests {
         );
     }
 
+    /// No certificate a test could make is trusted by the Mozilla roots, so this only shows
+    /// that https URLs go through TLS: a server that answers in plain text fails the handshake.
+    #[tokio::test]
+    async fn an_https_hub_is_reached_over_tls() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            if let Ok((mut stream, _)) = listener.accept().await {
+                let _ = stream.write_all(b"HTTP/1.1 204 No Content\r\n\r\n").await;
+            }
+        });
+        let hub = Url::parse(&format!("https://{addr}/")).unwrap();
+        let topic = Url::parse("https://example.org/atom.xml").unwrap();
+        let error = PingClient::new().ping(&hub, &topic).await.unwrap_err();
+        let PingError::Request(message) = &error else {
+            panic!("{error:?}");
+        };
+        assert!(message.contains("corrupt message"), "a TLS error: {message}");
+    }
+
     #[tokio::test]
     async fn a_hub_that_is_not_listening_is_a_request_error() {
         let unused = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
