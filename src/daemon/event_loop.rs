@@ -5,6 +5,7 @@
 //! `status`'s. Stopping is not this loop's business: `run` aborts it on SIGTERM or SIGINT, even in
 //! the middle of a rebuild.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -20,11 +21,12 @@ use super::status::Status;
 use crate::build::Build;
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
+use crate::format::DocumentKind;
 use crate::snapshot::{Contents, Discovery, Publisher, Snapshot};
 use crate::systemd;
 use crate::watch::{self, Batch, WatchSettings, Watching};
 use crate::websub::Notifier;
-use crate::websub::topic::changed_topics;
+use crate::websub::topic::{changed_topics, topic_url};
 use crate::wording::count;
 
 pub(super) struct EventLoop {
@@ -61,6 +63,7 @@ impl EventLoop {
             Local::now(),
         );
         status.disk_written(site.persist_errors());
+        announce_start(&site, &notifier);
         Ok(EventLoop {
             watch_settings: WatchSettings::from_config(site.config(), config_path),
             config_path: config_path.to_path_buf(),
@@ -243,6 +246,26 @@ impl EventLoop {
             tracing::debug!("announcing {} to WebSub hubs", count(topics.len(), "topic"));
             self.notifier.announce(&config.websub.hubs, topics);
         }
+    }
+}
+
+/// Tells the outside hubs of the feed documents that changed while the daemon was stopped.
+fn announce_start(site: &Site, notifier: &Notifier) {
+    let config = site.config();
+    let changed: HashSet<&str> = site.changed_at_start().iter().map(String::as_str).collect();
+    if config.websub.hubs.is_empty() || changed.is_empty() {
+        return;
+    }
+    let topics: Vec<_> = (site.last().documents.iter())
+        .filter(|d| matches!(d.kind, DocumentKind::Feed(_)) && changed.contains(d.path.as_str()))
+        .filter_map(|d| topic_url(&config.base_url, &d.path))
+        .collect();
+    if !topics.is_empty() {
+        tracing::info!(
+            "announcing {} changed while feedd was stopped to WebSub hubs",
+            count(topics.len(), "feed document")
+        );
+        notifier.announce(&config.websub.hubs, topics);
     }
 }
 

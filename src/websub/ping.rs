@@ -165,7 +165,10 @@ mod tests {
         let PingError::Request(message) = &error else {
             panic!("{error:?}");
         };
-        assert!(message.contains("corrupt message"), "a TLS error: {message}");
+        assert!(
+            message.contains("corrupt message"),
+            "a TLS error: {message}"
+        );
     }
 
     #[tokio::test]

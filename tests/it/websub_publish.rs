@@ -281,6 +281,32 @@ fn an_edit_notifies_each_changed_feed_once_and_a_touch_notifies_none() {
 }
 
 #[test]
+fn changes_made_while_feedd_was_stopped_are_announced_when_it_starts() {
+    let hub = TestHub::start(&[]);
+    let site = site_with_hub(&hub);
+    let first = Daemon::start(&site.config());
+    assert_eq!(first.stop(), Some(0));
+    site.write(
+        "b.md",
+        &md("Beta", "2020-01-02", "tags = [\"go\"]\n", "Edited offline."),
+    );
+    let again = Daemon::start(&site.config());
+    let mut expected = feed_topics("");
+    expected.extend(feed_topics("tags/go/"));
+    let got = hub.wait_for(0, expected.len(), Duration::from_millis(1000));
+    assert_eq!(got, once_each(expected), "the changed feeds, once each");
+    drop(again);
+    let restarted = Daemon::start(&site.config());
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(
+        hub.received().len(),
+        6,
+        "a restart that changes nothing announces nothing"
+    );
+    drop(restarted);
+}
+
+#[test]
 fn a_hub_that_fails_is_retried_and_healthz_shows_the_error_then_the_success() {
     // Every notification of the first round fails; the retry a second later succeeds.
     let hub = TestHub::start(&[500; 6]);
