@@ -414,6 +414,12 @@ fn once_ping_tells_the_hub_of_the_feeds_it_wrote_and_exits_3_when_it_cannot() {
         stdout.contains("told 1 hub of 9 feed documents written"),
         "{stdout}"
     );
+    // Documents that name a hub still read cleanly everywhere: feedparser, the JSON Feed schema
+    // (which has `hubs`) and the `rss` crate's validator.
+    run_python_checker("check_feeds.py", [site.out()]);
+    let rss = std::fs::read(site.out().join("rss.xml")).unwrap();
+    let channel = rss::Channel::read_from(&rss[..]).expect("RSS reads back");
+    rss::validation::Validate::validate(&channel).expect("RSS with hub links is valid");
 
     let output = site.run(&["--once", "--ping"]);
     assert_success(&output);
