@@ -124,6 +124,9 @@ impl HubSender {
             if let Err(undelivered) = self.send(round).await {
                 tracing::error!("WebSub hub {undelivered}");
             }
+            // Given up or sent, the round's topics are no longer pending.
+            let pending = self.queue.in_round(0);
+            self.status.set_pending(&self.hub, pending);
         }
     }
 
@@ -192,7 +195,70 @@ fn wording(topics: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
     use super::*;
+
+    /// A hub on 127.0.0.1 that answers every request with `status`; counts the requests.
+    async fn hub_answering(status: u16) -> (Url, Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+        let requests = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&requests);
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let mut buffer = vec![0; 4096];
+                // The client's request fits one read; only its arrival matters here.
+                let _ = stream.read(&mut buffer).await;
+                counter.fetch_add(1, Ordering::SeqCst);
+                let answer = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+            }
+        });
+        (url, requests)
+    }
+
+    #[tokio::test]
+    async fn a_round_is_given_up_after_its_attempts_and_leaves_nothing_pending() {
+        let (hub, requests) = hub_answering(500).await;
+        let status = PublishStatus::default();
+        status.set_hubs(std::slice::from_ref(&hub));
+        let retry = Retry {
+            attempts: 3,
+            first_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(20),
+        };
+        let sender = HubSender::new(hub.clone(), PingClient::new(), retry, status.clone());
+        let queue = Arc::clone(&sender.queue);
+        tokio::spawn(sender.run());
+        let topics = [
+            Url::parse("https://example.org/rss.xml").unwrap(),
+            Url::parse("https://example.org/atom.xml").unwrap(),
+        ];
+        assert_eq!(queue.add(&topics), 2);
+        for _ in 0..500 {
+            let state = &status.hubs()[&hub];
+            if requests.load(Ordering::SeqCst) == 6 && state.pending == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let state = status.hubs()[&hub].clone();
+        assert_eq!(
+            requests.load(Ordering::SeqCst),
+            6,
+            "two topics, three attempts"
+        );
+        assert_eq!(state.pending, 0, "given up: no longer pending");
+        assert_eq!(state.last_success, None);
+        let (message, _) = state.last_error.expect("the error is kept");
+        assert!(message.contains("500"), "{message}");
+    }
 
     #[tokio::test]
     async fn topics_queued_again_before_their_round_wait_once() {
