@@ -233,6 +233,7 @@ fn compressed_snapshot(documents: Vec<Document>) -> Snapshot {
         diagnostics: Vec::new(),
         entry_count: POSTS,
         built_at: date(POSTS + 1),
+        discovery: None,
     };
     let snapshot = Snapshot::from_build(contents, None);
     snapshot.compressed().unwrap_or(snapshot)

@@ -73,6 +73,8 @@ const EXIT_CODES: &str = "\
   1   some posts have problems (each printed as path:line: message), or with --locked the
       lock file is out of date; nothing was written
   2   the config, the source folder or the output folder could not be used
+  3   with --once --ping: the documents were written, but a WebSub hub could not be told
+      of them after every retry (each such hub is named on stderr)
   64  the command line is wrong (an unknown option, a missing value)";
 
 /// The exit code of a command line that cannot be parsed: `EX_USAGE` from sysexits(3), so CI
@@ -128,6 +130,12 @@ pub struct Cli {
     #[arg(long, requires = "once")]
     pub locked: bool,
 
+    /// With --once: after writing, tell each hub in `[websub] hubs` of every feed document this
+    /// run wrote (changed bytes only; a run that changes nothing tells nobody). Failed
+    /// notifications are retried; exit 3 when a hub still could not be told.
+    #[arg(long, requires = "once")]
+    pub ping: bool,
+
     /// Address to serve on, overriding `[server] listen`.
     #[arg(
         long,
@@ -167,9 +175,17 @@ pub enum Command {
 /// What the process was asked to do, with the flags that only make sense for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
-    Check { locked: bool },
-    Once { out: Option<PathBuf>, locked: bool },
-    Daemon { listen: Option<SocketAddr> },
+    Check {
+        locked: bool,
+    },
+    Once {
+        out: Option<PathBuf>,
+        locked: bool,
+        ping: bool,
+    },
+    Daemon {
+        listen: Option<SocketAddr>,
+    },
 }
 
 // The hidden commands that print what an installer puts beside the binary. They are added to
@@ -280,6 +296,7 @@ impl Cli {
             (None, true) => Mode::Once {
                 out: self.out.clone(),
                 locked: self.locked,
+                ping: self.ping,
             },
             (None, false) => Mode::Daemon {
                 listen: self.listen,
@@ -306,6 +323,7 @@ mod tests {
             Mode::Once {
                 out: Some("x".into()),
                 locked: false,
+                ping: false,
             }
         );
         assert_eq!(
@@ -313,8 +331,18 @@ mod tests {
             Mode::Once {
                 out: None,
                 locked: true,
+                ping: false,
             }
         );
+        assert_eq!(
+            mode(&["feedd", "--once", "--ping"]).unwrap(),
+            Mode::Once {
+                out: None,
+                locked: false,
+                ping: true,
+            }
+        );
+        assert!(mode(&["feedd", "--ping"]).is_err(), "--ping needs --once");
         assert_eq!(
             mode(&["feedd", "check"]).unwrap(),
             Mode::Check { locked: false }

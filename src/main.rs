@@ -1,5 +1,6 @@
 //! The `feedd` binary: parse arguments, set up logging, run the chosen mode, map the result to an
-//! exit code (0 success, 1 problems in posts, 2 unusable config or folders, 64 usage error).
+//! exit code (0 success, 1 problems in posts, 2 unusable config or folders, 3 a WebSub hub not
+//! told after `--once --ping`, 64 usage error).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -55,7 +56,7 @@ fn run(config_path: &Path, mode: Mode) -> anyhow::Result<ExitCode> {
                 None,
             ))
         }
-        Mode::Once { out, locked } => {
+        Mode::Once { out, locked, ping } => {
             let config = Config::load(config_path)?;
             let out = out.unwrap_or_else(|| config.output_dir.clone());
             let options = once::Options {
@@ -63,7 +64,19 @@ fn run(config_path: &Path, mode: Mode) -> anyhow::Result<ExitCode> {
                 locked,
             };
             let outcome = once::run(&config, options, chrono::Utc::now())?;
-            Ok(report(outcome, Some(&out)))
+            let topics = match &outcome {
+                Outcome::Built {
+                    build,
+                    written: Some(written),
+                    ..
+                } if ping => Some(once::written_topics(&config, build, written)),
+                _ => None,
+            };
+            let code = report(outcome, Some(&out));
+            match topics {
+                Some(topics) => ping_hubs(&config, &topics),
+                None => Ok(code),
+            }
         }
         Mode::Daemon { listen } => {
             // SAFETY: no other thread exists yet (the runtime starts below), and nothing has
@@ -91,6 +104,34 @@ fn generated(result: std::io::Result<()>) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `--ping`: tells the outside hubs of `topics`; exit 3 when a hub could not be told.
+fn ping_hubs(config: &Config, topics: &[url::Url]) -> anyhow::Result<ExitCode> {
+    let hubs = &config.websub.hubs;
+    if hubs.is_empty() {
+        eprintln!("feedd: --ping: no hub to tell; name one in `[websub] hubs = [\"https://…\"]`");
+        return Ok(ExitCode::SUCCESS);
+    }
+    if topics.is_empty() {
+        println!("feedd: no feed changed; no hub told");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let undelivered = once::ping(hubs, topics).context("cannot start the async runtime")?;
+    for failed in &undelivered {
+        eprintln!("feedd: WebSub hub {failed}");
+    }
+    let told = hubs.len() - undelivered.len();
+    println!(
+        "feedd: told {} of {} written",
+        count(told, "hub"),
+        count(topics.len(), "feed document")
+    );
+    Ok(if undelivered.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(3)
+    })
 }
 
 /// Prints the outcome of a one-shot run: a summary on stdout, problems on stderr.

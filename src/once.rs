@@ -3,18 +3,24 @@
 //! All or nothing: when any post has a problem, nothing is written, so a CI job never publishes a
 //! feed that silently lost a post. The output folder is checked before anything is read, and the
 //! lock file is updated after the documents are in place (never with `--locked`, which instead
-//! fails when the lock file does not already say what the sources give).
+//! fails when the lock file does not already say what the sources give). With `--ping`, the
+//! WebSub hubs are told of the feed documents the run wrote, once they are in place.
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
+use url::Url;
 
 use crate::build::{Build, Pipeline, parse_options};
 use crate::config::Config;
+use crate::format::DocumentKind;
 use crate::ledger::{Changes, LedgerError, LockFile};
 use crate::output::{OutputError, OutputFolder, WriteReport};
 use crate::post_cache::PostCache;
 use crate::source::SourceError;
+use crate::websub::topic::topic_url;
+use crate::websub::{Retry, Undelivered, ping_all};
 
 /// Failures that stop a one-shot run before it can judge the posts (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -146,6 +152,27 @@ impl Site {
             recorded,
         })
     }
+}
+
+/// The feed documents of `build` that a run wrote (their bytes changed), as WebSub topics: the
+/// URLs `feedd --once --ping` tells the hubs of. Pages are not topics.
+pub fn written_topics(config: &Config, build: &Build, written: &WriteReport) -> Vec<Url> {
+    let written: HashSet<&str> = written.written.iter().map(String::as_str).collect();
+    build
+        .documents
+        .iter()
+        .filter(|d| matches!(d.kind, DocumentKind::Feed(_)) && written.contains(d.path.as_str()))
+        .filter_map(|d| topic_url(&config.base_url, &d.path))
+        .collect()
+}
+
+/// Tells each of `hubs` of each of `topics` (with retries), on a runtime of its own, and
+/// returns what could not be delivered.
+pub fn ping(hubs: &[Url], topics: &[Url]) -> std::io::Result<Vec<Undelivered>> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    Ok(runtime.block_on(ping_all(hubs, topics, Retry::DEFAULT)))
 }
 
 /// Frees `state` on a thread of its own, which the process does not wait for: a one-shot run

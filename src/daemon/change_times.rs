@@ -80,6 +80,20 @@ impl ChangeTimes {
         }
     }
 
+    /// The paths of `documents` whose bytes differ from those the kept stamps were made for,
+    /// or that had none: what changed while the daemon was stopped. Empty when nothing was kept
+    /// (a first start has nothing to compare with). Call before [`ChangeTimes::stamp`].
+    pub fn changed(&self, documents: &[Document]) -> Vec<String> {
+        if self.stamps.is_empty() {
+            return Vec::new();
+        }
+        documents
+            .iter()
+            .filter(|d| (self.stamps.get(&d.path)).is_none_or(|kept| kept.etag != d.etag.as_str()))
+            .map(|d| d.path.clone())
+            .collect()
+    }
+
     /// Gives each page shown instead of a feed the `last_modified` of that feed (by path): a
     /// page changes only when the feed it shows does. Call after [`ChangeTimes::stamp`].
     pub fn stamp_views(&self, views: &mut [Document]) {
@@ -129,6 +143,20 @@ mod tests {
 
     fn at(seconds: i64, nanos: u32) -> DateTime<Utc> {
         DateTime::from_timestamp(seconds, nanos).unwrap()
+    }
+
+    #[test]
+    fn changed_names_documents_with_other_bytes_or_none_kept_once_anything_was_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut times = ChangeTimes::load(dir.path());
+        let docs = [doc("a.xml", "1"), doc("b.xml", "1")];
+        assert!(
+            times.changed(&docs).is_empty(),
+            "nothing kept: a first start"
+        );
+        times.stamp(&mut docs.clone(), at(1000, 0));
+        let later = [doc("a.xml", "1"), doc("b.xml", "2"), doc("c.xml", "1")];
+        assert_eq!(times.changed(&later), ["b.xml", "c.xml"]);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! `status`'s. Stopping is not this loop's business: `run` aborts it on SIGTERM or SIGINT, even in
 //! the middle of a rebuild.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -18,10 +19,14 @@ use super::signals::Reloads;
 use super::site::{Rebuilt, Site};
 use super::status::Status;
 use crate::build::Build;
+use crate::config::Config;
 use crate::diagnostic::Diagnostic;
-use crate::snapshot::{Contents, Publisher, Snapshot};
+use crate::format::DocumentKind;
+use crate::snapshot::{Contents, Discovery, Publisher, Snapshot};
 use crate::systemd;
 use crate::watch::{self, Batch, WatchSettings, Watching};
+use crate::websub::Notifier;
+use crate::websub::topic::{changed_topics, topic_url};
 use crate::wording::count;
 
 pub(super) struct EventLoop {
@@ -35,6 +40,8 @@ pub(super) struct EventLoop {
     /// Problems already in the log, so a rebuild logs only what appeared or was fixed.
     pub reported: Reported,
     pub watchdog: Option<Interval>,
+    /// Tells the outside WebSub hubs of each published change, in the background.
+    pub notifier: Notifier,
 }
 
 impl EventLoop {
@@ -44,6 +51,7 @@ impl EventLoop {
         config_path: &Path,
         publisher: Publisher,
         reported: Reported,
+        notifier: Notifier,
     ) -> Result<EventLoop, DaemonError> {
         let reloads = Reloads::new().map_err(DaemonError::Signals)?;
         let watching = start_watching(&site, config_path)?;
@@ -55,6 +63,7 @@ impl EventLoop {
             Local::now(),
         );
         status.disk_written(site.persist_errors());
+        announce_start(&site, &notifier);
         Ok(EventLoop {
             watch_settings: WatchSettings::from_config(site.config(), config_path),
             config_path: config_path.to_path_buf(),
@@ -65,6 +74,7 @@ impl EventLoop {
             status,
             reported,
             watchdog: watchdog(),
+            notifier,
         })
     }
 
@@ -142,6 +152,8 @@ impl EventLoop {
             Ok(()) => {
                 tracing::info!("config reloaded");
                 self.status.config_read(Ok(()));
+                // The hub list in force from now on, even when no document changes with it.
+                (self.notifier).announce(&self.site.config().websub.hubs, Vec::new());
                 let after = &self.site.config().server;
                 let restart_only = |s: &crate::config::Server| {
                     (s.listen, s.max_age, s.max_connections, s.limits.clone())
@@ -206,6 +218,9 @@ impl EventLoop {
         self.status
             .rebuilt(published, documents, problems, changed, Local::now());
         self.persist_and_report();
+        // After the output folder is written too: a hub told of a change fetches it at once,
+        // perhaps from a web server serving that folder.
+        self.announce(&previous, &self.publishing.current());
         tracing::info!(
             "rebuilt ({cause}) in {elapsed:.1?}: {} re-read, {} removed; {}; {changed} of {} changed; {}; {work}; generation {generation}",
             rebuilt.refresh.parsed,
@@ -214,6 +229,43 @@ impl EventLoop {
             count(documents, "document"),
             count(problems, "problem"),
         );
+    }
+
+    /// Queues a WebSub notification of each feed document whose bytes `next` changed, for each
+    /// outside hub; returns at once.
+    fn announce(&self, previous: &Snapshot, next: &Snapshot) {
+        let config = self.site.config();
+        if config.websub.hubs.is_empty() {
+            return;
+        }
+        let topics: Vec<_> = changed_topics(previous, next, &config.base_url)
+            .into_iter()
+            .map(|topic| topic.url)
+            .collect();
+        if !topics.is_empty() {
+            tracing::debug!("announcing {} to WebSub hubs", count(topics.len(), "topic"));
+            self.notifier.announce(&config.websub.hubs, topics);
+        }
+    }
+}
+
+/// Tells the outside hubs of the feed documents that changed while the daemon was stopped.
+fn announce_start(site: &Site, notifier: &Notifier) {
+    let config = site.config();
+    let changed: HashSet<&str> = site.changed_at_start().iter().map(String::as_str).collect();
+    if config.websub.hubs.is_empty() || changed.is_empty() {
+        return;
+    }
+    let topics: Vec<_> = (site.last().documents.iter())
+        .filter(|d| matches!(d.kind, DocumentKind::Feed(_)) && changed.contains(d.path.as_str()))
+        .filter_map(|d| topic_url(&config.base_url, &d.path))
+        .collect();
+    if !topics.is_empty() {
+        tracing::info!(
+            "announcing {} changed while feedd was stopped to WebSub hubs",
+            count(topics.len(), "feed document")
+        );
+        notifier.announce(&config.websub.hubs, topics);
     }
 }
 
@@ -252,8 +304,17 @@ pub(super) fn snapshot(site: &Site, build: Build, previous: Option<&Snapshot>) -
         diagnostics,
         entry_count: build.published,
         built_at,
+        discovery: discovery(site.config()),
     };
     Snapshot::from_build(contents, previous)
+}
+
+/// The hubs feed responses name in `Link` headers, when any is configured.
+fn discovery(config: &Config) -> Option<Discovery> {
+    config.websub.is_on().then(|| Discovery {
+        base_url: config.base_url.clone(),
+        hubs: config.websub.advertised(&config.base_url),
+    })
 }
 
 /// A build's problems and what could not be written to disk: both are served in `/healthz`.

@@ -28,6 +28,7 @@ use crate::http::{self, Settings};
 use crate::snapshot::{Publisher, Snapshot};
 use crate::systemd;
 use crate::watch;
+use crate::websub::{Notifier, PublishStatus, Retry};
 use crate::wording::count;
 use event_loop::EventLoop;
 use problems::Reported;
@@ -91,13 +92,19 @@ pub async fn run(
     )
     .await?;
     let shutdown = CancellationToken::new();
+    let notifier = Notifier::spawn(PublishStatus::default(), Retry::DEFAULT);
+    notifier.announce(&site.config().websub.hubs, Vec::new());
+    let settings = Settings {
+        publish_status: notifier.status().clone(),
+        ..Settings::from_server(&site.config().server)
+    };
     let server = tokio::spawn(http::serve(
         listener,
         publisher.clone(),
-        Settings::from_server(&site.config().server),
+        settings,
         shutdown.clone(),
     ));
-    let mut events = EventLoop::new(site, config_path, publisher, reported)?;
+    let mut events = EventLoop::new(site, config_path, publisher, reported, notifier)?;
     tracing::info!(
         "ready in {:.1?}: {}, {}",
         started.elapsed(),

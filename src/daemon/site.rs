@@ -73,6 +73,8 @@ pub struct Site {
     last: Build,
     /// Why the site as a whole is not as configured, reported beside the posts' problems.
     problems: SiteProblems,
+    /// See [`Site::changed_at_start`].
+    changed_at_start: Vec<String>,
 }
 
 /// Problems that are no post's: the source folder cannot be used, or the config file on disk
@@ -100,6 +102,7 @@ impl Site {
         let mut pipeline = Pipeline::open(lock.ledger()?).with_feed_pages();
         let mut last = pipeline.run_all(&config, &cache, now);
         let mut times = ChangeTimes::load(&config.state_dir);
+        let changed_at_start = times.changed(&last.documents);
         times.stamp(&mut last.documents, now);
         times.stamp_views(&mut last.views);
         Ok(Site {
@@ -113,7 +116,14 @@ impl Site {
             cache,
             last,
             problems: SiteProblems::default(),
+            changed_at_start,
         })
+    }
+
+    /// The documents whose bytes changed while the daemon was stopped (by path), as far as the
+    /// `Last-Modified` stamps kept in `state_dir` tell: for the WebSub hubs.
+    pub fn changed_at_start(&self) -> &[String] {
+        &self.changed_at_start
     }
 
     pub fn config(&self) -> &Config {

@@ -89,6 +89,12 @@ impl Identity<'_> {
             documents,
             entries,
             history,
+            hubs: config
+                .websub
+                .advertised(&config.base_url)
+                .into_iter()
+                .map(String::from)
+                .collect(),
         }
     }
 }

@@ -63,6 +63,9 @@ pub struct Feed {
     pub entries: Vec<Arc<Entry>>,
     /// Where this document sits in the feed's RFC 5005 history.
     pub history: History,
+    /// The WebSub hubs every document of the feed names (absolute URLs), so a reader can
+    /// subscribe through one instead of polling; empty when none is configured.
+    pub hubs: Vec<String>,
 }
 
 impl Feed {

@@ -1,20 +1,23 @@
 //! `/healthz`: what the current snapshot says about the last build, for monitors and for a
-//! person asking why a post is missing. Reads only the snapshot; routing and methods are
-//! `service`'s.
+//! person asking why a post is missing, and (with WebSub hubs) what each hub last answered.
+//! Reads only the snapshot and the notifier's status; routing and methods are `service`'s.
 //!
 //! 200 when the last published build had no diagnostics, 503 otherwise, so a monitor can alert on
-//! the status alone while the body lists each problem as `path:line: message`. Never cached.
+//! the status alone while the body lists each problem as `path:line: message`. A hub that cannot
+//! be reached is shown under `websub` but never makes it a 503: the feeds are fine, and readers
+//! still poll them. Never cached.
 
 use bytes::Bytes;
 use chrono::SecondsFormat;
 use hyper::StatusCode;
 
 use crate::snapshot::Snapshot;
+use crate::websub::PublishStatus;
 
 /// The status and JSON body describing `snapshot`.
-pub fn report(snapshot: &Snapshot) -> (StatusCode, Bytes) {
+pub fn report(snapshot: &Snapshot, hubs: &PublishStatus) -> (StatusCode, Bytes) {
     let healthy = snapshot.diagnostics().is_empty();
-    let body = serde_json::json!({
+    let mut body = serde_json::json!({
         "status": if healthy { "ok" } else { "error" },
         "generation": snapshot.generation(),
         "built_at": snapshot.built_at().to_rfc3339_opts(SecondsFormat::Secs, true),
@@ -26,6 +29,9 @@ pub fn report(snapshot: &Snapshot) -> (StatusCode, Bytes) {
             .map(ToString::to_string)
             .collect::<Vec<_>>(),
     });
+    if let (Some(websub), Some(object)) = (hubs.report(), body.as_object_mut()) {
+        object.insert("websub".to_owned(), websub);
+    }
     let status = if healthy {
         StatusCode::OK
     } else {
@@ -55,7 +61,10 @@ mod tests {
             built_at,
             ..Contents::default()
         };
-        let (status, body) = report(&Snapshot::from_build(contents.clone(), None));
+        let (status, body) = report(
+            &Snapshot::from_build(contents.clone(), None),
+            &PublishStatus::default(),
+        );
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(
@@ -73,10 +82,31 @@ mod tests {
             diagnostics: vec![],
             ..contents
         };
-        let (status, body) = report(&Snapshot::from_build(fixed, None));
+        let (status, body) = report(
+            &Snapshot::from_build(fixed, None),
+            &PublishStatus::default(),
+        );
         assert_eq!(status, StatusCode::OK);
         let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(json["status"], "ok");
         assert_eq!(json["diagnostics"], serde_json::json!([]));
+        assert_eq!(json.get("websub"), None, "no hub, no websub member");
+    }
+
+    #[test]
+    fn a_hub_that_fails_is_reported_without_making_the_site_unhealthy() {
+        let hubs = PublishStatus::default();
+        let hub = url::Url::parse("https://hub.example/").unwrap();
+        hubs.set_hubs(std::slice::from_ref(&hub));
+        let at = Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).unwrap();
+        hubs.failed(&hub, "the hub answered 500".into(), at);
+        let (status, body) = report(&Snapshot::from_build(Contents::default(), None), &hubs);
+        assert_eq!(status, StatusCode::OK);
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["status"], "ok");
+        let reported = &json["websub"]["hubs"][0];
+        assert_eq!(reported["url"], "https://hub.example/");
+        assert_eq!(reported["last_error"]["message"], "the hub answered 500");
+        assert_eq!(reported["last_success"], serde_json::Value::Null);
     }
 }

@@ -12,6 +12,7 @@
 mod clients;
 mod conditional;
 mod connection;
+mod discovery;
 mod encoding;
 mod guarded;
 mod health;
@@ -34,6 +35,7 @@ pub use self::listener::bind;
 pub use self::service::respond;
 use crate::config;
 use crate::snapshot::Publisher;
+use crate::websub::PublishStatus;
 
 /// How the server treats clients. Built from `[server]` in the config by [`Settings::from_server`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +62,9 @@ pub struct Settings {
     pub max_header_bytes: usize,
     /// How long shutdown waits for in-flight responses before closing their connections.
     pub shutdown_grace: Duration,
+    /// What the WebSub notifier last did at each outside hub, shown in `/healthz`; shared with
+    /// the notifier, which keeps it current (reloads included).
+    pub publish_status: PublishStatus,
 }
 
 impl Settings {
@@ -85,6 +90,7 @@ impl Settings {
             max_requests_per_connection: limits.max_requests_per_connection,
             max_header_bytes: limits.max_header_bytes,
             shutdown_grace: Self::DEFAULT_SHUTDOWN_GRACE,
+            publish_status: PublishStatus::default(),
         }
     }
 }

@@ -16,7 +16,7 @@ use hyper::header::{
 use hyper::{Method, Request, Response, StatusCode, Version};
 use percent_encoding::percent_decode_str;
 
-use super::{Settings, conditional, encoding, health, negotiation};
+use super::{Settings, conditional, discovery, encoding, health, negotiation};
 use crate::config::INDEX_PATH;
 use crate::format::DocumentKind;
 use crate::render::Lifetime;
@@ -43,7 +43,7 @@ pub fn respond(snapshot: &Snapshot, settings: &Settings, request: &Request<()>) 
         if !is_read(method) {
             return method_not_allowed();
         }
-        let (status, body) = health::report(snapshot);
+        let (status, body) = health::report(snapshot, &settings.publish_status);
         let mut response = with_body(method, status, body);
         let headers = response.headers_mut();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -58,13 +58,15 @@ pub fn respond(snapshot: &Snapshot, settings: &Settings, request: &Request<()>) 
     }
     // An address with a page has two representations, and every response from it says what
     // chooses between them, so a cache never hands a reader the page.
-    match snapshot.view(document.path()) {
+    let mut response = match snapshot.view(document.path()) {
         Some(page) if negotiation::wants_page(request.headers()) => {
             serve_document(page, negotiation::VARY, settings, request)
         }
         Some(_) => serve_document(document, negotiation::VARY, settings, request),
         None => serve_document(document, "Accept-Encoding", settings, request),
-    }
+    };
+    discovery::add_links(response.headers_mut(), snapshot, document);
+    response
 }
 
 /// RFC 9112 §3.2: a request with more than one `Host`, or an HTTP/1.1 request with none, is a

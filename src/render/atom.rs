@@ -84,6 +84,12 @@ fn atom_feed(
             .into_iter()
             .map(|(rel, href)| atom_link(rel, href)),
     );
+    // WebSub §4: each hub beside the `self` link; a hub is no Atom document, so no type.
+    links.extend(feed.hubs.iter().map(|hub| Link {
+        href: hub.clone(),
+        rel: "hub".to_owned(),
+        ..Link::default()
+    }));
     let namespaces = match history::marker(&feed.history) {
         Some(_) => BTreeMap::from([(history::PREFIX.to_owned(), history::NAMESPACE.to_owned())]),
         None => BTreeMap::new(),

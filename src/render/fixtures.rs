@@ -63,6 +63,7 @@ pub(crate) fn feed(entries: Vec<Entry>) -> Feed {
         documents,
         entries: entries.into_iter().map(Arc::new).collect(),
         history: crate::feed::History::Unpaged,
+        hubs: Vec::new(),
     }
 }
 

@@ -26,12 +26,22 @@ struct JsonFeed<'a> {
     language: Option<&'a str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     authors: Vec<Author<'a>>,
+    /// WebSub hubs to subscribe through, instead of polling `feed_url`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hubs: Vec<Hub<'a>>,
     items: Vec<Item<'a>>,
 }
 
 #[derive(Serialize)]
 struct Author<'a> {
     name: &'a str,
+}
+
+#[derive(Serialize)]
+struct Hub<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url: &'a str,
 }
 
 #[derive(Serialize)]
@@ -107,6 +117,12 @@ fn write<'a>(feed: &'a CleanFeed, link: &'a DocumentLink, items: Vec<Item<'a>>) 
         description: &feed.description,
         language: feed.language.as_deref(),
         authors: feed.author.as_deref().map(author).into_iter().collect(),
+        hubs: (feed.hubs.iter())
+            .map(|url| Hub {
+                kind: "WebSub",
+                url,
+            })
+            .collect(),
         items,
     };
     let mut body =

@@ -274,6 +274,54 @@ mod tests {
     }
 
     #[test]
+    fn hubs_are_named_in_every_format_beside_the_self_link_and_spliced_as_rendered_whole() {
+        let mut feed = fixtures::feed(vec![entry(1), entry(2)]);
+        feed.hubs = vec![
+            "https://example.com/websub".to_owned(),
+            "https://hub.example/?a=1&b=2".to_owned(),
+        ];
+        let spliced = render_all([&feed]);
+        for document in &spliced {
+            let format = document.format().expect("a feed document");
+            let whole = render(&feed, format).expect("format is built");
+            assert_eq!(document.body, whole.body, "{format:?}");
+            let text = std::str::from_utf8(&document.body).expect("UTF-8");
+            let links: Vec<(String, String)> = match format {
+                Format::Json => {
+                    let json: serde_json::Value = serde_json::from_str(text).expect("JSON");
+                    assert_eq!(json["feed_url"], "https://example.com/feed.json");
+                    let hubs = json["hubs"].as_array().expect("hubs").iter();
+                    hubs.map(|h| {
+                        assert_eq!(h["type"], "WebSub");
+                        ("hub".to_owned(), h["url"].as_str().unwrap_or("").to_owned())
+                    })
+                    .collect()
+                }
+                Format::Rss | Format::Atom => {
+                    let xml = roxmltree::Document::parse(text).expect("well-formed");
+                    let atom = "http://www.w3.org/2005/Atom";
+                    let links = xml.descendants().filter(|n| n.has_tag_name((atom, "link")));
+                    links
+                        .filter(|n| matches!(n.attribute("rel"), Some("hub" | "self")))
+                        .map(|n| {
+                            let rel = n.attribute("rel").unwrap_or("").to_owned();
+                            (rel, n.attribute("href").unwrap_or("").to_owned())
+                        })
+                        .collect()
+                }
+            };
+            let mut expected = Vec::new();
+            if format != Format::Json {
+                let own = feed.document(format).expect("built").url.clone();
+                expected.push(("self".to_owned(), own));
+            }
+            expected.extend(feed.hubs.iter().map(|h| ("hub".to_owned(), h.clone())));
+            assert_eq!(links, expected, "{format:?}");
+            read_back(document);
+        }
+    }
+
+    #[test]
     fn cdata_terminator_in_rss_content_stays_inside_content() {
         let document = render(&hostile_feed(), Format::Rss).expect("RSS is built");
         assert_eq!(

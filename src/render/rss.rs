@@ -77,6 +77,12 @@ fn channel(feed: &CleanFeed, link: &DocumentLink, items: Vec<Item>) -> Channel {
             .into_iter()
             .map(|(rel, href)| atom_link(rel, href)),
     );
+    // WebSub §4: each hub as an `atom:link`, beside the `self` one RSS has no element for.
+    links.extend(feed.hubs.iter().map(|hub| Link {
+        href: hub.clone(),
+        rel: "hub".to_owned(),
+        ..Link::default()
+    }));
     let (namespaces, extensions) = history_marker(&feed.history, namespaces);
     Channel {
         title: feed.title.clone(),

@@ -46,6 +46,7 @@ impl CleanFeed {
             documents,
             entries: _,
             history,
+            hubs,
         } = feed;
         CleanFeed(Feed {
             id: clean(id),
@@ -59,6 +60,7 @@ impl CleanFeed {
             documents: documents.iter().map(clean_link).collect(),
             entries: Vec::new(),
             history: clean_history(history),
+            hubs: hubs.iter().map(|hub| clean(hub)).collect(),
         })
     }
 }

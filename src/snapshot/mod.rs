@@ -15,7 +15,7 @@ mod served;
 
 pub use codec::Encoding;
 pub use publisher::Publisher;
-pub use served::{Contents, ServedDocument, Snapshot, Variant};
+pub use served::{Contents, Discovery, ServedDocument, Snapshot, Variant};
 
 #[cfg(test)]
 mod tests;

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
+use url::Url;
 
 use super::codec::Encoding;
 use crate::diagnostic::Diagnostic;
@@ -30,6 +31,26 @@ pub struct Contents {
     /// Wall-clock time, reported by `/healthz` and the latest `Last-Modified` any document may
     /// claim.
     pub built_at: DateTime<Utc>,
+    /// What feed responses name in `Link` headers; `None` when no WebSub hub is configured.
+    pub discovery: Option<Discovery>,
+}
+
+/// What every response from a feed's address names besides its body (WebSub §4): the hubs to
+/// subscribe through, and the base its own URL (`rel="self"`, the topic) is joined to. Kept in
+/// the snapshot, beside the documents that name the same hubs, so headers and bodies change
+/// in the same step when a reload names other hubs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Discovery {
+    pub base_url: Url,
+    /// Built-in first, then the outside ones, as the documents list them.
+    pub hubs: Vec<Url>,
+}
+
+impl Discovery {
+    /// The canonical URL of the document at `path`, its WebSub topic.
+    pub fn self_url(&self, path: &str) -> Option<Url> {
+        self.base_url.join(path).ok()
+    }
 }
 
 /// One representation of a document: its bytes in one encoding and the ETag that names them.
@@ -191,6 +212,7 @@ pub struct Snapshot {
     built_at: DateTime<Utc>,
     entry_count: usize,
     diagnostics: Vec<Diagnostic>,
+    discovery: Option<Discovery>,
     documents: BTreeMap<String, ServedDocument>,
     /// By the path of the feed each one shows.
     views: BTreeMap<String, ServedDocument>,
@@ -209,6 +231,7 @@ impl Snapshot {
             diagnostics,
             entry_count,
             built_at,
+            discovery,
         } = contents;
         // Keyed by ETag rather than path, so a document that only moved is reused too.
         let reusable: HashMap<&ETag, &ServedDocument> = previous
@@ -225,6 +248,7 @@ impl Snapshot {
             built_at,
             entry_count,
             diagnostics,
+            discovery,
             documents: serve(documents, built_at, &reusable),
             views: serve(views, built_at, &reusable),
         }
@@ -250,6 +274,7 @@ impl Snapshot {
             documents,
             views,
             diagnostics: self.diagnostics.clone(),
+            discovery: self.discovery.clone(),
             ..*self
         })
     }
@@ -262,6 +287,7 @@ impl Snapshot {
             documents: self.documents.clone(),
             views: self.views.clone(),
             diagnostics,
+            discovery: self.discovery.clone(),
             ..*self
         }
     }
@@ -282,6 +308,11 @@ impl Snapshot {
 
     pub fn diagnostics(&self) -> &[Diagnostic] {
         &self.diagnostics
+    }
+
+    /// The hubs and base URL feed responses name, when WebSub is on.
+    pub fn discovery(&self) -> Option<&Discovery> {
+        self.discovery.as_ref()
     }
 
     /// The document served at `path` (below `base_url`, no leading `/`).

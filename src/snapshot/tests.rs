@@ -35,6 +35,7 @@ fn contents(documents: Vec<Document>, entry_count: usize, built_at: DateTime<Utc
         diagnostics: vec![],
         entry_count,
         built_at,
+        discovery: None,
     }
 }
 

@@ -45,6 +45,7 @@ fn snapshot_with(diagnostics: Vec<Diagnostic>) -> Snapshot {
         diagnostics,
         entry_count: 100,
         built_at,
+        discovery: None,
     };
     let snapshot = Snapshot::from_build(contents, None);
     snapshot.compressed().unwrap_or(snapshot)
@@ -423,4 +424,67 @@ fn archive_pages_are_cached_long_and_immutable_the_rest_briefly() {
         cache_control("/atom.xml", &[]),
         Some("public, max-age=300".to_owned())
     );
+}
+
+#[test]
+fn feed_responses_name_each_hub_and_themselves_in_link_headers_and_pages_do_not() {
+    let plain = get("/atom.xml", &[]);
+    assert_eq!(
+        plain.headers().get_all(hyper::header::LINK).iter().count(),
+        0
+    );
+
+    let mut contents = Contents {
+        documents: vec![
+            document("tags/café/rss.xml", Format::Rss, atom_body(), "t1"),
+            Document {
+                kind: DocumentKind::Page,
+                ..document("index.html", Format::Rss, "<p>hi</p>".into(), "p1")
+            },
+        ],
+        ..Contents::default()
+    };
+    contents.discovery = Some(crate::snapshot::Discovery {
+        base_url: url::Url::parse("https://example.org/blog/").unwrap(),
+        hubs: vec![
+            url::Url::parse("https://example.org/blog/websub").unwrap(),
+            url::Url::parse("https://hub.example/").unwrap(),
+        ],
+    });
+    let snapshot = Snapshot::from_build(contents, None);
+    let links = |response: &Response<Bytes>| -> Vec<String> {
+        (response.headers().get_all(hyper::header::LINK).iter())
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    };
+    let feed = respond(
+        &snapshot,
+        &settings(),
+        &request(Method::GET, "/tags/caf%C3%A9/rss.xml", &[]),
+    );
+    let expected = [
+        "<https://example.org/blog/websub>; rel=\"hub\"",
+        "<https://hub.example/>; rel=\"hub\"",
+        "<https://example.org/blog/tags/caf%C3%A9/rss.xml>; rel=\"self\"",
+    ];
+    assert_eq!(links(&feed), expected);
+    let etag = header(&feed, ETAG).unwrap().to_owned();
+    let revalidated = respond(
+        &snapshot,
+        &settings(),
+        &request(
+            Method::GET,
+            "/tags/caf%C3%A9/rss.xml",
+            &[(IF_NONE_MATCH, &etag)],
+        ),
+    );
+    assert_eq!(revalidated.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(links(&revalidated), expected, "a 304 names them too");
+    let page = respond(
+        &snapshot,
+        &settings(),
+        &request(Method::GET, "/index.html", &[]),
+    );
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(links(&page).is_empty());
 }
