@@ -113,7 +113,11 @@ impl LockFile {
         // Compared with what the file held, borrowed: a copy of 100,000 records per save was
         // most of what an edit allocated.
         let empty = IdLedger::default();
-        let before = self.saved.as_ref().or(legacy_before.as_ref()).unwrap_or(&empty);
+        let before = self
+            .saved
+            .as_ref()
+            .or(legacy_before.as_ref())
+            .unwrap_or(&empty);
         let mut changes = Changes::between(before, next);
         if let Some(legacy) = self.legacy.take() {
             if let Err(e) = std::fs::remove_file(&legacy) {
