@@ -158,11 +158,7 @@ fn touch_only_changes_nothing() {
     assert!(before.iter().all(Option::is_some), "{before:?}");
     let generation = daemon.generation();
     let seen = daemon.outcomes();
-    let file = std::fs::File::options()
-        .append(true)
-        .open(site.src().join("a.md"))
-        .unwrap();
-    file.set_modified(std::time::SystemTime::now()).unwrap();
+    site.touch("a.md");
     daemon.wait_for_outcome(seen, "the touch");
     let log = daemon.log();
     assert!(log.contains("a.md: no document changed"), "{log}");
