@@ -22,6 +22,8 @@ use crate::diagnostic::Diagnostic;
 use crate::snapshot::{Contents, Publisher, Snapshot};
 use crate::systemd;
 use crate::watch::{self, Batch, WatchSettings, Watching};
+use crate::websub::hub::Hub;
+use crate::websub::topic::changed_topics;
 use crate::wording::count;
 
 pub(super) struct EventLoop {
@@ -35,6 +37,8 @@ pub(super) struct EventLoop {
     /// Problems already in the log, so a rebuild logs only what appeared or was fixed.
     pub reported: Reported,
     pub watchdog: Option<Interval>,
+    /// The built-in WebSub hub, told of every feed whose bytes a published snapshot changed.
+    pub websub_hub: Option<Hub>,
 }
 
 impl EventLoop {
@@ -65,6 +69,7 @@ impl EventLoop {
             status,
             reported,
             watchdog: watchdog(),
+            websub_hub: None,
         })
     }
 
@@ -201,6 +206,13 @@ impl EventLoop {
         let problems = build.diagnostics.len();
         let next = tokio::task::block_in_place(|| snapshot(&self.site, build, Some(&previous)));
         let generation = next.generation();
+        if let Some(hub) = &self.websub_hub {
+            hub.topics_changed(changed_topics(
+                &previous,
+                &next,
+                &self.site.config().base_url,
+            ));
+        }
         self.publishing.publish(next);
         let elapsed = started.elapsed();
         self.status

@@ -28,6 +28,7 @@ use crate::http::{self, Settings};
 use crate::snapshot::{Publisher, Snapshot};
 use crate::systemd;
 use crate::watch;
+use crate::websub::hub::{Hub, HubError};
 use crate::wording::count;
 use event_loop::EventLoop;
 use problems::Reported;
@@ -58,6 +59,8 @@ pub enum DaemonError {
     Task(#[from] tokio::task::JoinError),
     #[error("HTTP server failed: {0}")]
     Serve(std::io::Error),
+    #[error(transparent)]
+    Hub(#[from] HubError),
 }
 
 /// Runs the daemon until SIGTERM or SIGINT. It serves on `inherited` when the service manager
@@ -91,13 +94,16 @@ pub async fn run(
     )
     .await?;
     let shutdown = CancellationToken::new();
-    let server = tokio::spawn(http::serve(
+    let hub = Hub::start(site.config())?;
+    let server = tokio::spawn(http::serve_with_hub(
         listener,
         publisher.clone(),
         Settings::from_server(&site.config().server),
+        hub.clone(),
         shutdown.clone(),
     ));
     let mut events = EventLoop::new(site, config_path, publisher, reported)?;
+    events.websub_hub = hub;
     tracing::info!(
         "ready in {:.1?}: {}, {}",
         started.elapsed(),

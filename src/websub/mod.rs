@@ -2,6 +2,7 @@
 //! subscribe through a hub get a new post within seconds instead of at their next poll.
 //!
 //! `topic` says which documents changed between two snapshots; the publisher side (telling
-//! outside hubs) and the built-in hub (telling subscribers) both start from it.
+//! outside hubs) and the built-in hub (`hub`: telling subscribers) both start from it.
 
+pub mod hub;
 pub mod topic;
