@@ -23,3 +23,4 @@ mod parsers;
 mod properties;
 mod serving;
 mod systemd;
+mod websub_hub;
