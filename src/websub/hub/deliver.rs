@@ -41,11 +41,22 @@ pub const RETRY_DELAYS: [Duration; 4] = [
 
 const SIGNATURE: HeaderName = HeaderName::from_static("x-hub-signature");
 
+/// One subscriber's deliveries of one topic: the newest one's ticket, and the lane they take
+/// turns in, so an older body still on its way is never overtaken by a newer one and then
+/// lands last.
+#[derive(Debug)]
+struct Queue {
+    newest: u64,
+    lane: Arc<tokio::sync::Mutex<()>>,
+}
+
+type Key = (String, String);
+
 /// Which delivery is the newest for each (topic, callback), and the slots they share.
 #[derive(Debug)]
 pub struct Deliveries {
     slots: Arc<Semaphore>,
-    newest: Mutex<HashMap<(String, String), u64>>,
+    queues: Mutex<HashMap<Key, Queue>>,
     next: AtomicU64,
 }
 
@@ -53,33 +64,39 @@ impl Default for Deliveries {
     fn default() -> Deliveries {
         Deliveries {
             slots: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
-            newest: Mutex::new(HashMap::new()),
+            queues: Mutex::new(HashMap::new()),
             next: AtomicU64::new(0),
         }
     }
 }
 
 impl Deliveries {
-    /// Makes a new delivery the newest for `key`, superseding any older one.
-    fn claim(&self, key: &(String, String)) -> u64 {
+    /// Makes a new delivery the newest for `key`, superseding any older one; returns its
+    /// ticket and the lane it must hold while it talks to the subscriber.
+    fn claim(&self, key: &Key) -> (u64, Arc<tokio::sync::Mutex<()>>) {
         let ticket = self.next.fetch_add(1, Ordering::Relaxed);
-        self.newest_map().insert(key.clone(), ticket);
-        ticket
+        let mut queues = self.queues();
+        let queue = queues.entry(key.clone()).or_insert_with(|| Queue {
+            newest: ticket,
+            lane: Arc::default(),
+        });
+        queue.newest = ticket;
+        (ticket, Arc::clone(&queue.lane))
     }
 
-    fn is_newest(&self, key: &(String, String), ticket: u64) -> bool {
-        self.newest_map().get(key) == Some(&ticket)
+    fn is_newest(&self, key: &Key, ticket: u64) -> bool {
+        self.queues().get(key).is_some_and(|q| q.newest == ticket)
     }
 
-    fn finish(&self, key: &(String, String), ticket: u64) {
-        let mut newest = self.newest_map();
-        if newest.get(key) == Some(&ticket) {
-            newest.remove(key);
+    fn finish(&self, key: &Key, ticket: u64) {
+        let mut queues = self.queues();
+        if queues.get(key).is_some_and(|q| q.newest == ticket) {
+            queues.remove(key);
         }
     }
 
-    fn newest_map(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), u64>> {
-        self.newest
+    fn queues(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Queue>> {
+        self.queues
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -103,15 +120,29 @@ pub fn distribute(shared: &Arc<Shared>, topics: Vec<ChangedTopic>) {
         );
         for subscription in subscribers {
             let key = (subscription.topic.clone(), subscription.callback.clone());
-            let ticket = shared.deliveries.claim(&key);
+            let (ticket, lane) = shared.deliveries.claim(&key);
             let shared = Arc::clone(shared);
             let topic = Arc::clone(&topic);
             tokio::spawn(async move {
-                deliver(&shared, &topic, &key, ticket).await;
+                let delivery = Delivery {
+                    topic: &topic,
+                    key: &key,
+                    ticket,
+                    lane,
+                };
+                deliver(&shared, &delivery).await;
                 shared.deliveries.finish(&key, ticket);
             });
         }
     }
+}
+
+/// One body on its way to one subscriber.
+struct Delivery<'a> {
+    topic: &'a ChangedTopic,
+    key: &'a Key,
+    ticket: u64,
+    lane: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// What one attempt came to.
@@ -123,13 +154,14 @@ enum Attempt {
     Moot,
 }
 
-async fn deliver(shared: &Shared, topic: &ChangedTopic, key: &(String, String), ticket: u64) {
+async fn deliver(shared: &Shared, delivery: &Delivery<'_>) {
+    let key = delivery.key;
     let mut last_error = String::new();
     for attempt in 0..=RETRY_DELAYS.len() {
         if let Some(delay) = attempt.checked_sub(1).and_then(|i| RETRY_DELAYS.get(i)) {
             tokio::time::sleep(*delay).await;
         }
-        match try_once(shared, topic, key, ticket).await {
+        match try_once(shared, delivery).await {
             Attempt::Delivered | Attempt::Moot => return,
             Attempt::Gone => {
                 tracing::info!(
@@ -161,12 +193,11 @@ async fn deliver(shared: &Shared, topic: &ChangedTopic, key: &(String, String), 
     );
 }
 
-async fn try_once(
-    shared: &Shared,
-    topic: &ChangedTopic,
-    key: &(String, String),
-    ticket: u64,
-) -> Attempt {
+async fn try_once(shared: &Shared, delivery: &Delivery<'_>) -> Attempt {
+    let Delivery {
+        topic, key, ticket, ..
+    } = *delivery;
+    let _turn = delivery.lane.lock().await;
     let Ok(_slot) = shared.deliveries.slots.acquire().await else {
         return Attempt::Moot;
     };
@@ -292,8 +323,12 @@ mod tests {
     fn a_newer_delivery_supersedes_an_older_one() {
         let deliveries = Deliveries::default();
         let key = ("t".to_owned(), "c".to_owned());
-        let old = deliveries.claim(&key);
-        let new = deliveries.claim(&key);
+        let (old, old_lane) = deliveries.claim(&key);
+        let (new, new_lane) = deliveries.claim(&key);
+        assert!(
+            Arc::ptr_eq(&old_lane, &new_lane),
+            "one lane per subscriber and topic"
+        );
         assert!(!deliveries.is_newest(&key, old));
         assert!(deliveries.is_newest(&key, new));
         deliveries.finish(&key, old);
@@ -302,6 +337,6 @@ mod tests {
             "the old one's end leaves the new"
         );
         deliveries.finish(&key, new);
-        assert!(deliveries.newest_map().is_empty());
+        assert!(deliveries.queues().is_empty());
     }
 }

@@ -186,3 +186,63 @@ fn subscribe(shared: &Arc<Shared>, intent: Intent) {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::etag::ETag;
+    use crate::format::Format;
+    use crate::render::{Document, Lifetime};
+    use crate::snapshot::Contents;
+    use bytes::Bytes;
+
+    fn document(path: &str, kind: DocumentKind) -> Document {
+        Document {
+            path: path.into(),
+            kind,
+            body: Bytes::from_static(b"x"),
+            etag: ETag::of(b"x"),
+            last_modified: chrono::DateTime::UNIX_EPOCH,
+            lifetime: Lifetime::Current,
+        }
+    }
+
+    #[test]
+    fn topics_are_this_sites_feeds_by_their_canonical_url() {
+        let contents = Contents {
+            documents: vec![
+                document("atom.xml", DocumentKind::Feed(Format::Atom)),
+                document("tags/rust lang/rss.xml", DocumentKind::Feed(Format::Rss)),
+                document("index.html", DocumentKind::Page),
+            ],
+            ..Contents::default()
+        };
+        let snapshot = Snapshot::from_build(contents, None);
+        let base = Url::parse("https://example.org/blog/").unwrap();
+        let own = |raw: &str| own_topic(&snapshot, &base, raw);
+        assert_eq!(
+            own("https://example.org/blog/atom.xml").as_deref(),
+            Some("https://example.org/blog/atom.xml")
+        );
+        assert_eq!(
+            own("HTTPS://EXAMPLE.org/blog/atom.xml").as_deref(),
+            Some("https://example.org/blog/atom.xml"),
+            "compared as URLs, not as text"
+        );
+        assert_eq!(
+            own("https://example.org/blog/tags/rust%20lang/rss.xml").as_deref(),
+            Some("https://example.org/blog/tags/rust%20lang/rss.xml")
+        );
+        for foreign in [
+            "https://example.org/atom.xml",
+            "https://example.org/blog/index.html",
+            "https://example.org/blog/missing.xml",
+            "https://example.org/blog/atom.xml?x=1",
+            "http://example.org/blog/atom.xml",
+            "https://evil.example/blog/atom.xml",
+            "atom.xml",
+        ] {
+            assert_eq!(own(foreign), None, "{foreign}");
+        }
+    }
+}
