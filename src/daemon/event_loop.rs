@@ -143,6 +143,7 @@ impl EventLoop {
 
     fn reload(&mut self) {
         let before = self.site.config().server.clone();
+        let hub_before = self.site.config().websub.builtin.clone();
         match self.site.reload_config() {
             Ok(()) => {
                 tracing::info!("config reloaded");
@@ -154,6 +155,11 @@ impl EventLoop {
                 if restart_only(after) != restart_only(&before) {
                     tracing::warn!(
                         "`[server]` listen, max_age, max_connections and the connection limits take effect when feedd restarts"
+                    );
+                }
+                if self.site.config().websub.builtin != hub_before {
+                    tracing::warn!(
+                        "the built-in WebSub hub's settings take effect when feedd restarts"
                     );
                 }
             }

@@ -1,7 +1,7 @@
 //! The hub endpoint's answer to a subscription request (WebSub §5.1–§5.2): 202 Accepted when
 //! the request is well formed, its topic is one of feedd's feeds, its callback may be called
 //! and no limit is reached, after which the intent is verified in the background; otherwise a
-//! 4xx (or 503 when too many verifications are under way) whose plain-text body says why.
+//! 4xx (or 503 when too many verifications are under way in all) whose plain-text body says why.
 //!
 //! Reading the request off the socket (method, size, deadline) is `http`'s; this starts from
 //! the body's bytes.
@@ -13,6 +13,7 @@ use percent_encoding::percent_decode_str;
 use url::Url;
 
 use super::Shared;
+use super::pending::Busy;
 use super::request::{self, Mode};
 use super::store::Limits;
 use super::verify::{self, Intent, Verdict};
@@ -65,11 +66,15 @@ pub async fn receive(
             return Answer::new(StatusCode::TOO_MANY_REQUESTS, limit.to_string());
         }
     }
-    let Ok(permit) = Arc::clone(&shared.verifications).try_acquire_owned() else {
-        return Answer::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "too many subscription requests are being verified; try again in a minute",
-        );
+    let host = intent.callback.host_str().unwrap_or_default();
+    let permit = match shared.verifications.take(host) {
+        Ok(permit) => permit,
+        Err(busy @ Busy::All) => {
+            return Answer::new(StatusCode::SERVICE_UNAVAILABLE, busy.to_string());
+        }
+        Err(busy @ Busy::Host { .. }) => {
+            return Answer::new(StatusCode::TOO_MANY_REQUESTS, busy.to_string());
+        }
     };
     let task = Arc::clone(shared);
     tokio::spawn(async move {

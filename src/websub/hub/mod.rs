@@ -4,9 +4,9 @@
 //!
 //! The parts, one job each: `request` parses a subscription request, `callback` decides which
 //! addresses may be called, `endpoint` answers the request and `verify` checks the
-//! subscriber's intent, `store` keeps the subscriptions (leases, limits, the file in
-//! `state_dir`), `deliver` sends the content, and `client` is the outgoing HTTP client they
-//! share. [`Hub`] is the handle the daemon holds: `http` passes it the requests for its path,
+//! subscriber's intent (`pending` bounds how many checks run at once), `store` keeps the
+//! subscriptions (leases, limits, the file in `state_dir`), `deliver` sends the content, and
+//! `client` is the outgoing HTTP client they share. [`Hub`] is the handle the daemon holds: `http` passes it the requests for its path,
 //! and the event loop passes it the topics each published snapshot changed. Nothing here
 //! blocks either: verification and delivery run as tasks of their own.
 
@@ -14,6 +14,7 @@ mod callback;
 mod client;
 mod deliver;
 mod endpoint;
+mod pending;
 mod request;
 mod store;
 mod verify;
@@ -21,7 +22,7 @@ mod verify;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::mpsc;
 use url::Url;
 
 use crate::config::{BuiltinHub, Config};
@@ -30,6 +31,7 @@ use crate::websub::topic::ChangedTopic;
 use callback::Policy;
 use client::Client;
 use deliver::Deliveries;
+use pending::Pending;
 use store::{Limits, Store};
 
 pub use deliver::signature;
@@ -40,6 +42,8 @@ pub use store::FILE_NAME;
 pub const MAX_REQUEST_BYTES: usize = 8 * 1024;
 /// Verifications under way at once; past it, requests get a 503.
 const MAX_VERIFICATIONS: usize = 64;
+/// Verifications under way to callbacks on one host; past it, requests get a 429.
+const MAX_VERIFICATIONS_PER_HOST: usize = 8;
 /// How long a verification or a delivery may take, connecting included.
 const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often subscriptions whose lease is over are removed (they get nothing meanwhile).
@@ -62,7 +66,7 @@ struct Shared {
     policy: Policy,
     client: Client,
     store: Arc<Store>,
-    verifications: Arc<Semaphore>,
+    verifications: Arc<Pending>,
     deliveries: Deliveries,
 }
 
@@ -105,7 +109,7 @@ impl Hub {
             policy,
             client: Client::new(policy, EXCHANGE_TIMEOUT)?,
             store: Store::load(config.state_dir.join(FILE_NAME)),
-            verifications: Arc::new(Semaphore::new(MAX_VERIFICATIONS)),
+            verifications: Pending::new(MAX_VERIFICATIONS, MAX_VERIFICATIONS_PER_HOST),
             deliveries: Deliveries::default(),
             settings,
         });
