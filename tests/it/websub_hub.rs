@@ -516,6 +516,8 @@ fn private_callbacks_are_refused_unless_allowed() {
         subscriber.callback("/private"),
         "http://[::1]:9/cb".to_owned(),
         "http://169.254.169.254/latest/meta-data/".to_owned(),
+        // A name is refused for what it resolves to.
+        format!("http://localhost:{}/private", subscriber.addr.port()),
     ] {
         let (status, text) = hub_request(
             &daemon,
