@@ -92,7 +92,14 @@ pub async fn receive(
 fn intent(shared: &Shared, snapshot: &Snapshot, body: &[u8]) -> Result<Intent, Answer> {
     let parsed = request::parse(body)
         .map_err(|error| Answer::new(StatusCode::BAD_REQUEST, error.to_string()))?;
-    let topic = own_topic(snapshot, &shared.base_url, &parsed.topic).ok_or_else(|| {
+    let subscribed = |topic: &str| shared.store.read(|subs| subs.has_topic(topic));
+    let topic = match parsed.mode {
+        Mode::Subscribe => own_topic(snapshot, &shared.base_url, &parsed.topic),
+        // A feed that is gone (a tag no post has any more) can still be left.
+        Mode::Unsubscribe => own_topic(snapshot, &shared.base_url, &parsed.topic)
+            .or_else(|| subscribed_topic(&parsed.topic, subscribed)),
+    };
+    let topic = topic.ok_or_else(|| {
         Answer::new(
             StatusCode::NOT_FOUND,
             format!(
@@ -123,6 +130,12 @@ pub fn own_topic(snapshot: &Snapshot, base_url: &Url, raw: &str) -> Option<Strin
     }
     let canonical = topic_url(base_url, document.path())?;
     (canonical == parsed).then(|| canonical.to_string())
+}
+
+/// `raw`'s canonical URL when some callback is subscribed to it.
+fn subscribed_topic(raw: &str, subscribed: impl Fn(&str) -> bool) -> Option<String> {
+    let canonical = Url::parse(raw).ok()?.to_string();
+    subscribed(&canonical).then_some(canonical)
 }
 
 /// Applies a verified intent; a refused one changes nothing.
@@ -249,5 +262,18 @@ mod tests {
         ] {
             assert_eq!(own(foreign), None, "{foreign}");
         }
+    }
+
+    #[test]
+    fn a_topic_that_is_gone_is_known_while_someone_is_subscribed() {
+        let subscribed = |topic: &str| topic == "https://example.org/tags/old/atom.xml";
+        assert_eq!(
+            subscribed_topic("HTTPS://example.org/tags/old/atom.xml", subscribed).as_deref(),
+            Some("https://example.org/tags/old/atom.xml")
+        );
+        assert_eq!(
+            subscribed_topic("https://example.org/other.xml", subscribed),
+            None
+        );
     }
 }

@@ -88,6 +88,11 @@ impl Subscriptions {
         self.by_key.len()
     }
 
+    /// Whether any callback is subscribed to `topic`, lease over or not.
+    pub fn has_topic(&self, topic: &str) -> bool {
+        self.of_topic(topic).next().is_some()
+    }
+
     /// The subscriptions of `topic` whose lease is not over at `now`.
     pub fn live_for(&self, topic: &str, now: u64) -> Vec<Subscription> {
         self.of_topic(topic)
@@ -307,6 +312,7 @@ mod tests {
             .map(|s| s.callback)
             .collect();
         assert_eq!(live, ["https://a.example/1"]);
+        assert!(subs.has_topic("t2") && !subs.has_topic("t"));
         assert_eq!(subs.purge(100), 2);
         assert!(subs.remove("t1", "https://a.example/1"));
         assert_eq!(subs.len(), 0);
