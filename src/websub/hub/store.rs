@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -183,6 +184,10 @@ pub struct Store {
     state: Mutex<Subscriptions>,
     /// Held while the file is written, so writes land in the order they were asked for.
     writing: Mutex<()>,
+    /// A write is scheduled and has not read the list yet: a change meanwhile needs no other
+    /// write, since that one will carry it. A burst of subscriptions costs a few writes, not one
+    /// per subscription.
+    queued: AtomicBool,
 }
 
 impl Store {
@@ -199,6 +204,7 @@ impl Store {
             path,
             state: Mutex::new(subscriptions),
             writing: Mutex::new(()),
+            queued: AtomicBool::new(false),
         })
     }
 
@@ -218,10 +224,15 @@ impl Store {
     }
 
     fn save(self: &Arc<Self>) {
+        if self.queued.swap(true, Ordering::AcqRel) {
+            return;
+        }
         let store = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
             let _writing = lock(&store.writing);
-            // Taken under the write lock, so the last write always holds the newest list.
+            store.queued.store(false, Ordering::Release);
+            // Read after `queued` is cleared and under the write lock, so the last write always
+            // holds the newest list.
             let bytes = lock(&store.state).to_json();
             if let Err(error) = write_private(&store.path, &bytes) {
                 tracing::error!(
@@ -349,6 +360,34 @@ mod tests {
             subs.check_limits("t1", &url("https://c.example/"), limits),
             Err(LimitError::Topic(2))
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_change_reaches_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let store = Store::load(path.clone());
+        for i in 0..200 {
+            let callback = format!("https://a.example/{i}");
+            store.update(|subs| {
+                subs.insert(sub("t", &callback, u64::MAX));
+                ((), true)
+            });
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let written = std::fs::read(&path)
+                .ok()
+                .map(|b| Subscriptions::from_json(&b));
+            if written.is_some_and(|w| w.is_ok_and(|w| w.len() == 200)) {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the last change was not written"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
     }
 
     #[test]
