@@ -288,7 +288,22 @@ fn subscribers_with_and_without_a_secret_get_each_edit_as_asked() {
     let subscriber = Subscriber::start();
     let plain = subscriber.callback("/plain");
     let signed = subscriber.callback("/signed?feed=1");
-    subscribe(&daemon, &plain, &[("unknown.param", "ignored")]);
+    // The topic in another spelling of the same URL: the verification names it as sent, and
+    // the subscription is to the feed.
+    let (status, text) = hub_request(
+        &daemon,
+        &[
+            ("hub.mode", "subscribe"),
+            ("hub.topic", "https://EXAMPLE.org:443/atom.xml"),
+            ("hub.callback", &plain),
+            ("unknown.param", "ignored"),
+        ],
+    );
+    assert_eq!(status, 202, "{text}");
+    daemon.wait_for(
+        &format!("hub: subscribed {plain} to {TOPIC}"),
+        DELIVERY_BOUND,
+    );
     subscribe(
         &daemon,
         &signed,
@@ -297,7 +312,14 @@ fn subscribers_with_and_without_a_secret_get_each_edit_as_asked() {
 
     let verification = &subscriber.requests("GET", "/plain")[0];
     assert_eq!(verification.query["hub.mode"], "subscribe");
-    assert_eq!(verification.query["hub.topic"], TOPIC);
+    assert_eq!(
+        verification.query["hub.topic"],
+        "https://EXAMPLE.org:443/atom.xml"
+    );
+    assert_eq!(
+        subscriber.requests("GET", "/signed")[0].query["hub.topic"],
+        TOPIC
+    );
     assert_eq!(
         verification.query["hub.lease_seconds"], "864000",
         "the default"

@@ -112,6 +112,7 @@ fn intent(shared: &Shared, snapshot: &Snapshot, body: &[u8]) -> Result<Intent, A
     Ok(Intent {
         mode: parsed.mode,
         topic,
+        topic_as_sent: parsed.topic,
         callback: parsed.callback,
         lease_seconds: request::granted_lease(parsed.lease_seconds, &shared.settings),
         secret: parsed.secret,

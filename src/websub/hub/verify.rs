@@ -14,8 +14,11 @@ use super::request::Mode;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Intent {
     pub mode: Mode,
-    /// The topic's canonical URL, as `hub.topic` names it back.
+    /// The topic's canonical URL, which the subscription is stored under.
     pub topic: String,
+    /// `hub.topic` exactly as the subscriber sent it, which the verification names back
+    /// (WebSub §5.3: "the topic URL given in the corresponding subscription request").
+    pub topic_as_sent: String,
     pub callback: Url,
     /// The lease granted (subscribe only).
     pub lease_seconds: u64,
@@ -52,7 +55,7 @@ pub fn verification_url(intent: &Intent, challenge: &str) -> Url {
         let mut query = url.query_pairs_mut();
         query
             .append_pair("hub.mode", intent.mode.as_str())
-            .append_pair("hub.topic", &intent.topic)
+            .append_pair("hub.topic", &intent.topic_as_sent)
             .append_pair("hub.challenge", challenge);
         if intent.mode == Mode::Subscribe {
             query.append_pair("hub.lease_seconds", &intent.lease_seconds.to_string());
@@ -89,6 +92,7 @@ mod tests {
         Intent {
             mode,
             topic: "https://example.org/atom.xml".into(),
+            topic_as_sent: "https://example.org:443/atom.xml".into(),
             callback: Url::parse("https://reader.example/cb?feed=7#x").unwrap(),
             lease_seconds: 600,
             secret: None,
@@ -96,12 +100,12 @@ mod tests {
     }
 
     #[test]
-    fn the_verification_request_keeps_the_callbacks_query() {
+    fn the_verification_request_keeps_the_callbacks_query_and_names_the_topic_as_sent() {
         let url = verification_url(&intent(Mode::Subscribe), "abc");
         assert_eq!(
             url.as_str(),
             "https://reader.example/cb?feed=7&hub.mode=subscribe\
-&hub.topic=https%3A%2F%2Fexample.org%2Fatom.xml&hub.challenge=abc&hub.lease_seconds=600"
+&hub.topic=https%3A%2F%2Fexample.org%3A443%2Fatom.xml&hub.challenge=abc&hub.lease_seconds=600"
         );
         let url = verification_url(&intent(Mode::Unsubscribe), "abc");
         assert!(url.as_str().ends_with("hub.challenge=abc"), "{url}");
