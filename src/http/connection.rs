@@ -15,7 +15,7 @@ use hyper::body::Incoming;
 use hyper::header::{CONNECTION, HeaderValue};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{Request, Response};
+use hyper::{Method, Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -184,19 +184,30 @@ impl Server {
 
     /// The response to one request, the `count`th on its connection.
     async fn answer(&self, request: Request<Incoming>, count: u64) -> Response<Full<Bytes>> {
-        let method = request.method().clone();
-        let path = request.uri().path().to_owned();
-        let mut response = match &self.hub {
-            Some(hub) if hub_endpoint::is_for(hub, &request) => {
-                hub_endpoint::answer(hub, &self.snapshots, &self.settings, request).await
-            }
-            _ => {
-                // The body of a GET or HEAD is not read; dropping it lets hyper discard it.
-                let (parts, _body) = request.into_parts();
-                let request = Request::from_parts(parts, ());
-                respond(&self.snapshots.load(), &self.settings, &request)
-            }
-        };
+        if let Some(hub) = self
+            .hub
+            .as_ref()
+            .filter(|h| hub_endpoint::is_for(h, &request))
+        {
+            let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+            let response = hub_endpoint::answer(hub, &self.snapshots, &self.settings, request);
+            return self.finish(response.await, &method, &path, count);
+        }
+        // The body of a GET or HEAD is not read; dropping it lets hyper discard it.
+        let (parts, _body) = request.into_parts();
+        let request = Request::from_parts(parts, ());
+        let response = respond(&self.snapshots.load(), &self.settings, &request);
+        self.finish(response, request.method(), request.uri().path(), count)
+    }
+
+    /// `response` as sent: closing the connection after its last allowed request, and logged.
+    fn finish(
+        &self,
+        mut response: Response<Bytes>,
+        method: &Method,
+        path: &str,
+        count: u64,
+    ) -> Response<Full<Bytes>> {
         if count >= self.settings.max_requests_per_connection {
             // hyper closes the connection after a response that says so.
             response
