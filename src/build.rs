@@ -7,7 +7,7 @@
 //! knows how posts become bytes; this module does not know where the bytes go.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -88,6 +88,9 @@ pub struct Pipeline {
     feed_pages: bool,
     views: BTreeMap<FeedKey, Vec<Document>>,
     index_page: Option<Document>,
+    /// The assembler before [`Pipeline::reopen`], until the next run: what a post whose file
+    /// cannot be read any more was last shown with.
+    before_reopen: Option<Assembler>,
 }
 
 impl Pipeline {
@@ -101,6 +104,7 @@ impl Pipeline {
             feed_pages: false,
             views: BTreeMap::new(),
             index_page: None,
+            before_reopen: None,
         }
     }
 
@@ -115,9 +119,11 @@ impl Pipeline {
     /// config change, which may change every entry).
     pub fn reopen(&mut self) {
         let index = std::mem::replace(&mut self.index, FeedIndex::new(IdLedger::default()));
+        let before = std::mem::take(&mut self.assembler);
         let feed_pages = self.feed_pages;
         *self = Pipeline::open(index.into_ledger());
         self.feed_pages = feed_pages;
+        self.before_reopen = Some(before);
     }
 
     /// Runs over every post in `cache`. `now` only decides which scheduled posts are due.
@@ -156,7 +162,10 @@ impl Pipeline {
         let indexed = self.index.apply(config, changes, now);
         let selection = self.assembler.select(config, &mut self.index);
         let bodies = selection.to_render.len();
-        let (rendered, unrendered) = render_bodies(cache, &selection.to_render);
+        let before = self.before_reopen.take();
+        let shown_before =
+            |path: &Path| (before.as_ref().unwrap_or(&self.assembler)).content_of(path);
+        let (rendered, unrendered) = render_bodies(cache, &selection.to_render, shown_before);
         let changed = self
             .assembler
             .assemble(config, &self.index, selection, rendered);
@@ -269,22 +278,26 @@ impl Pipeline {
 }
 
 /// The step that reads: each selected post's body as HTML with its URLs resolved against its
-/// page, and its first paragraph. A post that cannot be read or rendered any more shows only its
-/// title and summary, and the failure is a problem of this build.
+/// page, and its first paragraph. A post that cannot be read or rendered any more keeps what it
+/// was last shown with (`shown_before`), else shows only its title and summary; the failure is
+/// a problem of this build either way.
 fn render_bodies(
     cache: &PostCache,
     to_render: &[(Arc<Post>, Url)],
+    shown_before: impl Fn(&Path) -> Option<Content> + Sync,
 ) -> (HashMap<PathBuf, Content>, Vec<Diagnostic>) {
     let results: Vec<(PathBuf, Content, Option<Diagnostic>)> = to_render
         .par_iter()
         .map(|(post, page)| {
             let (content, problem) = match cache.content(post) {
-                Ok(content) => (content, None),
-                Err(problem) => (summary_only(post), Some(problem)),
-            };
-            let content = Content {
-                html: absolutize_html(&content.html, page),
-                excerpt: content.excerpt,
+                Ok(content) => {
+                    let html = absolutize_html(&content.html, page);
+                    (Content { html, ..content }, None)
+                }
+                Err(problem) => {
+                    let kept = shown_before(&post.path).unwrap_or_else(|| summary_only(post));
+                    (kept, Some(problem))
+                }
             };
             (post.path.clone(), content, problem)
         })
@@ -490,6 +503,27 @@ mod tests {
         let atom = String::from_utf8(atom.body.to_vec()).unwrap();
         assert!(atom.contains("<title>A</title>"), "the post stays: {atom}");
         assert_eq!(build.published, 1);
+    }
+
+    #[test]
+    fn a_post_that_cannot_be_read_any_more_keeps_the_body_it_was_shown_with() {
+        let text = "+++\ntitle = \"A\"\ndate = 2020-01-01\n+++\nFirst.\n\nSecond.\n";
+        let (dir, config, cache) = site(&[("a.md", text)]);
+        let mut pipeline = Pipeline::open(IdLedger::default());
+        let atom = |build: &Build| {
+            let document = build.documents.iter().find(|d| d.path == "atom.xml");
+            String::from_utf8(document.unwrap().body.to_vec()).unwrap()
+        };
+        let shown = atom(&pipeline.run_all(&config, &cache, Utc::now()));
+        assert!(shown.contains("Second."), "{shown}");
+        let path = dir.path().join("feed-src/a.md");
+        std::fs::remove_file(&path).unwrap();
+        std::fs::create_dir(&path).unwrap();
+        // A rescan (or a config change) starts again from the ids and renders every post.
+        pipeline.reopen();
+        let build = pipeline.run_all(&config, &cache, Utc::now());
+        assert_eq!(build.diagnostics.len(), 1, "{:?}", build.diagnostics);
+        assert_eq!(atom(&build), shown);
     }
 
     /// A post on the 10th of `month` 2020.

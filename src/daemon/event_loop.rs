@@ -26,7 +26,8 @@ use crate::snapshot::{Contents, Discovery, Publisher, Snapshot};
 use crate::systemd;
 use crate::watch::{self, Batch, WatchSettings, Watching};
 use crate::websub::Notifier;
-use crate::websub::topic::{changed_topics, topic_url};
+use crate::websub::hub::Hub;
+use crate::websub::topic::{ChangedTopic, changed_topics, topic_url};
 use crate::wording::count;
 
 pub(super) struct EventLoop {
@@ -42,6 +43,8 @@ pub(super) struct EventLoop {
     pub watchdog: Option<Interval>,
     /// Tells the outside WebSub hubs of each published change, in the background.
     pub notifier: Notifier,
+    /// The built-in WebSub hub, told of every feed whose bytes a published snapshot changed.
+    pub websub_hub: Option<Hub>,
 }
 
 impl EventLoop {
@@ -75,6 +78,7 @@ impl EventLoop {
             reported,
             watchdog: watchdog(),
             notifier,
+            websub_hub: None,
         })
     }
 
@@ -148,6 +152,7 @@ impl EventLoop {
 
     fn reload(&mut self) {
         let before = self.site.config().server.clone();
+        let hub_before = self.site.config().websub.builtin.clone();
         match self.site.reload_config() {
             Ok(()) => {
                 tracing::info!("config reloaded");
@@ -161,6 +166,11 @@ impl EventLoop {
                 if restart_only(after) != restart_only(&before) {
                     tracing::warn!(
                         "`[server]` listen, max_age, max_connections and the connection limits take effect when feedd restarts"
+                    );
+                }
+                if self.site.config().websub.builtin != hub_before {
+                    tracing::warn!(
+                        "the built-in WebSub hub's settings take effect when feedd restarts"
                     );
                 }
             }
@@ -213,6 +223,7 @@ impl EventLoop {
         let problems = build.diagnostics.len();
         let next = tokio::task::block_in_place(|| snapshot(&self.site, build, Some(&previous)));
         let generation = next.generation();
+        let topics = changed_topics(&previous, &next, &self.site.config().base_url);
         self.publishing.publish(next);
         let elapsed = started.elapsed();
         self.status
@@ -220,7 +231,7 @@ impl EventLoop {
         self.persist_and_report();
         // After the output folder is written too: a hub told of a change fetches it at once,
         // perhaps from a web server serving that folder.
-        self.announce(&previous, &self.publishing.current());
+        self.announce(topics);
         tracing::info!(
             "rebuilt ({cause}) in {elapsed:.1?}: {} re-read, {} removed; {}; {changed} of {} changed; {}; {work}; generation {generation}",
             rebuilt.refresh.parsed,
@@ -231,20 +242,25 @@ impl EventLoop {
         );
     }
 
-    /// Queues a WebSub notification of each feed document whose bytes `next` changed, for each
-    /// outside hub; returns at once.
-    fn announce(&self, previous: &Snapshot, next: &Snapshot) {
-        let config = self.site.config();
-        if config.websub.hubs.is_empty() {
+    /// Hands the feed documents a published snapshot changed to the built-in hub, which sends
+    /// them to its subscribers, and queues a notification of each for each outside hub; returns
+    /// at once.
+    fn announce(&self, topics: Vec<ChangedTopic>) {
+        if topics.is_empty() {
             return;
         }
-        let topics: Vec<_> = changed_topics(previous, next, &config.base_url)
-            .into_iter()
-            .map(|topic| topic.url)
-            .collect();
-        if !topics.is_empty() {
-            tracing::debug!("announcing {} to WebSub hubs", count(topics.len(), "topic"));
-            self.notifier.announce(&config.websub.hubs, topics);
+        let config = self.site.config();
+        let urls: Vec<_> = if config.websub.hubs.is_empty() {
+            Vec::new()
+        } else {
+            topics.iter().map(|topic| topic.url.clone()).collect()
+        };
+        if let Some(hub) = &self.websub_hub {
+            hub.topics_changed(topics);
+        }
+        if !urls.is_empty() {
+            tracing::debug!("announcing {} to WebSub hubs", count(urls.len(), "topic"));
+            self.notifier.announce(&config.websub.hubs, urls);
         }
     }
 }

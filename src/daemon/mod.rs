@@ -22,12 +22,14 @@ use std::time::Instant;
 
 use chrono::Utc;
 use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::http::{self, Settings};
 use crate::snapshot::{Publisher, Snapshot};
 use crate::systemd;
 use crate::watch;
+use crate::websub::hub::{Hub, HubError};
 use crate::websub::{Notifier, PublishStatus, Retry};
 use crate::wording::count;
 use event_loop::EventLoop;
@@ -59,6 +61,8 @@ pub enum DaemonError {
     Task(#[from] tokio::task::JoinError),
     #[error("HTTP server failed: {0}")]
     Serve(std::io::Error),
+    #[error(transparent)]
+    Hub(#[from] HubError),
 }
 
 /// Runs the daemon until SIGTERM or SIGINT. It serves on `inherited` when the service manager
@@ -92,19 +96,13 @@ pub async fn run(
     )
     .await?;
     let shutdown = CancellationToken::new();
-    let notifier = Notifier::spawn(PublishStatus::default(), Retry::DEFAULT);
-    notifier.announce(&site.config().websub.hubs, Vec::new());
-    let settings = Settings {
-        publish_status: notifier.status().clone(),
-        ..Settings::from_server(&site.config().server)
-    };
-    let server = tokio::spawn(http::serve(
-        listener,
-        publisher.clone(),
-        settings,
-        shutdown.clone(),
-    ));
+    let Serving {
+        server,
+        notifier,
+        hub,
+    } = serve(&site, listener, &publisher, &shutdown)?;
     let mut events = EventLoop::new(site, config_path, publisher, reported, notifier)?;
+    events.websub_hub = hub;
     tracing::info!(
         "ready in {:.1?}: {}, {}",
         started.elapsed(),
@@ -126,6 +124,42 @@ pub async fn run(
         Ok(result) => result.map_err(DaemonError::Serve),
         Err(join) => Err(DaemonError::Serve(std::io::Error::other(join))),
     }
+}
+
+/// The HTTP server's task, and the WebSub parts the event loop tells of each change.
+struct Serving {
+    server: JoinHandle<std::io::Result<()>>,
+    notifier: Notifier,
+    hub: Option<Hub>,
+}
+
+/// Starts the HTTP server on `listener`, with the WebSub side it serves: the notifier of outside
+/// hubs (whose status `/healthz` shows) and the built-in hub, when the config names them.
+fn serve(
+    site: &Site,
+    listener: TcpListener,
+    publisher: &Publisher,
+    shutdown: &CancellationToken,
+) -> Result<Serving, DaemonError> {
+    let notifier = Notifier::spawn(PublishStatus::default(), Retry::DEFAULT);
+    notifier.announce(&site.config().websub.hubs, Vec::new());
+    let settings = Settings {
+        publish_status: notifier.status().clone(),
+        ..Settings::from_server(&site.config().server)
+    };
+    let hub = Hub::start(site.config())?;
+    let server = tokio::spawn(http::serve_with_hub(
+        listener,
+        publisher.clone(),
+        settings,
+        hub.clone(),
+        shutdown.clone(),
+    ));
+    Ok(Serving {
+        server,
+        notifier,
+        hub,
+    })
 }
 
 /// Loads the config and builds once, off the async workers; `None` when a stop came first,

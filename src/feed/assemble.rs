@@ -107,6 +107,14 @@ pub struct Assembler {
 }
 
 impl Assembler {
+    /// The body and summary the post at `path` was last shown with, if it was shown.
+    pub fn content_of(&self, path: &Path) -> Option<Content> {
+        self.entries.get(path).map(|made| Content {
+            html: made.entry.content_html.clone(),
+            excerpt: made.entry.summary.clone(),
+        })
+    }
+
     /// The feeds' subscription documents in document order: the main feed first, then the
     /// tags' by slug.
     pub fn feeds(&self) -> impl Iterator<Item = &Feed> {

@@ -15,7 +15,7 @@ use hyper::body::Incoming;
 use hyper::header::{CONNECTION, HeaderValue};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{Request, Response};
+use hyper::{Method, Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -24,9 +24,11 @@ use tokio_util::task::TaskTracker;
 
 use super::clients::{Clients, Ticket};
 use super::guarded::Guarded;
+use super::hub_endpoint;
 use super::refuse::{Refusal, refuse};
 use super::{Settings, respond};
 use crate::snapshot::Publisher;
+use crate::websub::hub::Hub;
 
 /// How long an evicted connection may take to finish its response before it is closed.
 const EVICTION_GRACE: Duration = Duration::from_millis(500);
@@ -39,6 +41,8 @@ const LIFETIME_GRACE: Duration = Duration::from_secs(30);
 pub(super) struct Server {
     builder: http1::Builder,
     snapshots: Publisher,
+    /// The built-in WebSub hub, whose endpoint is the one path that reads request bodies.
+    hub: Option<Hub>,
     pub(super) settings: Settings,
     shutdown: CancellationToken,
     /// Cancelled when the shutdown grace period is over, to close connections still open then.
@@ -62,6 +66,7 @@ impl Server {
     pub(super) fn new(
         snapshots: Publisher,
         settings: Settings,
+        hub: Option<Hub>,
         shutdown: CancellationToken,
     ) -> Arc<Server> {
         let mut builder = http1::Builder::new();
@@ -75,6 +80,7 @@ impl Server {
         Arc::new(Server {
             builder,
             snapshots,
+            hub,
             clients: Clients::new(settings.max_connections_per_address),
             slots: Arc::new(Semaphore::new(slots)),
             refusals: Arc::new(Semaphore::new(slots)),
@@ -150,7 +156,8 @@ impl Server {
         let served = AtomicU64::new(0);
         let service = service_fn(move |request: Request<Incoming>| {
             let count = served.fetch_add(1, Ordering::Relaxed) + 1;
-            std::future::ready(Ok::<_, Infallible>(server.answer(request, count)))
+            let server = Arc::clone(&server);
+            async move { Ok::<_, Infallible>(server.answer(request, count).await) }
         });
         let connection = self.builder.serve_connection(TokioIo::new(io), service);
         let mut connection = std::pin::pin!(connection);
@@ -176,11 +183,31 @@ impl Server {
     }
 
     /// The response to one request, the `count`th on its connection.
-    fn answer(&self, request: Request<Incoming>, count: u64) -> Response<Full<Bytes>> {
+    async fn answer(&self, request: Request<Incoming>, count: u64) -> Response<Full<Bytes>> {
+        if let Some(hub) = self
+            .hub
+            .as_ref()
+            .filter(|h| hub_endpoint::is_for(h, &request))
+        {
+            let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+            let response = hub_endpoint::answer(hub, &self.snapshots, &self.settings, request);
+            return self.finish(response.await, &method, &path, count);
+        }
         // The body of a GET or HEAD is not read; dropping it lets hyper discard it.
         let (parts, _body) = request.into_parts();
         let request = Request::from_parts(parts, ());
-        let mut response = respond(&self.snapshots.load(), &self.settings, &request);
+        let response = respond(&self.snapshots.load(), &self.settings, &request);
+        self.finish(response, request.method(), request.uri().path(), count)
+    }
+
+    /// `response` as sent: closing the connection after its last allowed request, and logged.
+    fn finish(
+        &self,
+        mut response: Response<Bytes>,
+        method: &Method,
+        path: &str,
+        count: u64,
+    ) -> Response<Full<Bytes>> {
         if count >= self.settings.max_requests_per_connection {
             // hyper closes the connection after a response that says so.
             response
@@ -188,8 +215,8 @@ impl Server {
                 .insert(CONNECTION, HeaderValue::from_static("close"));
         }
         tracing::debug!(
-            method = %request.method(),
-            path = request.uri().path(),
+            %method,
+            path,
             status = response.status().as_u16(),
             "request"
         );

@@ -16,6 +16,7 @@ mod discovery;
 mod encoding;
 mod guarded;
 mod health;
+mod hub_endpoint;
 mod listener;
 mod negotiation;
 mod refuse;
@@ -36,6 +37,7 @@ pub use self::service::respond;
 use crate::config;
 use crate::snapshot::Publisher;
 use crate::websub::PublishStatus;
+use crate::websub::hub::Hub;
 
 /// How the server treats clients. Built from `[server]` in the config by [`Settings::from_server`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,11 +117,22 @@ pub async fn serve(
     settings: Settings,
     shutdown: CancellationToken,
 ) -> io::Result<()> {
+    serve_with_hub(listener, snapshots, settings, None, shutdown).await
+}
+
+/// [`serve`], with the built-in WebSub hub's endpoint answered by `hub`.
+pub async fn serve_with_hub(
+    listener: TcpListener,
+    snapshots: Publisher,
+    settings: Settings,
+    hub: Option<Hub>,
+    shutdown: CancellationToken,
+) -> io::Result<()> {
     match listener.local_addr() {
         Ok(addr) => tracing::info!(%addr, "serving HTTP"),
         Err(error) => tracing::info!(%error, "serving HTTP on a socket without a local address"),
     }
-    run(listener, snapshots, settings, shutdown).await;
+    run(listener, snapshots, settings, hub, shutdown).await;
     Ok(())
 }
 
@@ -162,9 +175,10 @@ async fn run<A: Accept>(
     mut acceptor: A,
     snapshots: Publisher,
     settings: Settings,
+    hub: Option<Hub>,
     shutdown: CancellationToken,
 ) {
-    let server = Server::new(snapshots, settings, shutdown.clone());
+    let server = Server::new(snapshots, settings, hub, shutdown.clone());
     let mut backoff = Backoff(None);
     loop {
         // Accepting never waits for a slot: a client the server cannot take is answered (see

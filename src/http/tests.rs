@@ -424,6 +424,7 @@ async fn accept_errors_back_off_instead_of_spinning() {
         Exhausted(calls.clone()),
         Publisher::new(snapshot),
         settings(),
+        None,
         shutdown.clone(),
     ));
     // Pauses of 10, 20, 40 … 640 ms, then 1 s: nine attempts fit in three seconds.

@@ -2,7 +2,7 @@
 //! subscribe through a hub get a new post within seconds instead of at their next poll.
 //!
 //! `topic` says which documents changed between two snapshots; the publisher side (telling
-//! outside hubs) and the built-in hub (telling subscribers) both start from it.
+//! outside hubs) and the built-in hub (`hub`: telling subscribers) both start from it.
 //!
 //! The publisher side, one job per module: `notify` queues changed topics for each outside hub
 //! in the background, `hub_queue` sends one hub's rounds with the schedule of `retry`, `ping`
@@ -10,6 +10,7 @@
 //! per hub. Advertising the hubs is done where documents are made (`feed`, `render`) and served
 //! (`http`).
 
+pub mod hub;
 mod hub_queue;
 pub mod notify;
 pub mod ping;

@@ -23,4 +23,5 @@ mod parsers;
 mod properties;
 mod serving;
 mod systemd;
+mod websub_hub;
 mod websub_publish;
