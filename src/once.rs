@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 
 use crate::build::{Build, Pipeline, parse_options};
 use crate::config::Config;
-use crate::ledger::{Changes, LedgerError, LockFile};
+use crate::ledger::{Changes, IdLedger, LedgerError, LockFile};
 use crate::output::{OutputError, OutputFolder, WriteReport};
 use crate::post_cache::PostCache;
 use crate::source::SourceError;
@@ -116,13 +116,7 @@ impl Site {
             lock,
             pipeline,
         } = self;
-        let mut build = pipeline.run_all(config, cache, now);
-        if options.locked {
-            build
-                .diagnostics
-                .extend(lock.locked_problems(pipeline.ledger(), &config.source_dir));
-            build.diagnostics.sort();
-        }
+        let build = Self::build(pipeline, cache, lock, config, options.locked, now);
         if !build.diagnostics.is_empty() {
             return Ok(Outcome::Rejected(build));
         }
@@ -146,6 +140,64 @@ impl Site {
             recorded,
         })
     }
+}
+
+impl Site {
+    /// Runs the pipeline over every post; with `locked`, a lock file that does not record every
+    /// post's id as the sources give it adds its problems.
+    fn build(
+        pipeline: &mut Pipeline,
+        cache: &PostCache,
+        lock: &LockFile,
+        config: &Config,
+        locked: bool,
+        now: DateTime<Utc>,
+    ) -> Build {
+        let mut build = pipeline.run_all(config, cache, now);
+        if locked {
+            build
+                .diagnostics
+                .extend(lock.locked_problems(pipeline.ledger(), &config.source_dir));
+            build.diagnostics.sort();
+        }
+        build
+    }
+}
+
+/// A site built in memory, nothing written: what `check` and `lint` judge.
+#[derive(Debug)]
+pub struct Judged {
+    pub build: Build,
+    /// The ids the lock file records (empty when there is none yet).
+    pub recorded: IdLedger,
+    /// The ids the build gave each post, keyed like the lock file (path below `source_dir`).
+    pub resolved: IdLedger,
+}
+
+/// Builds every document of the site in memory and writes nothing, not even the lock file;
+/// posts with problems stay in `build.diagnostics` beside the documents of the others.
+pub fn build_in_memory(
+    config: &Config,
+    locked: bool,
+    now: DateTime<Utc>,
+) -> Result<Judged, OnceError> {
+    let mut site = Site::open(config, &config.output_dir)?;
+    let recorded = site.lock.ledger()?;
+    let build = Site::build(
+        &mut site.pipeline,
+        &site.cache,
+        &site.lock,
+        config,
+        locked,
+        now,
+    );
+    let resolved = site.pipeline.ledger().clone();
+    drop_in_background(site);
+    Ok(Judged {
+        build,
+        recorded,
+        resolved,
+    })
 }
 
 /// Frees `state` on a thread of its own, which the process does not wait for: a one-shot run
