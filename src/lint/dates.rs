@@ -66,12 +66,13 @@ pub fn check(feed: &RawFeed, cx: &Context<'_>) -> Vec<Finding> {
     findings
 }
 
-/// The front matter key a format's ordering date comes from.
+/// The front matter key a format's ordering date comes from: RSS has only the publication date;
+/// Atom's `updated` and JSON Feed's `date_modified` come from `updated`, else from `date` (which
+/// locating the key falls back to).
 fn updated_key(format: Format) -> &'static str {
-    if format == Format::Atom {
-        "updated"
-    } else {
-        "date"
+    match format {
+        Format::Rss => "date",
+        Format::Atom | Format::Json => "updated",
     }
 }
 

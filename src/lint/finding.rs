@@ -158,7 +158,7 @@ pub const RULES: [Rule; 23] = [
         Code::ChangedId,
         Warning,
         "a post's id differs from the one the lock file records; readers show it again as new",
-        "copy the old id from the lock file into the post's front matter as `id = \"…\"`",
+        "put the id the lock file records back into the post's front matter (`id = \"…\"`), unless the change is meant",
     ),
     rule(
         Code::MissingId,
