@@ -317,6 +317,29 @@ impl Finding {
 mod tests {
     use super::*;
 
+    /// The README's row for `rule`, `|` escaped.
+    fn readme_row(rule: &Rule) -> String {
+        let cell = |s: &str| s.replace('|', "\\|");
+        format!(
+            "| {} | {} | {} | {} |",
+            rule.code.as_str(),
+            rule.severity.name(),
+            cell(rule.what),
+            cell(rule.fix)
+        )
+    }
+
+    #[test]
+    fn the_readme_lists_every_rule_as_defined() {
+        let readme = include_str!("../../README.md");
+        let rows: Vec<String> = RULES.iter().map(readme_row).collect();
+        let table = rows.join("\n");
+        assert!(
+            readme.contains(&table),
+            "README's \"Linting feeds\" table should read:\n{table}"
+        );
+    }
+
     #[test]
     fn every_code_has_one_rule_and_a_distinct_number() {
         let mut seen = std::collections::HashSet::new();
