@@ -167,8 +167,8 @@ pub enum Command {
     /// readers trip over.
     ///
     /// Without FILEs, builds the site's documents in memory (writing nothing) and traces each
-    /// finding about an entry to its post's file and line. With FILEs (RSS, Atom or JSON Feed;
-    /// `-` reads standard input), lints those instead. Each finding has a code (FD001…), a
+    /// finding about an entry to its post's file and line. With FILEs or http(s) URLs (RSS, Atom
+    /// or JSON Feed; `-` reads standard input), lints those instead. Each finding has a code (FD001…), a
     /// severity and a one-line fix; the README lists the rules.
     ///
     /// Exit codes:
@@ -185,8 +185,8 @@ pub enum Command {
         /// Also fail (exit 1) on warnings.
         #[arg(long)]
         strict: bool,
-        /// Feed files to lint instead of the site; `-` is standard input.
-        #[arg(value_name = "FILE")]
+        /// Feed files or http(s) URLs to lint instead of the site; `-` is standard input.
+        #[arg(value_name = "FILE|URL")]
         inputs: Vec<String>,
     },
 }

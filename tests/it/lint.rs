@@ -6,6 +6,7 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+use crate::running::Daemon;
 use crate::support::{BIN, Site, assert_success, md, stderr};
 
 /// The findings `feedd lint --format json` printed.
@@ -212,7 +213,7 @@ fn a_foreign_feed_file_is_linted_with_document_lines() {
 }
 
 #[test]
-fn standard_input_is_linted_and_urls_and_missing_files_are_unusable_input() {
+fn standard_input_is_linted_and_missing_files_are_unusable_input() {
     let mut child = Command::new(BIN)
         .args(["lint", "-"])
         .stdin(Stdio::piped())
@@ -235,12 +236,6 @@ fn standard_input_is_linted_and_urls_and_missing_files_are_unusable_input() {
     );
     assert!(stdout.contains("warning FD002"), "{stdout}");
 
-    let url = Command::new(BIN)
-        .args(["lint", "https://example.org/atom.xml"])
-        .output()
-        .unwrap();
-    assert_eq!(url.status.code(), Some(2));
-    assert!(stderr(&url).contains("curl"), "{}", stderr(&url));
     let missing = Command::new(BIN)
         .args(["lint", "/nonexistent/feed.xml"])
         .output()
@@ -248,4 +243,37 @@ fn standard_input_is_linted_and_urls_and_missing_files_are_unusable_input() {
     assert_eq!(missing.status.code(), Some(2));
     let site = Site::with_config("title = \n");
     assert_eq!(site.run(&["lint"]).status.code(), Some(2));
+}
+
+#[test]
+fn a_url_is_fetched_and_its_self_link_compared_with_it() {
+    let site = Site::sample();
+    let daemon = Daemon::start(&site.config());
+    let url = format!("http://{}/atom.xml", daemon.addr);
+    let output = Command::new(BIN)
+        .args(["lint", "--format", "json", &url])
+        .output()
+        .unwrap();
+    assert_success(&output);
+    let found = findings(&output);
+    let not_here: Vec<&Value> = found.iter().filter(|f| f["code"] == "FD072").collect();
+    assert_eq!(not_here.len(), 1, "{found:?}");
+    assert!(
+        not_here[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("https://feeds.example.org/atom.xml"),
+        "{not_here:?}"
+    );
+    assert_eq!(not_here[0]["document"], url);
+    assert!(found.iter().all(|f| f["severity"] != "error"), "{found:?}");
+
+    let gone = format!("http://{}/nothing.xml", daemon.addr);
+    let missing = Command::new(BIN).args(["lint", &gone]).output().unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("cannot fetch"),
+        "{}",
+        stderr(&missing)
+    );
 }
