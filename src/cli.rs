@@ -163,17 +163,17 @@ pub enum Command {
         #[arg(long)]
         locked: bool,
     },
-    /// Lint the feeds feedd would publish, or the feed files given, for what validators and
-    /// readers trip over.
+    /// Lint the feeds feedd would publish, or the feeds given, for what validators and readers
+    /// trip over.
     ///
-    /// Without FILEs, builds the site's documents in memory (writing nothing) and traces each
-    /// finding about an entry to its post's file and line. With FILEs or http(s) URLs (RSS, Atom
-    /// or JSON Feed; `-` reads standard input), lints those instead. Each finding has a code (FD001…), a
-    /// severity and a one-line fix; the README lists the rules.
+    /// Without arguments, builds the site's documents in memory (writing nothing) and traces
+    /// each finding about an entry to its post's file and line. Given files or http(s) URLs
+    /// (RSS, Atom or JSON Feed; `-` reads standard input), lints those instead. Each finding
+    /// has a code (FD001…), a severity and a one-line fix; the README lists the rules.
     ///
     /// Exit codes:
-    ///   0   no errors (warnings too, with --strict)
-    ///   1   errors found, or warnings with --strict
+    ///   0   no errors (with --strict: no warnings either)
+    ///   1   errors found (with --strict: or warnings)
     ///   2   the config, the source folder or an input could not be used
     ///   64  the command line is wrong
     #[command(verbatim_doc_comment)]
