@@ -21,13 +21,9 @@ pub fn lint(config: &Config, judged: &Judged, now: DateTime<Utc>) -> Vec<Finding
         .diagnostics
         .iter()
         .map(|d| {
-            let mut f = Finding::new(
-                Code::PostProblem,
-                &d.path.display().to_string(),
-                d.line,
-                d.message.clone(),
-            );
-            f.document = String::new();
+            // About a source file, in no document.
+            let mut f = Finding::new(Code::PostProblem, "", d.line, d.message.clone());
+            f.file = d.path.display().to_string();
             f
         })
         .collect();
@@ -85,36 +81,30 @@ impl<'a> Posts<'a> {
         let Some(key) = finding.entry.as_deref().and_then(|id| self.by_id.get(id)) else {
             return finding;
         };
-        let path = self.source_dir.join(key);
-        finding.file = path.display().to_string();
-        finding.line = std::fs::read_to_string(&path)
-            .ok()
-            .and_then(|text| finding.anchor.as_ref().and_then(|a| line_of(&text, a)));
+        (finding.file, finding.line) = self.locate(key, finding.anchor.as_ref());
         finding
+    }
+
+    /// The post file of lock file key `key`, and the line `anchor` points at in it.
+    fn locate(&self, key: &str, anchor: Option<&Anchor>) -> (String, Option<usize>) {
+        let path = self.source_dir.join(key);
+        let line = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|text| anchor.and_then(|a| line_of(&text, a)));
+        (path.display().to_string(), line)
     }
 }
 
 /// The lock file's ids that the build changed (a post whose front matter `id` was edited, or
 /// whose file now ties to another entry).
 fn changed_ids(config: &Config, judged: &Judged, posts: &Posts<'_>) -> Vec<Finding> {
+    let lock = config.lock_file.display().to_string();
     ids::changed_since_lock(&judged.recorded, &judged.resolved)
         .into_iter()
         .map(|(key, before, now)| {
-            let message = format!(
-                "id changed since {}: was {before}, now {now}",
-                config.lock_file.display()
-            );
-            let mut f = Finding::new(
-                Code::ChangedId,
-                &config.lock_file.display().to_string(),
-                None,
-                message,
-            )
-            .about(Some(now), Some(Anchor::Key("id")));
-            f = posts.trace(f);
-            if f.file == config.lock_file.display().to_string() {
-                f.file = posts.source_dir.join(key).display().to_string();
-            }
+            let message = format!("id changed since {lock}: was {before}, now {now}");
+            let mut f = Finding::new(Code::ChangedId, &lock, None, message);
+            (f.file, f.line) = posts.locate(key, Some(&Anchor::Key("id")));
             f
         })
         .collect()
