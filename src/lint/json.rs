@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::model::{Located, RawEntry, RawFeed, ReadError};
+use super::model::{Lines, Located, RawEntry, RawFeed, ReadError};
 use crate::format::Format;
 
 /// Reads a JSON Feed; the error says why it is not one.
@@ -21,7 +21,10 @@ pub fn read(text: &str) -> Result<RawFeed, ReadError> {
             "no JSON Feed `version` (https://jsonfeed.org/version/1.1)".to_string(),
         ));
     }
-    let finder = Finder { text };
+    let finder = Finder {
+        text,
+        lines: Lines::new(text),
+    };
     let string = |key: &str, from: usize| -> Option<Located<String>> {
         let found = value.get(key)?.as_str()?;
         Some(Located::new(
@@ -56,6 +59,7 @@ pub fn read(text: &str) -> Result<RawFeed, ReadError> {
 /// Finds where a `"key": "value"` pair is written.
 struct Finder<'a> {
     text: &'a str,
+    lines: Lines,
 }
 
 impl Finder<'_> {
@@ -111,11 +115,7 @@ impl Finder<'_> {
     }
 
     fn line_at(&self, offset: usize) -> usize {
-        self.text.as_bytes()[..offset.min(self.text.len())]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1
+        self.lines.line(offset)
     }
 }
 

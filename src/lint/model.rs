@@ -61,3 +61,38 @@ impl ReadError {
         ReadError { message, line: 1 }
     }
 }
+
+/// Byte offset → 1-based line, in O(log n) per look-up: asking the parser for a position counts
+/// newlines from the start each time, which made a long document quadratic.
+#[derive(Debug, Clone)]
+pub struct Lines {
+    /// Where each line after the first starts.
+    starts: Vec<usize>,
+}
+
+impl Lines {
+    pub fn new(text: &str) -> Lines {
+        let starts = (text.bytes().enumerate())
+            .filter(|&(_, b)| b == b'\n')
+            .map(|(i, _)| i + 1)
+            .collect();
+        Lines { starts }
+    }
+
+    pub fn line(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&start| start <= offset) + 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_of_offsets() {
+        let lines = Lines::new("ab\ncd\n\ne");
+        for (offset, line) in [(0, 1), (2, 1), (3, 2), (5, 2), (6, 3), (7, 4), (99, 4)] {
+            assert_eq!(lines.line(offset), line, "{offset}");
+        }
+    }
+}

@@ -13,6 +13,7 @@ use super::{Context, Severity, ids, lint_document};
 use crate::config::Config;
 use crate::format::DocumentKind;
 use crate::once::Judged;
+use crate::render::Lifetime;
 
 /// Every finding in the site's documents, its posts' problems and its lock file, each once.
 pub fn lint(config: &Config, judged: &Judged, now: DateTime<Utc>) -> Vec<Finding> {
@@ -32,7 +33,13 @@ pub fn lint(config: &Config, judged: &Judged, now: DateTime<Utc>) -> Vec<Finding
         if document.kind == DocumentKind::Page {
             continue;
         }
-        let address = config.base_url.join(&document.path).ok();
+        // A JSON Feed has no `current` link: an archive page's `feed_url` names the feed it
+        // belongs to, not the page, so only subscription documents must name themselves.
+        let archived_json = document.lifetime == Lifetime::Archived
+            && document.format() == Some(crate::format::Format::Json);
+        let address = (!archived_json)
+            .then(|| config.base_url.join(&document.path).ok())
+            .flatten();
         let cx = Context {
             document: &document.path,
             address: address.as_ref(),

@@ -3,7 +3,7 @@
 
 use roxmltree::{Document, Node, ParsingOptions};
 
-use super::model::{Located, RawEntry, RawFeed, ReadError};
+use super::model::{Lines, Located, RawEntry, RawFeed, ReadError};
 use crate::format::Format;
 
 const ATOM: &str = "http://www.w3.org/2005/Atom";
@@ -20,7 +20,8 @@ pub fn read(text: &str) -> Result<RawFeed, ReadError> {
         line: e.pos().row as usize,
     })?;
     let root = doc.root_element();
-    let line = |node: Node<'_, '_>| doc.text_pos_at(node.range().start).row as usize;
+    let lines = Lines::new(text);
+    let line = |node: Node<'_, '_>| lines.line(node.range().start);
     match (root.tag_name().namespace(), root.tag_name().name()) {
         (None, "rss") => {
             let channel = child(root, None, "channel")

@@ -7,7 +7,7 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 
 use crate::running::Daemon;
-use crate::support::{BIN, Site, assert_success, md, stderr};
+use crate::support::{BASE_CONFIG, BIN, Site, assert_success, md, stderr};
 
 /// The findings `feedd lint --format json` printed.
 fn findings(output: &Output) -> Vec<Value> {
@@ -276,4 +276,19 @@ fn a_url_is_fetched_and_its_self_link_compared_with_it() {
         "{}",
         stderr(&missing)
     );
+}
+
+#[test]
+fn archive_pages_and_tag_feeds_lint_clean() {
+    let config = format!("{BASE_CONFIG}max_entries = 1\n[archives]\nenabled = true\n");
+    let site = Site::with_config(&config);
+    for (name, date) in [("a", "2019-05-01T10:00:00Z"), ("b", "2019-06-01T10:00:00Z")] {
+        let extra = "summary = \"s\"\ntags = [\"rust\"]\n";
+        site.write(&format!("{name}.md"), &md(name, date, extra, "Body."));
+    }
+    let output = site.run(&["lint", "--format", "json", "--strict"]);
+    assert_success(&output);
+    assert_eq!(findings(&output), Vec::<Value>::new());
+    assert_success(&site.once());
+    assert!(site.out().join("archive").is_dir() && site.out().join("tags").is_dir());
 }
