@@ -3,7 +3,9 @@
 //! All or nothing: when any post has a problem, nothing is written, so a CI job never publishes a
 //! feed that silently lost a post. The output folder is checked before anything is read, and the
 //! lock file is updated after the documents are in place (never with `--locked`, which instead
-//! fails when the lock file does not already say what the sources give).
+//! fails when the lock file does not already say what the sources give). `check` and `lint`
+//! judge a site built in memory ([`build_in_memory`]), with the ids the lock file records beside
+//! the ids the build gave, so a finding can be traced to its post.
 
 use std::path::Path;
 
