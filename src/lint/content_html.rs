@@ -27,6 +27,11 @@ pub enum Stripped {
 /// Attributes that hold one URL.
 const URL_ATTRIBUTES: [&str; 6] = ["href", "src", "poster", "action", "formaction", "cite"];
 
+/// The URL attributes readers follow or load, and so must be absolute: the ones feedd makes
+/// absolute in posts (`feed::absolutize_html`, with `srcset`). A relative `cite` or form
+/// `action` breaks nothing a reader shows.
+const FOLLOWED: [&str; 3] = ["href", "src", "poster"];
+
 /// Everything in `html` that readers strip, in document order.
 pub fn scan(html: &str) -> Vec<Stripped> {
     let found = RefCell::new(Vec::new());
@@ -52,11 +57,11 @@ pub fn scan(html: &str) -> Vec<Stripped> {
                 if name.starts_with("on") && name.len() > 2 {
                     found.push(Stripped::Handler(name));
                 } else if URL_ATTRIBUTES.contains(&name.as_str()) {
-                    check_url(&value, &mut found);
+                    check_url(&value, FOLLOWED.contains(&name.as_str()), &mut found);
                 } else if name == "srcset" {
                     for candidate in value.split(',') {
                         let url = candidate.split_whitespace().next().unwrap_or_default();
-                        check_url(url, &mut found);
+                        check_url(url, true, &mut found);
                     }
                 }
             }
@@ -70,7 +75,8 @@ pub fn scan(html: &str) -> Vec<Stripped> {
     found.into_inner()
 }
 
-fn check_url(value: &str, found: &mut Vec<Stripped>) {
+/// A `javascript:` URL in any URL attribute; a relative one where `followed`.
+fn check_url(value: &str, followed: bool, found: &mut Vec<Stripped>) {
     // Browsers drop ASCII whitespace and control characters inside a scheme (`java\tscript:`).
     let squeezed: String = value
         .chars()
@@ -79,7 +85,7 @@ fn check_url(value: &str, found: &mut Vec<Stripped>) {
         .to_ascii_lowercase();
     if squeezed.starts_with("javascript:") {
         found.push(Stripped::JavascriptUrl(value.trim().to_string()));
-    } else if !value.trim().is_empty() && url::Url::parse(value.trim()).is_err() {
+    } else if followed && !value.trim().is_empty() && url::Url::parse(value.trim()).is_err() {
         found.push(Stripped::Relative(value.trim().to_string()));
     }
 }
@@ -185,6 +191,11 @@ mod tests {
                 &[],
             ),
             ("<p onclick=\"x\" on=\"y\">", &[Handler("onclick".into())]),
+            ("<blockquote cite=\"/source\">q</blockquote>", &[]),
+            (
+                "<form action=\"javascript:go()\"></form>",
+                &[JavascriptUrl("javascript:go()".into())],
+            ),
         ];
         for (html, wanted) in cases {
             assert_eq!(&scan(html), wanted, "{html}");
