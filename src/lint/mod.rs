@@ -44,10 +44,12 @@ pub struct Context<'a> {
 pub fn lint_document(bytes: &[u8], cx: &Context<'_>) -> Vec<Finding> {
     let mut findings: Vec<Finding> = size::check(bytes.len(), cx).into_iter().collect();
     let text = String::from_utf8_lossy(bytes);
+    // A byte order mark is allowed before XML and tolerated before JSON by readers.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let read = if text.trim_start().starts_with('{') {
-        json::read(&text)
+        json::read(text)
     } else {
-        xml::read(&text)
+        xml::read(text)
     };
     match read {
         Ok(feed) => {
@@ -108,6 +110,12 @@ pub(crate) mod tests {
             <entry><id>tag:x.org,2019:a</id><updated>2019-07-05T00:00:00Z</updated><summary>s</summary>\
             <content type=\"html\">&lt;a href=\"https://x.org/\"&gt;x&lt;/a&gt;</content></entry></feed>";
         assert_eq!(codes(atom), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_allowed() {
+        let json = "\u{feff}{\"version\": \"https://jsonfeed.org/version/1.1\", \"feed_url\": \"https://x.org/feed.json\", \"items\": []}";
+        assert_eq!(codes(json), Vec::<&str>::new());
     }
 
     #[test]
