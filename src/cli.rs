@@ -71,8 +71,9 @@ const CONFIG_KEYS: &str = "\
 const EXIT_CODES: &str = "\
 \x20\x200   success
   1   some posts have problems (each printed as path:line: message), or with --locked the
-      lock file is out of date; nothing was written
-  2   the config, the source folder or the output folder could not be used
+      lock file is out of date; nothing was written. `check` and `lint`: lint errors found
+      (`lint --strict`: warnings too)
+  2   the config, the source folder, the output folder or a `lint` input could not be used
   3   with --once --ping: the documents were written, but a WebSub hub could not be told
       of them after every retry (each such hub is named on stderr)
   64  the command line is wrong (an unknown option, a missing value)";
@@ -170,13 +171,46 @@ pub enum Command {
         #[arg(long)]
         locked: bool,
     },
+    /// Lint the feeds feedd would publish, or the feeds given, for what validators and readers
+    /// trip over.
+    ///
+    /// Without arguments, builds the site's documents in memory (writing nothing) and traces
+    /// each finding about an entry to its post's file and line. Given files or http(s) URLs
+    /// (RSS, Atom or JSON Feed; `-` reads standard input), lints those instead. Each finding
+    /// has a code (FD001…), a severity and a one-line fix; the README lists the rules.
+    ///
+    /// Exit codes:
+    ///   0   no errors (with --strict: no warnings either)
+    ///   1   errors found (with --strict: or warnings)
+    ///   2   the config, the source folder or an input could not be used
+    ///   64  the command line is wrong
+    #[command(verbatim_doc_comment)]
+    Lint {
+        /// How findings are printed: `text`, or `json` (an array of {code, severity, message,
+        /// file, line, fix, document}).
+        #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+        format: LintFormat,
+        /// Also fail (exit 1) on warnings.
+        #[arg(long)]
+        strict: bool,
+        /// Feed files or http(s) URLs to lint instead of the site; `-` is standard input.
+        #[arg(value_name = "FILE|URL")]
+        inputs: Vec<String>,
+    },
 }
+
+pub use crate::lint::report::Format as LintFormat;
 
 /// What the process was asked to do, with the flags that only make sense for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
     Check {
         locked: bool,
+    },
+    Lint {
+        format: LintFormat,
+        strict: bool,
+        inputs: Vec<String>,
     },
     Once {
         out: Option<PathBuf>,
@@ -293,6 +327,18 @@ impl Cli {
     pub fn mode(&self) -> Mode {
         match (&self.command, self.once) {
             (Some(Command::Check { locked }), _) => Mode::Check { locked: *locked },
+            (
+                Some(Command::Lint {
+                    format,
+                    strict,
+                    inputs,
+                }),
+                _,
+            ) => Mode::Lint {
+                format: *format,
+                strict: *strict,
+                inputs: inputs.clone(),
+            },
             (None, true) => Mode::Once {
                 out: self.out.clone(),
                 locked: self.locked,
@@ -351,6 +397,26 @@ mod tests {
             mode(&["feedd", "check", "--locked"]).unwrap(),
             Mode::Check { locked: true }
         );
+        assert_eq!(
+            mode(&[
+                "feedd", "lint", "--format", "json", "--strict", "a.xml", "-"
+            ])
+            .unwrap(),
+            Mode::Lint {
+                format: LintFormat::Json,
+                strict: true,
+                inputs: vec!["a.xml".into(), "-".into()],
+            }
+        );
+        assert_eq!(
+            mode(&["feedd", "--config", "c.toml", "lint"]).unwrap(),
+            Mode::Lint {
+                format: LintFormat::Text,
+                strict: false,
+                inputs: vec![],
+            }
+        );
+        assert!(mode(&["feedd", "lint", "--format", "xml"]).is_err());
         assert!(
             mode(&["feedd", "--locked"]).is_err(),
             "--locked needs --once"
@@ -471,6 +537,7 @@ mod tests {
             ".TH feedd 1",
             "\\fB\\-\\-config\\fR",
             "feedd check",
+            "feedd lint",
             ".SH \"EXIT STATUS\"\n.nf\n0   success\n1   some posts",
             ".SH ENVIRONMENT",
             "NOTIFY_SOCKET",

@@ -36,6 +36,7 @@ pub mod feed;
 pub mod format;
 pub mod http;
 pub mod ledger;
+pub mod lint;
 pub mod logging;
 pub mod once;
 pub mod output;

@@ -1,6 +1,6 @@
 //! The `feedd` binary: parse arguments, set up logging, run the chosen mode, map the result to an
-//! exit code (0 success, 1 problems in posts, 2 unusable config or folders, 3 a WebSub hub not
-//! told after `--once --ping`, 64 usage error).
+//! exit code (0 success, 1 problems in posts or lint errors, 2 unusable config, folders or
+//! inputs, 3 a WebSub hub not told after `--once --ping`, 64 usage error).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use feedd::cli::{self, Invocation, Mode};
 use feedd::config::Config;
+use feedd::lint;
 use feedd::once::{self, Outcome};
 use feedd::wording::count;
 
@@ -48,14 +49,12 @@ fn main() -> ExitCode {
 
 fn run(config_path: &Path, mode: Mode) -> anyhow::Result<ExitCode> {
     match mode {
-        Mode::Check { locked } => {
-            let config = Config::load(config_path)?;
-            let options = once::Options { out: None, locked };
-            Ok(report(
-                once::run(&config, options, chrono::Utc::now())?,
-                None,
-            ))
-        }
+        Mode::Check { locked } => check(config_path, locked),
+        Mode::Lint {
+            format,
+            strict,
+            inputs,
+        } => lint(config_path, format, strict, &inputs),
         Mode::Once { out, locked, ping } => {
             let config = Config::load(config_path)?;
             let out = out.unwrap_or_else(|| config.output_dir.clone());
@@ -92,6 +91,58 @@ fn run(config_path: &Path, mode: Mode) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `feedd check`: the posts' problems, then the error-severity lint rules on the documents.
+fn check(config_path: &Path, locked: bool) -> anyhow::Result<ExitCode> {
+    let config = Config::load(config_path)?;
+    let now = chrono::Utc::now();
+    let judged = once::build_in_memory(&config, locked, now)?;
+    if !judged.build.diagnostics.is_empty() {
+        return Ok(report(Outcome::Rejected(judged.build), None));
+    }
+    let errors = lint::site::errors(&config, &judged, now);
+    if !errors.is_empty() {
+        for finding in &errors {
+            eprintln!("{}", lint::report::text(finding));
+        }
+        eprintln!(
+            "feedd: {} (`feedd lint` shows warnings too)",
+            count(errors.len(), "lint error")
+        );
+        return Ok(ExitCode::from(1));
+    }
+    let outcome = Outcome::Built {
+        build: judged.build,
+        written: None,
+        recorded: None,
+    };
+    Ok(report(outcome, None))
+}
+
+/// `feedd lint`: the site's documents built in memory, or the files given; findings on stdout,
+/// a count on stderr.
+fn lint(
+    config_path: &Path,
+    format: cli::LintFormat,
+    strict: bool,
+    inputs: &[String],
+) -> anyhow::Result<ExitCode> {
+    let now = chrono::Utc::now();
+    let findings = if inputs.is_empty() {
+        let config = Config::load(config_path)?;
+        let judged = once::build_in_memory(&config, false, now)?;
+        lint::site::lint(&config, &judged, now)
+    } else {
+        let inputs = (inputs.iter())
+            .map(|arg| lint::input::Input::parse(arg))
+            .collect::<Result<Vec<_>, _>>()?;
+        lint::input::lint_all(&inputs, now)?
+    };
+    lint::report::write(&findings, format, &mut std::io::stdout().lock())
+        .context("cannot write to standard output")?;
+    eprintln!("feedd lint: {}", lint::report::summary(&findings));
+    Ok(ExitCode::from(lint::exit_code(&findings, strict)))
 }
 
 fn generated(result: std::io::Result<()>) -> ExitCode {

@@ -3,8 +3,10 @@
 //! All or nothing: when any post has a problem, nothing is written, so a CI job never publishes a
 //! feed that silently lost a post. The output folder is checked before anything is read, and the
 //! lock file is updated after the documents are in place (never with `--locked`, which instead
-//! fails when the lock file does not already say what the sources give). With `--ping`, the
-//! WebSub hubs are told of the feed documents the run wrote, once they are in place.
+//! fails when the lock file does not already say what the sources give). `check` and `lint`
+//! judge a site built in memory ([`build_in_memory`]), with the ids the lock file records beside
+//! the ids the build gave, so a finding can be traced to its post. With `--ping`, the WebSub hubs
+//! are told of the feed documents the run wrote, once they are in place.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -15,7 +17,7 @@ use url::Url;
 use crate::build::{Build, Pipeline, parse_options};
 use crate::config::Config;
 use crate::format::DocumentKind;
-use crate::ledger::{Changes, LedgerError, LockFile};
+use crate::ledger::{Changes, IdLedger, LedgerError, LockFile};
 use crate::output::{OutputError, OutputFolder, WriteReport};
 use crate::post_cache::PostCache;
 use crate::source::SourceError;
@@ -122,13 +124,7 @@ impl Site {
             lock,
             pipeline,
         } = self;
-        let mut build = pipeline.run_all(config, cache, now);
-        if options.locked {
-            build
-                .diagnostics
-                .extend(lock.locked_problems(pipeline.ledger(), &config.source_dir));
-            build.diagnostics.sort();
-        }
+        let build = Self::build(pipeline, cache, lock, config, options.locked, now);
         if !build.diagnostics.is_empty() {
             return Ok(Outcome::Rejected(build));
         }
@@ -173,6 +169,64 @@ pub fn ping(hubs: &[Url], topics: &[Url]) -> std::io::Result<Vec<Undelivered>> {
         .enable_all()
         .build()?;
     Ok(runtime.block_on(ping_all(hubs, topics, Retry::DEFAULT)))
+}
+
+impl Site {
+    /// Runs the pipeline over every post; with `locked`, a lock file that does not record every
+    /// post's id as the sources give it adds its problems.
+    fn build(
+        pipeline: &mut Pipeline,
+        cache: &PostCache,
+        lock: &LockFile,
+        config: &Config,
+        locked: bool,
+        now: DateTime<Utc>,
+    ) -> Build {
+        let mut build = pipeline.run_all(config, cache, now);
+        if locked {
+            build
+                .diagnostics
+                .extend(lock.locked_problems(pipeline.ledger(), &config.source_dir));
+            build.diagnostics.sort();
+        }
+        build
+    }
+}
+
+/// A site built in memory, nothing written: what `check` and `lint` judge.
+#[derive(Debug)]
+pub struct Judged {
+    pub build: Build,
+    /// The ids the lock file records (empty when there is none yet).
+    pub recorded: IdLedger,
+    /// The ids the build gave each post, keyed like the lock file (path below `source_dir`).
+    pub resolved: IdLedger,
+}
+
+/// Builds every document of the site in memory and writes nothing, not even the lock file;
+/// posts with problems stay in `build.diagnostics` beside the documents of the others.
+pub fn build_in_memory(
+    config: &Config,
+    locked: bool,
+    now: DateTime<Utc>,
+) -> Result<Judged, OnceError> {
+    let mut site = Site::open(config, &config.output_dir)?;
+    let recorded = site.lock.ledger()?;
+    let build = Site::build(
+        &mut site.pipeline,
+        &site.cache,
+        &site.lock,
+        config,
+        locked,
+        now,
+    );
+    let resolved = site.pipeline.ledger().clone();
+    drop_in_background(site);
+    Ok(Judged {
+        build,
+        recorded,
+        resolved,
+    })
 }
 
 /// Frees `state` on a thread of its own, which the process does not wait for: a one-shot run

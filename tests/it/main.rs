@@ -14,6 +14,7 @@ mod hostile;
 mod identity;
 mod incremental;
 mod layering;
+mod lint;
 mod lock_file;
 mod newsboat;
 mod once;
