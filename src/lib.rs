@@ -30,6 +30,7 @@ pub mod build;
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod deploy;
 pub mod diagnostic;
 pub mod etag;
 pub mod feed;

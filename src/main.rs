@@ -1,6 +1,6 @@
 //! The `feedd` binary: parse arguments, set up logging, run the chosen mode, map the result to an
 //! exit code (0 success, 1 problems in posts, 2 unusable config or folders, 3 a WebSub hub not
-//! told after `--once --ping`, 64 usage error).
+//! told after `--once --ping`, 4 a failed `--once --deploy`, 64 usage error).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use feedd::cli::{self, Invocation, Mode};
 use feedd::config::Config;
+use feedd::deploy;
 use feedd::once::{self, Outcome};
 use feedd::wording::count;
 
@@ -56,7 +57,12 @@ fn run(config_path: &Path, mode: Mode) -> anyhow::Result<ExitCode> {
                 None,
             ))
         }
-        Mode::Once { out, locked, ping } => {
+        Mode::Once {
+            out,
+            locked,
+            ping,
+            deploy,
+        } => {
             let config = Config::load(config_path)?;
             let out = out.unwrap_or_else(|| config.output_dir.clone());
             let options = once::Options {
@@ -64,15 +70,24 @@ fn run(config_path: &Path, mode: Mode) -> anyhow::Result<ExitCode> {
                 locked,
             };
             let outcome = once::run(&config, options, chrono::Utc::now())?;
-            let topics = match &outcome {
+            let (topics, job) = match &outcome {
                 Outcome::Built {
                     build,
                     written: Some(written),
                     ..
-                } if ping => Some(once::written_topics(&config, build, written)),
-                _ => None,
+                } => (
+                    ping.then(|| once::written_topics(&config, build, written)),
+                    deploy.then(|| deploy::Job::new(&config, build.documents.clone(), &out)),
+                ),
+                _ => (None, None),
             };
             let code = report(outcome, Some(&out));
+            if let Some(job) = job {
+                let deployed = deploy_documents(job.as_ref());
+                if deployed != ExitCode::SUCCESS {
+                    return Ok(deployed);
+                }
+            }
             match topics {
                 Some(topics) => ping_hubs(&config, &topics),
                 None => Ok(code),
@@ -102,6 +117,28 @@ fn generated(result: std::io::Result<()>) -> ExitCode {
         Err(err) => {
             eprintln!("feedd: cannot write to standard output: {err}");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// `--deploy`: publishes the changed documents to the `[deploy]` target, before any `--ping`
+/// (hubs fetch what they are told of); exit 4 when it fails after every attempt.
+fn deploy_documents(job: Option<&deploy::Job>) -> ExitCode {
+    let Some(job) = job else {
+        eprintln!(
+            "feedd: --deploy: no target; add `[deploy]` with `bucket = \"…\"` or `command = […]`"
+        );
+        return ExitCode::from(2);
+    };
+    let target = job.deploy.describe();
+    match deploy::deploy_once(job) {
+        Ok(report) => {
+            println!("feedd: deployed to {target}: {report}");
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("feedd: deploy to {target} failed: {err}");
+            ExitCode::from(4)
         }
     }
 }

@@ -24,6 +24,7 @@ use chrono::Utc;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::deploy::{DeployStatus, Deployer};
 use crate::http::{self, Settings};
 use crate::snapshot::{Publisher, Snapshot};
 use crate::systemd;
@@ -94,8 +95,10 @@ pub async fn run(
     let shutdown = CancellationToken::new();
     let notifier = Notifier::spawn(PublishStatus::default(), Retry::DEFAULT);
     notifier.announce(&site.config().websub.hubs, Vec::new());
+    let deployer = Deployer::spawn(DeployStatus::default());
     let settings = Settings {
         publish_status: notifier.status().clone(),
+        deploy_status: deployer.status().clone(),
         ..Settings::from_server(&site.config().server)
     };
     let server = tokio::spawn(http::serve(
@@ -104,7 +107,7 @@ pub async fn run(
         settings,
         shutdown.clone(),
     ));
-    let mut events = EventLoop::new(site, config_path, publisher, reported, notifier)?;
+    let mut events = EventLoop::new(site, config_path, publisher, reported, notifier, deployer)?;
     tracing::info!(
         "ready in {:.1?}: {}, {}",
         started.elapsed(),
