@@ -62,37 +62,7 @@ fn run(config_path: &Path, mode: Mode) -> anyhow::Result<ExitCode> {
             locked,
             ping,
             deploy,
-        } => {
-            let config = Config::load(config_path)?;
-            let out = out.unwrap_or_else(|| config.output_dir.clone());
-            let options = once::Options {
-                out: Some(&out),
-                locked,
-            };
-            let outcome = once::run(&config, options, chrono::Utc::now())?;
-            let (topics, job) = match &outcome {
-                Outcome::Built {
-                    build,
-                    written: Some(written),
-                    ..
-                } => (
-                    ping.then(|| once::written_topics(&config, build, written)),
-                    deploy.then(|| deploy::Job::new(&config, build.documents.clone(), &out)),
-                ),
-                _ => (None, None),
-            };
-            let code = report(outcome, Some(&out));
-            if let Some(job) = job {
-                let deployed = deploy_documents(job.as_ref());
-                if deployed != ExitCode::SUCCESS {
-                    return Ok(deployed);
-                }
-            }
-            match topics {
-                Some(topics) => ping_hubs(&config, &topics),
-                None => Ok(code),
-            }
-        }
+        } => run_once(config_path, out, locked, ping, deploy),
         Mode::Daemon { listen } => {
             // SAFETY: no other thread exists yet (the runtime starts below), and nothing has
             // claimed the descriptors systemd passes from 3 on.
@@ -106,6 +76,45 @@ fn run(config_path: &Path, mode: Mode) -> anyhow::Result<ExitCode> {
             result?;
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// `--once`: build and write; then, as asked, deploy and tell the hubs, in that order.
+fn run_once(
+    config_path: &Path,
+    out: Option<std::path::PathBuf>,
+    locked: bool,
+    ping: bool,
+    deploy: bool,
+) -> anyhow::Result<ExitCode> {
+    let config = Config::load(config_path)?;
+    let out = out.unwrap_or_else(|| config.output_dir.clone());
+    let options = once::Options {
+        out: Some(&out),
+        locked,
+    };
+    let outcome = once::run(&config, options, chrono::Utc::now())?;
+    let (topics, job) = match &outcome {
+        Outcome::Built {
+            build,
+            written: Some(written),
+            ..
+        } => (
+            ping.then(|| once::written_topics(&config, build, written)),
+            deploy.then(|| deploy::Job::new(&config, build.documents.clone(), &out)),
+        ),
+        _ => (None, None),
+    };
+    let code = report(outcome, Some(&out));
+    if let Some(job) = job {
+        let deployed = deploy_documents(job.as_ref());
+        if deployed != ExitCode::SUCCESS {
+            return Ok(deployed);
+        }
+    }
+    match topics {
+        Some(topics) => ping_hubs(&config, &topics),
+        None => Ok(code),
     }
 }
 
@@ -126,9 +135,9 @@ fn generated(result: std::io::Result<()>) -> ExitCode {
 fn deploy_documents(job: Option<&deploy::Job>) -> ExitCode {
     let Some(job) = job else {
         eprintln!(
-            "feedd: --deploy: no target; add `[deploy]` with `bucket = \"…\"` or `command = […]`"
+            "feedd: --deploy: no target to deploy to; add `[deploy]` with `bucket = \"…\"` or `command = […]`"
         );
-        return ExitCode::from(2);
+        return ExitCode::SUCCESS;
     };
     let target = job.deploy.describe();
     match deploy::deploy_once(job) {

@@ -96,11 +96,7 @@ pub async fn run(
     let notifier = Notifier::spawn(PublishStatus::default(), Retry::DEFAULT);
     notifier.announce(&site.config().websub.hubs, Vec::new());
     let deployer = Deployer::spawn(DeployStatus::default());
-    let settings = Settings {
-        publish_status: notifier.status().clone(),
-        deploy_status: deployer.status().clone(),
-        ..Settings::from_server(&site.config().server)
-    };
+    let settings = server_settings(&site, &notifier, &deployer);
     let server = tokio::spawn(http::serve(
         listener,
         publisher.clone(),
@@ -128,6 +124,15 @@ pub async fn run(
     match server.await {
         Ok(result) => result.map_err(DaemonError::Serve),
         Err(join) => Err(DaemonError::Serve(std::io::Error::other(join))),
+    }
+}
+
+/// The HTTP server's settings, with the statuses `/healthz` shows beside the build's.
+fn server_settings(site: &Site, notifier: &Notifier, deployer: &Deployer) -> Settings {
+    Settings {
+        publish_status: notifier.status().clone(),
+        deploy_status: deployer.status().clone(),
+        ..Settings::from_server(&site.config().server)
     }
 }
 

@@ -166,7 +166,13 @@ mod tests {
             ..POLICY
         };
         // (case, documents, policy, uploaded, deleted)
-        type Case<'a> = (&'a str, Vec<Document>, CachePolicy, Vec<&'a str>, Vec<&'a str>);
+        type Case<'a> = (
+            &'a str,
+            Vec<Document>,
+            CachePolicy,
+            Vec<&'a str>,
+            Vec<&'a str>,
+        );
         let cases: [Case; 5] = [
             ("nothing changed", old.to_vec(), POLICY, vec![], vec![]),
             (
