@@ -202,10 +202,13 @@ impl Deployer {
     /// Replaces the build to publish with `documents` and returns at once; does nothing but
     /// clear the status when `[deploy]` is not configured.
     pub fn deploy(&self, config: &Config, documents: &[Document]) {
-        let job = Job::new(config, documents.to_vec(), &config.output_dir);
         self.status
-            .set_target(job.as_ref().map(|j| j.deploy.describe()));
-        if let Some(job) = job {
+            .set_target(config.deploy.as_ref().map(Deploy::describe));
+        // Checked first: a site without `[deploy]` does not even copy the document list.
+        if config.deploy.is_none() {
+            return;
+        }
+        if let Some(job) = Job::new(config, documents.to_vec(), &config.output_dir) {
             self.sender.send_replace(Some(Arc::new(job)));
         }
     }

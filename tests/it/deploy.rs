@@ -366,6 +366,44 @@ fn a_store_that_cannot_be_reached_fails_with_exit_4_after_writing() {
     );
 }
 
+#[test]
+fn a_failing_deploy_shows_in_healthz_without_a_503_and_serving_goes_on() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let config = format!(
+        "{BASE_CONFIG}[deploy]\nbucket = \"b\"\nendpoint = \"http://127.0.0.1:{port}\"\n\
+         attempts = 1\ntimeout_secs = 2\n"
+    );
+    let site = Site::with_config(&config);
+    posts(&site);
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+    ];
+    let daemon = Daemon::start_with(&site.config(), &[], &env);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let health = loop {
+        let health = daemon.health();
+        if !health["deploy"]["last_error"].is_null() {
+            break health;
+        }
+        assert!(Instant::now() < deadline, "no deploy error shown: {health}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(health["status"], "ok", "{health}");
+    assert_eq!(health["deploy"]["last_success"], serde_json::Value::Null);
+    assert!(health["deploy"]["pending"].as_u64() > Some(0), "{health}");
+    assert!(
+        (health["deploy"]["target"].as_str()).is_some_and(|t| t.starts_with("s3://b/")),
+        "{health}"
+    );
+    assert_eq!(daemon.get("/rss.xml").status, 200);
+    let healthz = daemon.get("/healthz");
+    assert_eq!(healthz.status, 200);
+}
+
 /// A site deploying through `script`, a shell script in the site folder.
 fn command_site(script: &str, timeout_secs: u64) -> (Site, PathBuf) {
     let site = Site::new();
