@@ -36,6 +36,10 @@ impl ObjectStoreTarget {
     /// An S3 (or S3-compatible) bucket; credentials from the configured files, else from
     /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`.
     pub fn s3(s3: &S3Target, deploy: &Deploy) -> Result<ObjectStoreTarget, DeployError> {
+        // reqwest is built without a crypto provider of its own (`rustls-no-provider`): its TLS
+        // uses ring, like the rest of feedd, rather than compiling aws-lc as well. An error
+        // only says one is installed already.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let options = ClientOptions::new()
             .with_timeout(deploy.timeout)
             .with_connect_timeout(deploy.timeout.min(std::time::Duration::from_secs(10)));

@@ -67,6 +67,8 @@ impl S3Server {
 
     /// Every object under the prefix: key below it → what S3 says of it.
     fn objects(&self) -> BTreeMap<String, Object> {
+        // As feedd does: reqwest has no crypto provider of its own here (see Cargo.toml).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let store = AmazonS3Builder::new()
             .with_bucket_name(BUCKET)
             .with_region("us-east-1")
