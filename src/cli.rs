@@ -66,7 +66,12 @@ const CONFIG_KEYS: &str = "\
            max_connections = 1024, write_output = false,
            max_connections_per_address = 64, send_timeout_secs = 10,
            connection_lifetime_secs = 300, max_requests_per_connection = 1000,
-           max_header_bytes = 32768, listen_backlog = 4096";
+           max_header_bytes = 32768, listen_backlog = 4096
+  [deploy] bucket = \"...\", region = \"us-east-1\", endpoint = \"https://...\",
+           prefix = \"\", access_key_id_file = \"...\", secret_access_key_file = \"...\"
+           (S3-compatible storage; keys default to AWS_ACCESS_KEY_ID and
+           AWS_SECRET_ACCESS_KEY), or command = [\"rsync\", ...] run in output_dir with the
+           changed paths appended; timeout_secs = 60, attempts = 5";
 
 const EXIT_CODES: &str = "\
 \x20\x200   success
@@ -76,6 +81,8 @@ const EXIT_CODES: &str = "\
   2   the config, the source folder, the output folder or a `lint` input could not be used
   3   with --once --ping: the documents were written, but a WebSub hub could not be told
       of them after every retry (each such hub is named on stderr)
+  4   with --once --deploy: the documents were written, but the deploy failed after every
+      attempt (the reason is on stderr)
   64  the command line is wrong (an unknown option, a missing value)";
 
 /// The exit code of a command line that cannot be parsed: `EX_USAGE` from sysexits(3), so CI
@@ -136,6 +143,12 @@ pub struct Cli {
     /// notifications are retried; exit 3 when a hub still could not be told.
     #[arg(long, requires = "once")]
     pub ping: bool,
+
+    /// With --once: after writing, publish every changed document to the `[deploy]` target
+    /// (object storage or a command), before any --ping. Exit 4 when it still fails after
+    /// every attempt.
+    #[arg(long, requires = "once")]
+    pub deploy: bool,
 
     /// Address to serve on, overriding `[server] listen`.
     #[arg(
@@ -216,6 +229,7 @@ pub enum Mode {
         out: Option<PathBuf>,
         locked: bool,
         ping: bool,
+        deploy: bool,
     },
     Daemon {
         listen: Option<SocketAddr>,
@@ -343,6 +357,7 @@ impl Cli {
                 out: self.out.clone(),
                 locked: self.locked,
                 ping: self.ping,
+                deploy: self.deploy,
             },
             (None, false) => Mode::Daemon {
                 listen: self.listen,
@@ -370,6 +385,7 @@ mod tests {
                 out: Some("x".into()),
                 locked: false,
                 ping: false,
+                deploy: false,
             }
         );
         assert_eq!(
@@ -378,6 +394,7 @@ mod tests {
                 out: None,
                 locked: true,
                 ping: false,
+                deploy: false,
             }
         );
         assert_eq!(
@@ -386,6 +403,7 @@ mod tests {
                 out: None,
                 locked: false,
                 ping: true,
+                deploy: false,
             }
         );
         assert!(mode(&["feedd", "--ping"]).is_err(), "--ping needs --once");
@@ -472,14 +490,14 @@ mod tests {
     }
 
     /// Each `key = value` the config key list shows, keyed as `section.key` below `[paths]`,
-    /// `[html]`, `[archives]`, `[websub]` and `[server]`; a value is a quoted string, a `[…]` list or a bare
+    /// `[html]`, `[archives]`, `[websub]`, `[server]` and `[deploy]`; a value is a quoted string, a `[…]` list or a bare
     /// word.
     fn shown_in_help() -> Vec<(String, String)> {
         let mut shown = Vec::new();
         let mut section = "";
         for line in CONFIG_KEYS.lines() {
             let mut rest = line.trim_start();
-            if let Some(named) = ["paths", "html", "archives", "websub", "server"]
+            if let Some(named) = ["paths", "html", "archives", "websub", "server", "deploy"]
                 .into_iter()
                 .find(|s| rest.starts_with(&format!("[{s}]")))
             {

@@ -95,6 +95,8 @@ pub struct Config {
     pub archives: Archives,
     pub websub: WebSub,
     pub server: Server,
+    /// `[deploy]`: where changed documents are published after each rebuild, when configured.
+    pub deploy: Option<Deploy>,
     /// Whether symlinks below `source_dir` may lead to files and folders outside it.
     pub follow_symlinks_outside: bool,
     /// Post files larger than this are errors, refused before they are read.
@@ -103,6 +105,7 @@ pub struct Config {
 
 mod archives;
 pub mod defaults;
+mod deploy;
 mod html;
 mod websub;
 
@@ -110,6 +113,7 @@ use html::RawHtml;
 pub use html::{Html, INDEX_PATH};
 
 pub use archives::{Archives, PeriodLength};
+pub use deploy::{Deploy, DeployTarget, S3Target};
 pub use websub::{BuiltinHub, WebSub};
 
 /// Where each document is published, relative to `base_url` and the output folder.
@@ -221,6 +225,7 @@ struct RawConfig {
     websub: websub::RawWebSub,
     #[serde(default)]
     server: RawServer,
+    deploy: Option<deploy::RawDeploy>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -273,6 +278,9 @@ impl Config {
         config.lock_file = base.join(&config.lock_file);
         config.legacy_ledger = config.legacy_ledger.map(|p| base.join(p));
         config.state_dir = base.join(&config.state_dir);
+        if let Some(deploy) = config.deploy.as_mut() {
+            deploy.resolve(&base);
+        }
         Ok(config)
     }
 
@@ -311,6 +319,8 @@ impl RawConfig {
             None => defaults::LOCK_FILE.into(),
         });
         let paths = build_paths(self.paths)?;
+        let server = build_server(self.server)?;
+        let deploy = build_deploy(self.deploy, &server)?;
         Ok(Config {
             post_path: check_post_path(self.post_path)?,
             formats: check_formats(self.formats)?,
@@ -323,7 +333,8 @@ impl RawConfig {
             paths,
             archives: self.archives.validate()?,
             websub: self.websub.validate()?,
-            server: build_server(self.server)?,
+            server,
+            deploy,
             title: self.title,
             description: self.description,
             base_url,
@@ -349,6 +360,24 @@ impl RawConfig {
                 .unwrap_or(defaults::FOLLOW_SYMLINKS_OUTSIDE),
         })
     }
+}
+
+/// `[deploy]`, checked against `[server]`: a command works on the files of the output folder.
+fn build_deploy(raw: Option<deploy::RawDeploy>, server: &Server) -> Result<Option<Deploy>, String> {
+    let deploy = raw.map(deploy::RawDeploy::validate).transpose()?;
+    if let Some(Deploy {
+        target: DeployTarget::Command(_),
+        ..
+    }) = &deploy
+        && !server.write_output
+    {
+        return Err(
+            "`[deploy] command` runs on the documents in `output_dir`, which the \
+             daemon writes only with `[server] write_output = true`; set it"
+                .into(),
+        );
+    }
+    Ok(deploy)
 }
 
 fn parse_timezone(name: Option<&str>) -> Result<Tz, String> {

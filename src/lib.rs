@@ -15,6 +15,7 @@
 //!    ──render::html──▶ Document (pages)                 pure: the index, each feed as a page
 //!    ──snapshot──▶ Arc<Snapshot>                        immutable; swapped whole
 //!    ──▶ http (serves the current snapshot)  ──▶ output (atomic writes to a folder)
+//!    ──▶ deploy (the changed documents to object storage or a command, in the background)
 //! ```
 //!
 //! `once` (build, write, exit) and `daemon` (build, serve, watch, rebuild) are two drivers of the
@@ -30,6 +31,7 @@ pub mod build;
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod deploy;
 pub mod diagnostic;
 pub mod etag;
 pub mod feed;

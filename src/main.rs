@@ -1,6 +1,7 @@
 //! The `feedd` binary: parse arguments, set up logging, run the chosen mode, map the result to an
 //! exit code (0 success, 1 problems in posts or lint errors, 2 unusable config, folders or
-//! inputs, 3 a WebSub hub not told after `--once --ping`, 64 usage error).
+//! inputs, 3 a WebSub hub not told after `--once --ping`, 4 a failed `--once --deploy`, 64
+//! usage error).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -8,6 +9,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use feedd::cli::{self, Invocation, Mode};
 use feedd::config::Config;
+use feedd::deploy;
 use feedd::lint;
 use feedd::once::{self, Outcome};
 use feedd::wording::count;
@@ -55,28 +57,12 @@ fn run(config_path: &Path, mode: Mode) -> anyhow::Result<ExitCode> {
             strict,
             inputs,
         } => lint(config_path, format, strict, &inputs),
-        Mode::Once { out, locked, ping } => {
-            let config = Config::load(config_path)?;
-            let out = out.unwrap_or_else(|| config.output_dir.clone());
-            let options = once::Options {
-                out: Some(&out),
-                locked,
-            };
-            let outcome = once::run(&config, options, chrono::Utc::now())?;
-            let topics = match &outcome {
-                Outcome::Built {
-                    build,
-                    written: Some(written),
-                    ..
-                } if ping => Some(once::written_topics(&config, build, written)),
-                _ => None,
-            };
-            let code = report(outcome, Some(&out));
-            match topics {
-                Some(topics) => ping_hubs(&config, &topics),
-                None => Ok(code),
-            }
-        }
+        Mode::Once {
+            out,
+            locked,
+            ping,
+            deploy,
+        } => run_once(config_path, out, locked, ping, deploy),
         Mode::Daemon { listen } => {
             // SAFETY: no other thread exists yet (the runtime starts below), and nothing has
             // claimed the descriptors systemd passes from 3 on.
@@ -145,6 +131,45 @@ fn lint(
     Ok(ExitCode::from(lint::exit_code(&findings, strict)))
 }
 
+/// `--once`: build and write; then, as asked, deploy and tell the hubs, in that order.
+fn run_once(
+    config_path: &Path,
+    out: Option<std::path::PathBuf>,
+    locked: bool,
+    ping: bool,
+    deploy: bool,
+) -> anyhow::Result<ExitCode> {
+    let config = Config::load(config_path)?;
+    let out = out.unwrap_or_else(|| config.output_dir.clone());
+    let options = once::Options {
+        out: Some(&out),
+        locked,
+    };
+    let outcome = once::run(&config, options, chrono::Utc::now())?;
+    let (topics, job) = match &outcome {
+        Outcome::Built {
+            build,
+            written: Some(written),
+            ..
+        } => (
+            ping.then(|| once::written_topics(&config, build, written)),
+            deploy.then(|| deploy::Job::new(&config, build.documents.clone(), &out)),
+        ),
+        _ => (None, None),
+    };
+    let code = report(outcome, Some(&out));
+    if let Some(job) = job {
+        let deployed = deploy_documents(job.as_ref());
+        if deployed != ExitCode::SUCCESS {
+            return Ok(deployed);
+        }
+    }
+    match topics {
+        Some(topics) => ping_hubs(&config, &topics),
+        None => Ok(code),
+    }
+}
+
 fn generated(result: std::io::Result<()>) -> ExitCode {
     match result {
         // `feedd man | head`: the reader had what it wanted; that is a normal end.
@@ -153,6 +178,28 @@ fn generated(result: std::io::Result<()>) -> ExitCode {
         Err(err) => {
             eprintln!("feedd: cannot write to standard output: {err}");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// `--deploy`: publishes the changed documents to the `[deploy]` target, before any `--ping`
+/// (hubs fetch what they are told of); exit 4 when it fails after every attempt.
+fn deploy_documents(job: Option<&deploy::Job>) -> ExitCode {
+    let Some(job) = job else {
+        eprintln!(
+            "feedd: --deploy: no target to deploy to; add `[deploy]` with `bucket = \"…\"` or `command = […]`"
+        );
+        return ExitCode::SUCCESS;
+    };
+    let target = job.deploy.describe();
+    match deploy::deploy_once(job) {
+        Ok(report) => {
+            println!("feedd: deployed to {target}: {report}");
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("feedd: deploy to {target} failed: {err}");
+            ExitCode::from(4)
         }
     }
 }

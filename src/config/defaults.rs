@@ -59,6 +59,17 @@ pub mod websub {
     pub const ALLOW_PRIVATE_CALLBACKS: bool = false;
 }
 
+/// `[deploy]`: publishing changed documents to object storage or through a command.
+pub mod deploy {
+    /// What AWS's own tools assume; S3-compatible stores mostly ignore it.
+    pub const REGION: &str = "us-east-1";
+    pub const PREFIX: &str = "";
+    /// Long enough for an rsync of a large site over a slow link; a hung one is killed after it.
+    pub const TIMEOUT_SECS: u64 = 60;
+    /// With the pauses of `websub::Retry` (1, 2, 4, 8 s): a store restarting still gets the round.
+    pub const ATTEMPTS: u32 = 5;
+}
+
 /// `[server]`: the daemon. The per-client bounds follow nginx's defaults (`send_timeout`,
 /// `keepalive_requests`, `limit_conn`, `large_client_header_buffers`).
 pub mod server {
@@ -142,7 +153,26 @@ pub(crate) fn documented() -> Vec<(&'static str, Option<String>)> {
     ]
     .into_iter()
     .chain(server_documented())
+    .chain(deploy_documented())
     .collect()
+}
+
+/// [`documented`]'s `[deploy]` rows.
+#[cfg(test)]
+fn deploy_documented() -> Vec<(&'static str, Option<String>)> {
+    let text = |s: &str| Some(format!("\"{s}\""));
+    let value = |v: &dyn std::fmt::Display| Some(v.to_string());
+    vec![
+        ("deploy.bucket", None),
+        ("deploy.region", text(deploy::REGION)),
+        ("deploy.endpoint", None),
+        ("deploy.prefix", text(deploy::PREFIX)),
+        ("deploy.access_key_id_file", None),
+        ("deploy.secret_access_key_file", None),
+        ("deploy.command", None),
+        ("deploy.timeout_secs", value(&deploy::TIMEOUT_SECS)),
+        ("deploy.attempts", value(&deploy::ATTEMPTS)),
+    ]
 }
 
 /// [`documented`]'s `[server]` rows.

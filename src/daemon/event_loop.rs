@@ -20,6 +20,7 @@ use super::site::{Rebuilt, Site};
 use super::status::Status;
 use crate::build::Build;
 use crate::config::Config;
+use crate::deploy::Deployer;
 use crate::diagnostic::Diagnostic;
 use crate::format::DocumentKind;
 use crate::snapshot::{Contents, Discovery, Publisher, Snapshot};
@@ -45,6 +46,8 @@ pub(super) struct EventLoop {
     pub notifier: Notifier,
     /// The built-in WebSub hub, told of every feed whose bytes a published snapshot changed.
     pub websub_hub: Option<Hub>,
+    /// Publishes each build to the `[deploy]` target, in the background.
+    pub deployer: Deployer,
 }
 
 impl EventLoop {
@@ -55,6 +58,7 @@ impl EventLoop {
         publisher: Publisher,
         reported: Reported,
         notifier: Notifier,
+        deployer: Deployer,
     ) -> Result<EventLoop, DaemonError> {
         let reloads = Reloads::new().map_err(DaemonError::Signals)?;
         let watching = start_watching(&site, config_path)?;
@@ -67,6 +71,8 @@ impl EventLoop {
         );
         status.disk_written(site.persist_errors());
         announce_start(&site, &notifier);
+        // The manifest in `state_dir` says what the target holds: a restart sends only changes.
+        deployer.deploy(site.config(), &site.last().documents);
         Ok(EventLoop {
             watch_settings: WatchSettings::from_config(site.config(), config_path),
             config_path: config_path.to_path_buf(),
@@ -79,6 +85,7 @@ impl EventLoop {
             watchdog: watchdog(),
             notifier,
             websub_hub: None,
+            deployer,
         })
     }
 
@@ -159,6 +166,8 @@ impl EventLoop {
                 self.status.config_read(Ok(()));
                 // The hub list in force from now on, even when no document changes with it.
                 (self.notifier).announce(&self.site.config().websub.hubs, Vec::new());
+                // A new `[deploy]` target gets the documents now, not at the next change.
+                (self.deployer).deploy(self.site.config(), &self.site.last().documents);
                 let after = &self.site.config().server;
                 let restart_only = |s: &crate::config::Server| {
                     (s.listen, s.max_age, s.max_connections, s.limits.clone())
@@ -229,6 +238,8 @@ impl EventLoop {
         self.status
             .rebuilt(published, documents, problems, changed, Local::now());
         self.persist_and_report();
+        // After the output folder is written: a `[deploy] command` works on its files.
+        (self.deployer).deploy(self.site.config(), &self.site.last().documents);
         // After the output folder is written too: a hub told of a change fetches it at once,
         // perhaps from a web server serving that folder.
         self.announce(topics);

@@ -25,6 +25,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::deploy::{DeployStatus, Deployer};
 use crate::http::{self, Settings};
 use crate::snapshot::{Publisher, Snapshot};
 use crate::systemd;
@@ -100,8 +101,9 @@ pub async fn run(
         server,
         notifier,
         hub,
+        deployer,
     } = serve(&site, listener, &publisher, &shutdown)?;
-    let mut events = EventLoop::new(site, config_path, publisher, reported, notifier)?;
+    let mut events = EventLoop::new(site, config_path, publisher, reported, notifier, deployer)?;
     events.websub_hub = hub;
     tracing::info!(
         "ready in {:.1?}: {}, {}",
@@ -126,15 +128,18 @@ pub async fn run(
     }
 }
 
-/// The HTTP server's task, and the WebSub parts the event loop tells of each change.
+/// The HTTP server's task, and the parts the event loop tells of each change: the WebSub ones
+/// and the deployer.
 struct Serving {
     server: JoinHandle<std::io::Result<()>>,
     notifier: Notifier,
     hub: Option<Hub>,
+    deployer: Deployer,
 }
 
-/// Starts the HTTP server on `listener`, with the WebSub side it serves: the notifier of outside
-/// hubs (whose status `/healthz` shows) and the built-in hub, when the config names them.
+/// Starts the HTTP server on `listener`, with what it reports on and serves beside the
+/// documents: the notifier of outside hubs and the deployer (whose statuses `/healthz` shows)
+/// and the built-in hub, when the config names one.
 fn serve(
     site: &Site,
     listener: TcpListener,
@@ -143,10 +148,8 @@ fn serve(
 ) -> Result<Serving, DaemonError> {
     let notifier = Notifier::spawn(PublishStatus::default(), Retry::DEFAULT);
     notifier.announce(&site.config().websub.hubs, Vec::new());
-    let settings = Settings {
-        publish_status: notifier.status().clone(),
-        ..Settings::from_server(&site.config().server)
-    };
+    let deployer = Deployer::spawn(DeployStatus::default());
+    let settings = server_settings(site, &notifier, &deployer);
     let hub = Hub::start(site.config())?;
     let server = tokio::spawn(http::serve_with_hub(
         listener,
@@ -159,7 +162,17 @@ fn serve(
         server,
         notifier,
         hub,
+        deployer,
     })
+}
+
+/// The HTTP server's settings, with the statuses `/healthz` shows beside the build's.
+fn server_settings(site: &Site, notifier: &Notifier, deployer: &Deployer) -> Settings {
+    Settings {
+        publish_status: notifier.status().clone(),
+        deploy_status: deployer.status().clone(),
+        ..Settings::from_server(&site.config().server)
+    }
 }
 
 /// Loads the config and builds once, off the async workers; `None` when a stop came first,

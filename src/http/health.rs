@@ -1,5 +1,6 @@
 //! `/healthz`: what the current snapshot says about the last build, for monitors and for a
-//! person asking why a post is missing, and (with WebSub hubs) what each hub last answered.
+//! person asking why a post is missing, (with WebSub hubs) what each hub last answered, and
+//! (with `[deploy]`) what the last deploy did.
 //! Reads only the snapshot and the notifier's status; routing and methods are `service`'s.
 //!
 //! 200 when the last published build had no diagnostics, 503 otherwise, so a monitor can alert on
@@ -11,11 +12,16 @@ use bytes::Bytes;
 use chrono::SecondsFormat;
 use hyper::StatusCode;
 
+use crate::deploy::DeployStatus;
 use crate::snapshot::Snapshot;
 use crate::websub::PublishStatus;
 
 /// The status and JSON body describing `snapshot`.
-pub fn report(snapshot: &Snapshot, hubs: &PublishStatus) -> (StatusCode, Bytes) {
+pub fn report(
+    snapshot: &Snapshot,
+    hubs: &PublishStatus,
+    deploy: &DeployStatus,
+) -> (StatusCode, Bytes) {
     let healthy = snapshot.diagnostics().is_empty();
     let mut body = serde_json::json!({
         "status": if healthy { "ok" } else { "error" },
@@ -31,6 +37,9 @@ pub fn report(snapshot: &Snapshot, hubs: &PublishStatus) -> (StatusCode, Bytes) 
     });
     if let (Some(websub), Some(object)) = (hubs.report(), body.as_object_mut()) {
         object.insert("websub".to_owned(), websub);
+    }
+    if let (Some(deployed), Some(object)) = (deploy.report(), body.as_object_mut()) {
+        object.insert("deploy".to_owned(), deployed);
     }
     let status = if healthy {
         StatusCode::OK
@@ -64,6 +73,7 @@ mod tests {
         let (status, body) = report(
             &Snapshot::from_build(contents.clone(), None),
             &PublishStatus::default(),
+            &DeployStatus::default(),
         );
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
@@ -85,6 +95,7 @@ mod tests {
         let (status, body) = report(
             &Snapshot::from_build(fixed, None),
             &PublishStatus::default(),
+            &DeployStatus::default(),
         );
         assert_eq!(status, StatusCode::OK);
         let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
@@ -100,7 +111,11 @@ mod tests {
         hubs.set_hubs(std::slice::from_ref(&hub));
         let at = Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).unwrap();
         hubs.failed(&hub, "the hub answered 500".into(), at);
-        let (status, body) = report(&Snapshot::from_build(Contents::default(), None), &hubs);
+        let (status, body) = report(
+            &Snapshot::from_build(Contents::default(), None),
+            &hubs,
+            &DeployStatus::default(),
+        );
         assert_eq!(status, StatusCode::OK);
         let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(json["status"], "ok");
@@ -108,5 +123,22 @@ mod tests {
         assert_eq!(reported["url"], "https://hub.example/");
         assert_eq!(reported["last_error"]["message"], "the hub answered 500");
         assert_eq!(reported["last_success"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn a_failed_deploy_is_reported_without_making_the_site_unhealthy() {
+        let deploy = DeployStatus::default();
+        deploy.set_target(Some("s3://feeds/".into()));
+        let at = Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).unwrap();
+        deploy.failed("connection refused".into(), at);
+        let snapshot = Snapshot::from_build(Contents::default(), None);
+        let (status, body) = report(&snapshot, &PublishStatus::default(), &deploy);
+        assert_eq!(status, StatusCode::OK);
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["deploy"]["target"], "s3://feeds/");
+        assert_eq!(
+            json["deploy"]["last_error"]["message"],
+            "connection refused"
+        );
     }
 }

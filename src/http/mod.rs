@@ -35,6 +35,7 @@ use self::connection::Server;
 pub use self::listener::bind;
 pub use self::service::respond;
 use crate::config;
+use crate::deploy::DeployStatus;
 use crate::snapshot::Publisher;
 use crate::websub::PublishStatus;
 use crate::websub::hub::Hub;
@@ -67,6 +68,8 @@ pub struct Settings {
     /// What the WebSub notifier last did at each outside hub, shown in `/healthz`; shared with
     /// the notifier, which keeps it current (reloads included).
     pub publish_status: PublishStatus,
+    /// What the deployer last did (`[deploy]`), shown in `/healthz`; shared with the deployer.
+    pub deploy_status: DeployStatus,
 }
 
 impl Settings {
@@ -93,6 +96,7 @@ impl Settings {
             max_header_bytes: limits.max_header_bytes,
             shutdown_grace: Self::DEFAULT_SHUTDOWN_GRACE,
             publish_status: PublishStatus::default(),
+            deploy_status: DeployStatus::default(),
         }
     }
 }

@@ -19,7 +19,6 @@ use percent_encoding::percent_decode_str;
 use super::{Settings, conditional, discovery, encoding, health, negotiation};
 use crate::config::INDEX_PATH;
 use crate::format::DocumentKind;
-use crate::render::Lifetime;
 use crate::render::html::CONTENT_SECURITY_POLICY;
 use crate::snapshot::{ServedDocument, Snapshot, Variant};
 
@@ -43,7 +42,8 @@ pub fn respond(snapshot: &Snapshot, settings: &Settings, request: &Request<()>) 
         if !is_read(method) {
             return method_not_allowed();
         }
-        let (status, body) = health::report(snapshot, &settings.publish_status);
+        let (status, body) =
+            health::report(snapshot, &settings.publish_status, &settings.deploy_status);
         let mut response = with_body(method, status, body);
         let headers = response.headers_mut();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -122,11 +122,8 @@ fn serve_document(
     insert_text(&mut validators, ETAG, variant.etag().as_str());
     let last_modified = httpdate::fmt_http_date(SystemTime::from(document.last_modified()));
     insert_text(&mut validators, LAST_MODIFIED, &last_modified);
-    let cache_control = match document.lifetime() {
-        Lifetime::Current => format!("public, max-age={}", settings.max_age),
-        // RFC 8246: a fresh archive page need not be revalidated, even on reload.
-        Lifetime::Archived => format!("public, max-age={}, immutable", settings.archive_max_age),
-    };
+    let cache_control =
+        (document.lifetime()).cache_control(settings.max_age, settings.archive_max_age);
     insert_text(&mut validators, CACHE_CONTROL, &cache_control);
     // Even a document kept only in identity varies: the next snapshot may compress it.
     validators.insert(VARY, HeaderValue::from_static(vary));

@@ -9,6 +9,7 @@ mod broken_sources;
 mod caching;
 mod command_line;
 mod daemon;
+mod deploy;
 mod golden;
 mod hostile;
 mod identity;

@@ -1,0 +1,479 @@
+//! `[deploy]` against a real S3-compatible server (moto's, from `target/py`, started here on
+//! 127.0.0.1) and through a command: what is uploaded, with which headers, and that a second
+//! run rewrites exactly the documents whose bytes changed and deletes the ones that went away,
+//! after the new ones are in place.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use object_store::aws::AmazonS3Builder;
+use object_store::path::Path as ObjectPath;
+use object_store::{Attribute, ObjectStore, ObjectStoreExt};
+
+use crate::running::Daemon;
+use crate::support::{BASE_CONFIG, BIN, Site, assert_success, md, python, stderr};
+
+const BUCKET: &str = "feeds";
+const PREFIX: &str = "blog";
+
+/// moto's S3 server on a free 127.0.0.1 port, killed on drop.
+struct S3Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl S3Server {
+    fn start() -> S3Server {
+        let addr = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port");
+        let child = Command::new(python())
+            .args(["-m", "moto.server", "-H", "127.0.0.1", "-p"])
+            .arg(addr.port().to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start moto: {e}; run scripts/install-deps"));
+        let server = S3Server { child, addr };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while server.http("PUT", &format!("/{BUCKET}")) != Some(200) {
+            assert!(Instant::now() < deadline, "moto did not start on {addr}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        server
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// One bare request; the status code, `None` while nothing listens.
+    fn http(&self, method: &str, path: &str) -> Option<u16> {
+        let mut stream = TcpStream::connect(self.addr).ok()?;
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            self.addr
+        );
+        stream.write_all(request.as_bytes()).ok()?;
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).ok()?;
+        reply.split(' ').nth(1)?.parse().ok()
+    }
+
+    /// Every object under the prefix: key below it → what S3 says of it.
+    fn objects(&self) -> BTreeMap<String, Object> {
+        // As feedd does: reqwest has no crypto provider of its own here (see Cargo.toml).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let store = AmazonS3Builder::new()
+            .with_bucket_name(BUCKET)
+            .with_region("us-east-1")
+            .with_endpoint(self.endpoint())
+            .with_allow_http(true)
+            .with_access_key_id("test")
+            .with_secret_access_key("test")
+            .build()
+            .expect("an S3 client");
+        let store: Arc<dyn ObjectStore> = Arc::new(store);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(list(store))
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An object as a reader's cache would see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Object {
+    body: Vec<u8>,
+    e_tag: Option<String>,
+    last_modified: chrono::DateTime<chrono::Utc>,
+    content_type: Option<String>,
+    cache_control: Option<String>,
+    content_encoding: Option<String>,
+}
+
+async fn list(store: Arc<dyn ObjectStore>) -> BTreeMap<String, Object> {
+    use futures_util::TryStreamExt;
+    let metas: Vec<_> = (store.list(Some(&ObjectPath::from(PREFIX))))
+        .try_collect()
+        .await
+        .expect("list the bucket");
+    let mut objects = BTreeMap::new();
+    for meta in metas {
+        let got = store.get(&meta.location).await.expect("get an object");
+        let attribute = |a| got.attributes.get(&a).map(|v| v.to_string());
+        let (content_type, cache_control, content_encoding) = (
+            attribute(Attribute::ContentType),
+            attribute(Attribute::CacheControl),
+            attribute(Attribute::ContentEncoding),
+        );
+        let key = meta
+            .location
+            .as_ref()
+            .trim_start_matches("blog/")
+            .to_owned();
+        let object = Object {
+            e_tag: meta.e_tag,
+            last_modified: meta.last_modified,
+            content_type,
+            cache_control,
+            content_encoding,
+            body: got.bytes().await.expect("an object's body").to_vec(),
+        };
+        objects.insert(key, object);
+    }
+    objects
+}
+
+/// Every file below `dir`, by `/`-separated relative path.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut found = BTreeMap::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(&folder).expect("read the output folder") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let relative = path.strip_prefix(dir).expect("below dir");
+                let key = relative.to_string_lossy().replace('\\', "/");
+                found.insert(key, std::fs::read(&path).expect("read a document"));
+            }
+        }
+    }
+    found
+}
+
+fn posts(site: &Site) {
+    let solo = "tags = [\"solo\", \"shared\"]\n";
+    site.write(
+        "2019-a.md",
+        &md("Old", "2019-03-01", "tags = [\"shared\"]\n", "Old."),
+    );
+    site.write("2024-b.md", &md("Solo", "2024-05-01", solo, "First words."));
+    site.write("2024-c.md", &md("Other", "2024-06-01", "", "Other words."));
+}
+
+fn s3_site(server: &S3Server) -> Site {
+    let config = format!(
+        "{BASE_CONFIG}max_entries = 1\n[archives]\nenabled = true\nperiod = \"year\"\n\
+         [deploy]\nbucket = \"{BUCKET}\"\nendpoint = \"{}\"\nprefix = \"/{PREFIX}/\"\nattempts = 1\n",
+        server.endpoint()
+    );
+    let site = Site::with_config(&config);
+    posts(&site);
+    site
+}
+
+fn once_deploy(site: &Site) -> Output {
+    Command::new(BIN)
+        .arg("--config")
+        .arg(site.config())
+        .args(["--once", "--deploy"])
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run feedd")
+}
+
+fn content_type_of(path: &str) -> &'static str {
+    match path.rsplit('.').next() {
+        Some("json") => "application/feed+json; charset=utf-8",
+        Some("html") => "text/html; charset=utf-8",
+        _ if path.ends_with("atom.xml") => "application/atom+xml; charset=utf-8",
+        _ => "application/rss+xml; charset=utf-8",
+    }
+}
+
+/// The bucket holds exactly the output folder's documents, each with the server's headers.
+fn assert_mirrors(objects: &BTreeMap<String, Object>, folder: &BTreeMap<String, Vec<u8>>) {
+    let keys: Vec<&String> = objects.keys().collect();
+    assert_eq!(keys, folder.keys().collect::<Vec<_>>());
+    for (path, object) in objects {
+        assert_eq!(object.body, folder[path], "{path}");
+        assert_eq!(
+            object.content_type.as_deref(),
+            Some(content_type_of(path)),
+            "{path}"
+        );
+        let cache = if path.starts_with("archive/") || path.contains("/archive/") {
+            "public, max-age=2592000, immutable"
+        } else {
+            "public, max-age=300"
+        };
+        assert_eq!(object.cache_control.as_deref(), Some(cache), "{path}");
+        assert_eq!(object.content_encoding, None, "{path}: stored uncompressed");
+    }
+}
+
+#[test]
+fn once_deploy_uploads_every_document_then_exactly_the_changed_ones() {
+    let server = S3Server::start();
+    let site = s3_site(&server);
+    let first = once_deploy(&site);
+    assert_success(&first);
+    let before = server.objects();
+    let written = files(&site.out());
+    assert_mirrors(&before, &written);
+    assert!(
+        before.contains_key("tags/solo/rss.xml"),
+        "{:?}",
+        before.keys()
+    );
+    assert!(
+        before.keys().any(|k| k.contains("/archive/")),
+        "{:?}",
+        before.keys()
+    );
+
+    // S3 stamps whole seconds: wait for the next one, so a rewrite shows in Last-Modified.
+    std::thread::sleep(Duration::from_millis(1100));
+    site.write(
+        "2024-b.md",
+        &md(
+            "Solo",
+            "2024-05-01",
+            "tags = [\"shared\"]\n",
+            "Second words.",
+        ),
+    );
+    let second = once_deploy(&site);
+    assert_success(&second);
+    let after = server.objects();
+    let rewritten_files = files(&site.out());
+    assert_mirrors(&after, &rewritten_files);
+    assert!(
+        !after.keys().any(|k| k.starts_with("tags/solo/")),
+        "a removed tag's objects go"
+    );
+    let changed: Vec<&String> = (rewritten_files.iter())
+        .filter(|(path, body)| written.get(*path) != Some(body))
+        .map(|(path, _)| path)
+        .collect();
+    let rewritten: Vec<&String> = (after.iter())
+        .filter(|(path, object)| {
+            before
+                .get(*path)
+                .is_none_or(|b| b.last_modified != object.last_modified)
+        })
+        .map(|(path, _)| path)
+        .collect();
+    assert!(!changed.is_empty());
+    assert_eq!(
+        rewritten, changed,
+        "exactly the changed documents were sent again"
+    );
+    for path in &changed {
+        if let Some(old) = before.get(*path) {
+            assert_ne!(old.e_tag, after[*path].e_tag, "{path}");
+        }
+    }
+    let deleted = before.keys().filter(|k| !after.contains_key(*k)).count();
+    let summary = String::from_utf8_lossy(&second.stdout);
+    let wanted = format!("{} uploaded, {deleted} deleted", changed.len());
+    assert!(summary.contains(&wanted), "{wanted:?} in {summary}");
+
+    let third = once_deploy(&site);
+    assert_success(&third);
+    assert_eq!(server.objects(), after, "nothing changed, nothing sent");
+    assert!(String::from_utf8_lossy(&third.stdout).contains("0 uploaded, 0 deleted"));
+}
+
+#[test]
+fn the_daemon_deploys_each_edit_and_shows_it_in_healthz() {
+    let server = S3Server::start();
+    let site = s3_site(&server);
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+    ];
+    let daemon = Daemon::start_with(&site.config(), &[], &env);
+    let deployed = |check: &dyn Fn(&serde_json::Value) -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let health = daemon.health();
+            if check(&health["deploy"]) {
+                return health;
+            }
+            assert!(Instant::now() < deadline, "not deployed: {health}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    let first = deployed(&|d| !d["last_success"].is_null() && d["pending"] == 0);
+    assert_eq!(first["status"], "ok");
+    let before = server.objects();
+    assert_eq!(
+        before["rss.xml"].body,
+        daemon.get("/rss.xml").body,
+        "the bucket holds what feedd serves"
+    );
+    std::thread::sleep(Duration::from_millis(1100));
+    site.write("2024-c.md", &md("Other", "2024-06-01", "", "Edited words."));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while server.objects()["rss.xml"].body == before["rss.xml"].body {
+        assert!(Instant::now() < deadline, "the edit was not deployed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    deployed(&|d| d["pending"] == 0);
+    let after = server.objects();
+    for (path, object) in &after {
+        let same_bytes = before.get(path).is_some_and(|b| b.body == object.body);
+        let same_stamp = before
+            .get(path)
+            .is_some_and(|b| b.last_modified == object.last_modified);
+        assert_eq!(
+            same_bytes, same_stamp,
+            "{path}: rewritten exactly when changed"
+        );
+    }
+    assert_eq!(after["rss.xml"].body, daemon.get("/rss.xml").body);
+}
+
+#[test]
+fn a_store_that_cannot_be_reached_fails_with_exit_4_after_writing() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let config = format!(
+        "{BASE_CONFIG}[deploy]\nbucket = \"b\"\nendpoint = \"http://127.0.0.1:{port}\"\n\
+         attempts = 2\ntimeout_secs = 2\n"
+    );
+    let site = Site::with_config(&config);
+    posts(&site);
+    let output = once_deploy(&site);
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("deploy to s3://b/"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        site.out().join("rss.xml").is_file(),
+        "the documents were written"
+    );
+}
+
+#[test]
+fn a_failing_deploy_shows_in_healthz_without_a_503_and_serving_goes_on() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let config = format!(
+        "{BASE_CONFIG}[deploy]\nbucket = \"b\"\nendpoint = \"http://127.0.0.1:{port}\"\n\
+         attempts = 1\ntimeout_secs = 2\n"
+    );
+    let site = Site::with_config(&config);
+    posts(&site);
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+    ];
+    let daemon = Daemon::start_with(&site.config(), &[], &env);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let health = loop {
+        let health = daemon.health();
+        if !health["deploy"]["last_error"].is_null() {
+            break health;
+        }
+        assert!(Instant::now() < deadline, "no deploy error shown: {health}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(health["status"], "ok", "{health}");
+    assert_eq!(health["deploy"]["last_success"], serde_json::Value::Null);
+    assert!(health["deploy"]["pending"].as_u64() > Some(0), "{health}");
+    assert!(
+        (health["deploy"]["target"].as_str()).is_some_and(|t| t.starts_with("s3://b/")),
+        "{health}"
+    );
+    assert_eq!(daemon.get("/rss.xml").status, 200);
+    let healthz = daemon.get("/healthz");
+    assert_eq!(healthz.status, 200);
+}
+
+/// A site deploying through `script`, a shell script in the site folder.
+fn command_site(script: &str, timeout_secs: u64) -> (Site, PathBuf) {
+    let site = Site::new();
+    let path = site.path().join("deploy.sh");
+    std::fs::write(&path, script).expect("script");
+    let config = format!(
+        "{BASE_CONFIG}[server]\nwrite_output = true\n[deploy]\ncommand = [\"sh\", \"{}\", \"--flag\"]\n\
+         timeout_secs = {timeout_secs}\nattempts = 1\n",
+        path.display()
+    );
+    std::fs::write(site.config(), config).expect("config");
+    posts(&site);
+    let log = site.path().join("calls");
+    (site, log)
+}
+
+#[test]
+fn a_command_gets_the_changed_paths_and_the_removed_ones() {
+    let script = "printf '%s|%s|%s\\n' \"$PWD\" \"$*\" \"$(echo $FEEDD_REMOVED)\" >> ../calls\n";
+    let (site, log) = command_site(script, 10);
+    assert_success(&once_deploy(&site));
+    let first_files = files(&site.out());
+    site.write(
+        "2024-b.md",
+        &md(
+            "Solo",
+            "2024-05-01",
+            "tags = [\"shared\"]\n",
+            "Second words.",
+        ),
+    );
+    assert_success(&once_deploy(&site));
+    assert_success(&once_deploy(&site));
+    let calls = std::fs::read_to_string(&log).expect("the script ran");
+    let calls: Vec<&str> = calls.lines().collect();
+    assert_eq!(
+        calls.len(),
+        2,
+        "a run that changes nothing runs nothing: {calls:?}"
+    );
+    let out = std::fs::canonicalize(site.out()).expect("out");
+    let first: Vec<&str> = calls[0].split('|').collect();
+    assert_eq!(first[0], out.to_string_lossy(), "runs in the output folder");
+    let mut args: Vec<&str> = first[1].split(' ').collect();
+    assert_eq!(args.remove(0), "--flag", "its own arguments first");
+    args.sort_unstable();
+    let every: Vec<&str> = first_files.keys().map(String::as_str).collect();
+    assert_eq!(args, every, "the first run sends every document");
+    let second: Vec<&str> = calls[1].split('|').collect();
+    assert!(
+        second[1].contains("rss.xml") && !second[1].contains("tags/solo"),
+        "{}",
+        calls[1]
+    );
+    assert_eq!(
+        second[2],
+        "tags/solo/atom.xml tags/solo/feed.json tags/solo/rss.xml"
+    );
+}
+
+#[test]
+fn a_command_that_hangs_is_killed_at_the_timeout_and_reported() {
+    let (site, _) = command_site("exec sleep 60\n", 1);
+    let output = once_deploy(&site);
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("did not finish within 1s (timeout_secs) and was killed"),
+        "{}",
+        stderr(&output)
+    );
+}
