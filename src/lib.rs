@@ -37,6 +37,7 @@ pub mod format;
 pub mod http;
 pub mod ledger;
 pub mod logging;
+pub mod metrics;
 pub mod once;
 pub mod output;
 pub mod post;

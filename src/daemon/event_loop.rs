@@ -226,6 +226,7 @@ impl EventLoop {
         let topics = changed_topics(&previous, &next, &self.site.config().base_url);
         self.publishing.publish(next);
         let elapsed = started.elapsed();
+        crate::metrics::global().rebuilt(elapsed);
         self.status
             .rebuilt(published, documents, problems, changed, Local::now());
         self.persist_and_report();

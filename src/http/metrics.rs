@@ -1,0 +1,117 @@
+//! `/metrics` on the HTTP server: the endpoint, and how each request is classified for the
+//! counters (`crate::metrics` keeps them).
+//!
+//! Served only with `[server] metrics = true`, and then only to loopback clients: the counts
+//! name the user agents of the site's subscribers and how often they come, which is the
+//! operator's business, and the listener usually faces the internet. A scraper on another host
+//! reaches it through a tunnel or a proxy on this one (which must not pass `/metrics` on from
+//! outside). To anyone else the address does not exist (404).
+//!
+//! Labels stay bounded whatever clients ask for: a request for one of the snapshot's documents
+//! is counted under that document's path, `/healthz` and `/metrics` under theirs, and anything
+//! else under `other`.
+
+use std::borrow::Cow;
+use std::net::IpAddr;
+
+use bytes::Bytes;
+use hyper::header::{
+    CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, IF_MODIFIED_SINCE,
+    IF_NONE_MATCH, USER_AGENT,
+};
+use hyper::{Method, Request, Response, StatusCode};
+
+use super::service::{HEALTH_PATH, lookup};
+use crate::feed::polling;
+use crate::metrics::{self, SiteFacts};
+use crate::snapshot::Snapshot;
+
+/// Where Prometheus scrapes.
+pub const METRICS_PATH: &str = "/metrics";
+
+/// The `/metrics` response for `peer`, or `None` when `request` is not one it may have.
+pub(super) fn endpoint(
+    snapshot: &Snapshot,
+    request: &Request<()>,
+    peer: IpAddr,
+) -> Option<Response<Bytes>> {
+    let read = request.method() == Method::GET || request.method() == Method::HEAD;
+    if request.uri().path() != METRICS_PATH || !read || !peer.to_canonical().is_loopback() {
+        return None;
+    }
+    let facts = SiteFacts {
+        posts: snapshot.entry_count(),
+        problems: snapshot.diagnostics().len(),
+        documents: snapshot.documents().len(),
+        generation: snapshot.generation(),
+    };
+    let body = Bytes::from(metrics::global().render(facts));
+    let length = HeaderValue::from(body.len());
+    let body = if request.method() == Method::HEAD {
+        Bytes::new()
+    } else {
+        body
+    };
+    let mut response = Response::new(body);
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_LENGTH, length);
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(metrics::CONTENT_TYPE),
+    );
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static(polling::NO_STORE));
+    Some(response)
+}
+
+/// Counts `response`, the answer to `request`.
+pub(super) fn record(snapshot: &Snapshot, request: &Request<()>, response: &Response<Bytes>) {
+    let path = request.uri().path();
+    let document = match path {
+        HEALTH_PATH | METRICS_PATH => None,
+        _ => lookup(snapshot, path),
+    };
+    let label = match (path, document) {
+        (HEALTH_PATH, _) => Cow::Borrowed(HEALTH_PATH),
+        (METRICS_PATH, _) => Cow::Borrowed(METRICS_PATH),
+        (_, Some(document)) => Cow::Owned(format!("/{}", document.path())),
+        (_, None) => Cow::Borrowed("other"),
+    };
+    let status = response.status();
+    let encoding = (document.is_some() && status == StatusCode::OK).then(|| {
+        match response
+            .headers()
+            .get(CONTENT_ENCODING)
+            .map(HeaderValue::as_bytes)
+        {
+            Some(b"gzip") => "gzip",
+            Some(b"br") => "br",
+            Some(_) => "other",
+            None => "identity",
+        }
+    });
+    let read = request.method() == Method::GET || request.method() == Method::HEAD;
+    let headers = request.headers();
+    let polling = (document.is_some() && read).then(|| {
+        let validated =
+            headers.contains_key(IF_NONE_MATCH) || headers.contains_key(IF_MODIFIED_SINCE);
+        let agent = headers.get(USER_AGENT).and_then(|v| v.to_str().ok());
+        (validated, agent.unwrap_or(""))
+    });
+    metrics::global().request(metrics::Request {
+        document: label,
+        status: status_class(status),
+        bytes: response.body().len() as u64,
+        encoding,
+        polling,
+    });
+}
+
+fn status_class(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        200 => "200",
+        304 => "304",
+        400..=499 => "4xx",
+        500..=599 => "5xx",
+        _ => "other",
+    }
+}
