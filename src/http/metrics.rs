@@ -115,3 +115,49 @@ fn status_class(status: StatusCode) -> &'static str {
         _ => "other",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::Contents;
+
+    fn get(method: Method) -> Request<()> {
+        Request::builder()
+            .method(method)
+            .uri(METRICS_PATH)
+            .body(())
+            .unwrap()
+    }
+
+    #[test]
+    fn only_loopback_clients_get_metrics() {
+        let snapshot = Snapshot::from_build(Contents::default(), None);
+        for peer in ["127.0.0.1", "127.0.0.2", "::1", "::ffff:127.0.0.1"] {
+            let response = endpoint(&snapshot, &get(Method::GET), peer.parse().unwrap());
+            assert!(response.is_some(), "{peer}");
+        }
+        for peer in ["192.0.2.1", "2001:db8::1", "::ffff:192.0.2.1"] {
+            let response = endpoint(&snapshot, &get(Method::GET), peer.parse().unwrap());
+            assert!(response.is_none(), "{peer}");
+        }
+        let post = endpoint(&snapshot, &get(Method::POST), "127.0.0.1".parse().unwrap());
+        assert!(post.is_none());
+    }
+
+    #[test]
+    fn head_has_the_length_of_get_and_no_body() {
+        let snapshot = Snapshot::from_build(Contents::default(), None);
+        let loopback = "127.0.0.1".parse().unwrap();
+        let head = endpoint(&snapshot, &get(Method::HEAD), loopback).unwrap();
+        assert!(head.body().is_empty());
+        assert!(head.headers()[CONTENT_LENGTH].to_str().unwrap() != "0");
+    }
+
+    #[test]
+    fn status_classes_are_few() {
+        let classes: Vec<_> = [200, 304, 404, 429, 503, 301]
+            .map(|code| status_class(StatusCode::from_u16(code).unwrap()))
+            .into();
+        assert_eq!(classes, ["200", "304", "4xx", "4xx", "5xx", "other"]);
+    }
+}

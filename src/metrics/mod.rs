@@ -129,6 +129,16 @@ impl Metrics {
             agents: Agents::default(),
             agent_requests: Family::default(),
         };
+        // Series with a fixed set of labels are written from the start, at 0, so that a rate
+        // over them has a first point.
+        for encoding in ["identity", "gzip", "br"] {
+            metrics
+                .encodings
+                .get_or_create(&EncodingLabels { encoding });
+        }
+        for reason in ["address_full", "server_full"] {
+            metrics.refused.get_or_create(&ReasonLabels { reason });
+        }
         metrics.register_http(validators_family);
         metrics.register_site();
         metrics

@@ -15,6 +15,7 @@ mod identity;
 mod incremental;
 mod layering;
 mod lock_file;
+mod metrics;
 mod newsboat;
 mod once;
 mod output_folder;
