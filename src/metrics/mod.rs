@@ -134,10 +134,12 @@ impl Metrics {
         for encoding in ["identity", "gzip", "br"] {
             metrics
                 .encodings
-                .get_or_create(&EncodingLabels { encoding });
+                .get_or_create_owned(&EncodingLabels { encoding });
         }
         for reason in ["address_full", "server_full"] {
-            metrics.refused.get_or_create(&ReasonLabels { reason });
+            metrics
+                .refused
+                .get_or_create_owned(&ReasonLabels { reason });
         }
         metrics.register_http(validators_family);
         metrics.register_site();
