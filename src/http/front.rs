@@ -36,7 +36,7 @@ impl Front {
     ) -> Response<Bytes> {
         let endpoint = settings
             .metrics
-            .then(|| metrics::endpoint(snapshot, request, peer))
+            .then(|| metrics::endpoint(snapshot, &settings.publish_status, request, peer))
             .flatten();
         let response = match endpoint {
             Some(response) => response,

@@ -23,8 +23,9 @@ use hyper::{Method, Request, Response, StatusCode};
 
 use super::service::{HEALTH_PATH, lookup};
 use crate::feed::polling;
-use crate::metrics::{self, SiteFacts};
+use crate::metrics::{self, HubFacts, SiteFacts};
 use crate::snapshot::Snapshot;
+use crate::websub::PublishStatus;
 
 /// Where Prometheus scrapes.
 pub const METRICS_PATH: &str = "/metrics";
@@ -32,6 +33,7 @@ pub const METRICS_PATH: &str = "/metrics";
 /// The `/metrics` response for `peer`, or `None` when `request` is not one it may have.
 pub(super) fn endpoint(
     snapshot: &Snapshot,
+    hubs: &PublishStatus,
     request: &Request<()>,
     peer: IpAddr,
 ) -> Option<Response<Bytes>> {
@@ -44,6 +46,7 @@ pub(super) fn endpoint(
         problems: snapshot.diagnostics().len(),
         documents: snapshot.documents().len(),
         generation: snapshot.generation(),
+        hubs: hub_facts(hubs),
     };
     let body = Bytes::from(metrics::global().render(facts));
     let length = HeaderValue::from(body.len());
@@ -61,6 +64,23 @@ pub(super) fn endpoint(
     );
     headers.insert(CACHE_CONTROL, HeaderValue::from_static(polling::NO_STORE));
     Some(response)
+}
+
+/// What `/healthz` says of each outside hub, as numbers.
+fn hub_facts(hubs: &PublishStatus) -> Vec<HubFacts> {
+    hubs.hubs()
+        .into_iter()
+        .map(|(hub, state)| {
+            let success = state.last_success;
+            let failure = state.last_error.map(|(_, at)| at);
+            HubFacts {
+                hub: hub.to_string(),
+                pending: state.pending,
+                last_success: success.map(|at| at.timestamp()),
+                failing: failure.is_some_and(|failed| success.is_none_or(|ok| failed > ok)),
+            }
+        })
+        .collect()
 }
 
 /// Counts `response`, the answer to `request`.
@@ -133,14 +153,29 @@ mod tests {
     fn only_loopback_clients_get_metrics() {
         let snapshot = Snapshot::from_build(Contents::default(), None);
         for peer in ["127.0.0.1", "127.0.0.2", "::1", "::ffff:127.0.0.1"] {
-            let response = endpoint(&snapshot, &get(Method::GET), peer.parse().unwrap());
+            let response = endpoint(
+                &snapshot,
+                &PublishStatus::default(),
+                &get(Method::GET),
+                peer.parse().unwrap(),
+            );
             assert!(response.is_some(), "{peer}");
         }
         for peer in ["192.0.2.1", "2001:db8::1", "::ffff:192.0.2.1"] {
-            let response = endpoint(&snapshot, &get(Method::GET), peer.parse().unwrap());
+            let response = endpoint(
+                &snapshot,
+                &PublishStatus::default(),
+                &get(Method::GET),
+                peer.parse().unwrap(),
+            );
             assert!(response.is_none(), "{peer}");
         }
-        let post = endpoint(&snapshot, &get(Method::POST), "127.0.0.1".parse().unwrap());
+        let post = endpoint(
+            &snapshot,
+            &PublishStatus::default(),
+            &get(Method::POST),
+            "127.0.0.1".parse().unwrap(),
+        );
         assert!(post.is_none());
     }
 
@@ -148,9 +183,51 @@ mod tests {
     fn head_has_the_length_of_get_and_no_body() {
         let snapshot = Snapshot::from_build(Contents::default(), None);
         let loopback = "127.0.0.1".parse().unwrap();
-        let head = endpoint(&snapshot, &get(Method::HEAD), loopback).unwrap();
+        let head = endpoint(
+            &snapshot,
+            &PublishStatus::default(),
+            &get(Method::HEAD),
+            loopback,
+        )
+        .unwrap();
         assert!(head.body().is_empty());
         assert!(head.headers()[CONTENT_LENGTH].to_str().unwrap() != "0");
+    }
+
+    #[test]
+    fn a_hub_is_failing_while_its_last_attempt_failed() {
+        use chrono::TimeZone;
+        let at = |s| chrono::Utc.timestamp_opt(s, 0).unwrap();
+        let status = PublishStatus::default();
+        let (a, b): (url::Url, url::Url) = (
+            "https://hub.example/".parse().unwrap(),
+            "https://other.example/".parse().unwrap(),
+        );
+        status.set_hubs(&[a.clone(), b.clone()]);
+        status.succeeded(&a, at(100));
+        status.failed(&a, "503".into(), at(50));
+        status.failed(&b, "refused".into(), at(60));
+        status.set_pending(&b, 3);
+        let facts = hub_facts(&status);
+        let summary: Vec<_> = facts
+            .iter()
+            .map(|f| (f.hub.as_str(), f.pending, f.last_success, f.failing))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("https://hub.example/", 0, Some(100), false),
+                ("https://other.example/", 3, None, true),
+            ]
+        );
+        let text = crate::metrics::global().render(SiteFacts {
+            hubs: facts,
+            ..SiteFacts::default()
+        });
+        assert!(
+            text.contains("feedd_websub_hub_failing{hub=\"https://other.example/\"} 1"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -80,13 +80,32 @@ pub struct Request<'a> {
     pub polling: Option<(bool, &'a str)>,
 }
 
-/// What the current snapshot says, read at scrape time.
-#[derive(Debug, Clone, Copy, Default)]
+/// What the current snapshot and the WebSub notifier say, read at scrape time.
+#[derive(Debug, Clone, Default)]
 pub struct SiteFacts {
     pub posts: usize,
     pub problems: usize,
     pub documents: usize,
     pub generation: u64,
+    /// Each outside WebSub hub the feeds announce changes to (`[websub] hubs`).
+    pub hubs: Vec<HubFacts>,
+}
+
+/// One outside WebSub hub, as the notifier last left it.
+#[derive(Debug, Clone, Default)]
+pub struct HubFacts {
+    pub hub: String,
+    /// Topics waiting for the hub or being sent to it.
+    pub pending: usize,
+    /// When it last accepted a notification, in seconds since the Unix epoch.
+    pub last_success: Option<i64>,
+    /// Whether the last attempt failed (a failure later than the last success).
+    pub failing: bool,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HubLabels {
+    hub: String,
 }
 
 /// The counters, and the registry that names them.
@@ -105,6 +124,8 @@ pub struct Metrics {
     site: [Gauge; 4],
     agents: Agents,
     agent_requests: Family<AgentLabels, Gauge>,
+    /// Pending topics, last success, failing: per outside WebSub hub.
+    hubs: [Family<HubLabels, Gauge>; 3],
 }
 
 impl Metrics {
@@ -128,6 +149,7 @@ impl Metrics {
             site: Default::default(),
             agents: Agents::default(),
             agent_requests: Family::default(),
+            hubs: Default::default(),
         };
         // Series with a fixed set of labels are written from the start, at 0, so that a rate
         // over them has a first point.
@@ -216,6 +238,22 @@ impl Metrics {
             problems,
         );
         r.register("documents", "Documents in the served snapshot", documents);
+        let [pending, success, failing] = self.hubs.clone();
+        r.register(
+            "websub_hub_pending_topics",
+            "Feed documents waiting to be announced to each outside WebSub hub",
+            pending,
+        );
+        r.register(
+            "websub_hub_last_success_timestamp_seconds",
+            "When each outside WebSub hub last accepted a notification (absent: never)",
+            success,
+        );
+        r.register(
+            "websub_hub_failing",
+            "1 when the last notification to the hub failed, else 0",
+            failing,
+        );
         r.register(
             "snapshot_generation",
             "Generation of the served snapshot",
@@ -277,6 +315,7 @@ impl Metrics {
             gauge.set(i64::try_from(value).unwrap_or(i64::MAX));
         }
         self.site[3].set(i64::try_from(site.generation).unwrap_or(i64::MAX));
+        self.set_hubs(&site.hubs);
         self.agent_requests.clear();
         for (user_agent, count) in self.agents.top(SHOWN_AGENTS) {
             let gauge = self
@@ -292,6 +331,24 @@ impl Metrics {
             tracing::warn!(%error, "cannot encode metrics");
         }
         text
+    }
+
+    fn set_hubs(&self, hubs: &[HubFacts]) {
+        let [pending, success, failing] = &self.hubs;
+        for family in &self.hubs {
+            family.clear();
+        }
+        for facts in hubs {
+            let labels = HubLabels {
+                hub: facts.hub.clone(),
+            };
+            let count = i64::try_from(facts.pending).unwrap_or(i64::MAX);
+            pending.get_or_create(&labels).set(count);
+            if let Some(at) = facts.last_success {
+                success.get_or_create(&labels).set(at);
+            }
+            failing.get_or_create(&labels).set(i64::from(facts.failing));
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Registry> {
