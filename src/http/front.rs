@@ -14,20 +14,21 @@ use super::rate_limit::{RateLimiter, retry_after};
 use super::{Settings, metrics, respond};
 use crate::snapshot::Snapshot;
 
-/// The state the front keeps between requests.
-pub(super) struct Front {
+/// The state the front keeps between requests. Public so the benches can time a request's
+/// whole path, [`respond`] and all.
+pub struct Front {
     limiter: Option<RateLimiter>,
 }
 
 impl Front {
-    pub(super) fn new(settings: &Settings) -> Front {
+    pub fn new(settings: &Settings) -> Front {
         Front {
             limiter: RateLimiter::new(settings.rate_limit),
         }
     }
 
     /// The answer to `request` from `peer`.
-    pub(super) fn answer(
+    pub fn answer(
         &self,
         snapshot: &Snapshot,
         settings: &Settings,

@@ -35,6 +35,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
 use self::connection::Server;
+pub use self::front::Front;
 pub use self::listener::bind;
 pub use self::service::respond;
 use crate::config;
