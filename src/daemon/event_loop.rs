@@ -161,11 +161,18 @@ impl EventLoop {
                 (self.notifier).announce(&self.site.config().websub.hubs, Vec::new());
                 let after = &self.site.config().server;
                 let restart_only = |s: &crate::config::Server| {
-                    (s.listen, s.max_age, s.max_connections, s.limits.clone())
+                    let polite = (s.metrics, s.rate_limit);
+                    (
+                        s.listen,
+                        s.max_age,
+                        s.max_connections,
+                        s.limits.clone(),
+                        polite,
+                    )
                 };
                 if restart_only(after) != restart_only(&before) {
                     tracing::warn!(
-                        "`[server]` listen, max_age, max_connections and the connection limits take effect when feedd restarts"
+                        "`[server]` listen, max_age, max_connections, the connection limits, metrics and rate_limit take effect when feedd restarts"
                     );
                 }
                 if self.site.config().websub.builtin != hub_before {
