@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::hint::black_box;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,7 +21,7 @@ use hyper::Request;
 
 use feedd::config::Config;
 use feedd::feed;
-use feedd::http::{Settings, respond};
+use feedd::http::{Front, Settings, respond};
 use feedd::ledger::IdLedger;
 use feedd::post::{Content, ParseOptions, Post, render_content};
 use feedd::render::{self, Document};
@@ -251,7 +252,8 @@ fn responding(c: &mut Criterion) {
         .etag()
         .to_string();
     let request = |header: Option<(&str, &str)>| {
-        let mut builder = Request::get("/atom.xml");
+        // An HTTP/1.1 request without a Host is a 400 (RFC 9112 §3.2).
+        let mut builder = Request::get("/atom.xml").header("host", "example.org");
         if let Some((name, value)) = header {
             builder = builder.header(name, value);
         }
@@ -281,6 +283,51 @@ fn responding(c: &mut Criterion) {
         group.bench_function(*name, |b| {
             b.iter(|| respond(black_box(&snapshot), &settings, black_box(request)))
         });
+    }
+    group.finish();
+    fronted(c, &snapshot, &settings, &cases);
+}
+
+/// The same requests through [`Front`], which adds `/metrics` counting and the rate limit to
+/// `respond`: its cost per request with each off and on. A user agent is set, so a request
+/// without validators takes the user-agent table's lock as it would in service.
+fn fronted(
+    c: &mut Criterion,
+    snapshot: &Snapshot,
+    settings: &Settings,
+    cases: &[(&str, Request<()>)],
+) {
+    let peer = IpAddr::from([192, 0, 2, 1]);
+    let configs = [
+        ("front_off", settings.clone()),
+        (
+            "front_metrics",
+            Settings {
+                metrics: true,
+                ..settings.clone()
+            },
+        ),
+        (
+            "front_metrics_rate_limit",
+            Settings {
+                metrics: true,
+                rate_limit: u32::MAX,
+                ..settings.clone()
+            },
+        ),
+    ];
+    let mut group = c.benchmark_group("front");
+    for (config, settings) in &configs {
+        let front = Front::new(settings);
+        for (name, request) in cases {
+            let mut request = request.clone();
+            request
+                .headers_mut()
+                .insert("user-agent", "bench/1.0".parse().expect("a valid header"));
+            group.bench_function(format!("{config}/{name}"), |b| {
+                b.iter(|| front.answer(black_box(snapshot), settings, black_box(&request), peer))
+            });
+        }
     }
     group.finish();
 }

@@ -66,7 +66,9 @@ const CONFIG_KEYS: &str = "\
            max_connections = 1024, write_output = false,
            max_connections_per_address = 64, send_timeout_secs = 10,
            connection_lifetime_secs = 300, max_requests_per_connection = 1000,
-           max_header_bytes = 32768, listen_backlog = 4096
+           max_header_bytes = 32768, listen_backlog = 4096,
+           metrics = false   serve /metrics (Prometheus) to loopback clients
+           rate_limit = 0    requests a minute per client address; 304s are free; 0: off
   [deploy] bucket = \"...\", region = \"us-east-1\", endpoint = \"https://...\",
            prefix = \"\", access_key_id_file = \"...\", secret_access_key_file = \"...\"
            (S3-compatible storage; keys default to AWS_ACCESS_KEY_ID and

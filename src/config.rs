@@ -151,6 +151,10 @@ pub struct Server {
     pub max_connections: usize,
     /// Whether the daemon also keeps `output_dir` in sync with what it serves.
     pub write_output: bool,
+    /// Whether `/metrics` is served (to loopback clients only).
+    pub metrics: bool,
+    /// Requests per minute one client address may make beyond 304s; 0 for no limit.
+    pub rate_limit: u32,
     pub limits: Limits,
 }
 
@@ -255,6 +259,8 @@ struct RawServer {
     max_connections_per_address: Option<usize>,
     max_header_bytes: Option<usize>,
     listen_backlog: Option<u32>,
+    metrics: Option<bool>,
+    rate_limit: Option<u32>,
 }
 
 impl Config {
@@ -557,6 +563,8 @@ fn build_server(raw: RawServer) -> Result<Server, String> {
             .max(10),
         max_connections,
         write_output: raw.write_output.unwrap_or(defaults::server::WRITE_OUTPUT),
+        metrics: raw.metrics.unwrap_or(defaults::server::METRICS),
+        rate_limit: raw.rate_limit.unwrap_or(defaults::server::RATE_LIMIT),
         limits,
     })
 }

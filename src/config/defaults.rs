@@ -91,6 +91,10 @@ pub mod server {
     pub const MAX_CONNECTIONS_PER_ADDRESS: usize = 64;
     pub const MAX_HEADER_BYTES: usize = 32 * 1024;
     pub const LISTEN_BACKLOG: u32 = 4096;
+    /// Off: what is requested, and by which user agents, is the operator's business only.
+    pub const METRICS: bool = false;
+    /// Off: `max_age` is advice, and most readers follow it.
+    pub const RATE_LIMIT: u32 = 0;
 }
 
 /// Every key as `--help` and the README name it (`server.listen` for `[server] listen`), with
@@ -207,6 +211,8 @@ fn server_documented() -> Vec<(&'static str, Option<String>)> {
         ),
         ("server.max_header_bytes", value(&server::MAX_HEADER_BYTES)),
         ("server.listen_backlog", value(&server::LISTEN_BACKLOG)),
+        ("server.metrics", value(&server::METRICS)),
+        ("server.rate_limit", value(&server::RATE_LIMIT)),
     ]
 }
 

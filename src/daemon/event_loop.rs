@@ -170,11 +170,18 @@ impl EventLoop {
                 (self.deployer).deploy(self.site.config(), &self.site.last().documents);
                 let after = &self.site.config().server;
                 let restart_only = |s: &crate::config::Server| {
-                    (s.listen, s.max_age, s.max_connections, s.limits.clone())
+                    let polite = (s.metrics, s.rate_limit);
+                    (
+                        s.listen,
+                        s.max_age,
+                        s.max_connections,
+                        s.limits.clone(),
+                        polite,
+                    )
                 };
                 if restart_only(after) != restart_only(&before) {
                     tracing::warn!(
-                        "`[server]` listen, max_age, max_connections and the connection limits take effect when feedd restarts"
+                        "`[server]` listen, max_age, max_connections, the connection limits, metrics and rate_limit take effect when feedd restarts"
                     );
                 }
                 if self.site.config().websub.builtin != hub_before {
@@ -235,6 +242,7 @@ impl EventLoop {
         let topics = changed_topics(&previous, &next, &self.site.config().base_url);
         self.publishing.publish(next);
         let elapsed = started.elapsed();
+        crate::metrics::global().rebuilt(elapsed);
         self.status
             .rebuilt(published, documents, problems, changed, Local::now());
         self.persist_and_report();

@@ -22,11 +22,12 @@ use chrono::Utc;
 use tokio::sync::watch;
 
 use crate::config::{Config, Deploy, DeployTarget};
+use crate::feed::polling::Policy;
 use crate::render::Document;
 use crate::websub::Retry;
 use command_target::CommandTarget;
 pub use object_store_target::ObjectStoreTarget;
-use plan::{CachePolicy, Manifest, Upload};
+use plan::{Manifest, Upload};
 pub use status::DeployStatus;
 
 /// Why a round did not bring the target in line with the build; it is retried.
@@ -49,7 +50,7 @@ pub enum DeployError {
 pub struct Job {
     pub deploy: Deploy,
     pub documents: Vec<Document>,
-    pub policy: CachePolicy,
+    pub policy: Policy,
     /// The folder the documents were written to: where a command runs.
     pub folder: PathBuf,
     pub state_dir: PathBuf,
@@ -61,7 +62,7 @@ impl Job {
         Some(Job {
             deploy: config.deploy.clone()?,
             documents,
-            policy: CachePolicy::from_config(config),
+            policy: Policy::from_server(&config.server),
             folder: folder.to_path_buf(),
             state_dir: config.state_dir.clone(),
         })

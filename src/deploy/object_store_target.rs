@@ -181,8 +181,9 @@ mod tests {
     use object_store::memory::InMemory;
 
     use super::*;
-    use crate::deploy::plan::{CachePolicy, plan, uploads};
+    use crate::deploy::plan::{plan, uploads};
     use crate::etag::ETag;
+    use crate::feed::polling::Policy;
     use crate::format::{DocumentKind, Format};
     use crate::render::{Document, Lifetime};
 
@@ -201,7 +202,7 @@ mod tests {
     async fn uploads_with_headers_then_deletes_what_went_away() {
         let store = Arc::new(InMemory::new());
         let target = ObjectStoreTarget::new(store.clone(), "/blog/");
-        let policy = CachePolicy {
+        let policy = Policy {
             max_age: 60,
             archive_max_age: 600,
         };

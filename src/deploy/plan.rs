@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 
+use crate::feed::polling::Policy;
 use crate::render::{Document, Lifetime};
 
 /// One document as the target should hold it.
@@ -24,31 +25,11 @@ pub struct Upload {
     pub fingerprint: String,
 }
 
-/// How long caches may keep documents: `[server] max_age` and `archive_max_age`, the same policy
-/// the HTTP server sends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CachePolicy {
-    pub max_age: u32,
-    pub archive_max_age: u32,
-}
-
-impl CachePolicy {
-    pub fn from_config(config: &crate::config::Config) -> CachePolicy {
-        CachePolicy {
-            max_age: config.server.max_age,
-            archive_max_age: config.server.archive_max_age,
-        }
-    }
-
-    fn cache_control(self, lifetime: Lifetime) -> String {
-        lifetime.cache_control(self.max_age, self.archive_max_age)
-    }
-}
-
 impl Upload {
-    pub fn new(document: &Document, policy: CachePolicy) -> Upload {
+    /// `document` with the headers the HTTP server sends it with, under `policy`.
+    pub fn new(document: &Document, policy: Policy) -> Upload {
         let content_type = document.content_type();
-        let cache_control = policy.cache_control(document.lifetime);
+        let cache_control = policy.cache_control(document.lifetime == Lifetime::Archived);
         let mut hasher = xxhash_rust::xxh3::Xxh3::new();
         // The ETag is already a hash of the body: hashing it instead keeps a round cheap.
         let etag = document.etag.as_str().as_bytes();
@@ -67,7 +48,7 @@ impl Upload {
 }
 
 /// Every document of a build, as uploads.
-pub fn uploads(documents: &[Document], policy: CachePolicy) -> Vec<Upload> {
+pub fn uploads(documents: &[Document], policy: Policy) -> Vec<Upload> {
     documents.iter().map(|d| Upload::new(d, policy)).collect()
 }
 
@@ -129,7 +110,7 @@ mod tests {
         }
     }
 
-    const POLICY: CachePolicy = CachePolicy {
+    const POLICY: Policy = Policy {
         max_age: 300,
         archive_max_age: 86400,
     };
@@ -161,18 +142,12 @@ mod tests {
             document("tags/gone/rss.xml", "one", Lifetime::Current),
         ];
         let done = manifest(&uploads(&old, POLICY));
-        let longer = CachePolicy {
+        let longer = Policy {
             max_age: 600,
             ..POLICY
         };
         // (case, documents, policy, uploaded, deleted)
-        type Case<'a> = (
-            &'a str,
-            Vec<Document>,
-            CachePolicy,
-            Vec<&'a str>,
-            Vec<&'a str>,
-        );
+        type Case<'a> = (&'a str, Vec<Document>, Policy, Vec<&'a str>, Vec<&'a str>);
         let cases: [Case; 5] = [
             ("nothing changed", old.to_vec(), POLICY, vec![], vec![]),
             (

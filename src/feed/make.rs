@@ -11,6 +11,7 @@ use url::Url;
 
 use super::index::{FeedIndex, Listed};
 use super::links::permalink;
+use super::polling::Policy;
 use super::{DocumentLink, Entry, Feed, History};
 use crate::config::Config;
 use crate::post::{Content, Post};
@@ -86,6 +87,7 @@ impl Identity<'_> {
             author: config.author.clone(),
             tag: tag.filter(|_| self.tagged),
             updated,
+            max_age: Policy::from_server(&config.server).max_age(history.is_archive()),
             documents,
             entries,
             history,

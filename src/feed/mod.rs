@@ -57,6 +57,9 @@ pub struct Feed {
     pub tag: Option<String>,
     /// The newest entry's `updated`; the Unix epoch for an empty feed (never the build time).
     pub updated: DateTime<FixedOffset>,
+    /// Seconds a reader or cache may keep a document of this feed (see `polling`); RSS says it
+    /// as `<ttl>` and `sy:updatePeriod`.
+    pub max_age: u32,
     pub documents: Vec<DocumentLink>,
     /// Newest first, ties broken by id: the newest `max_entries` (with archives, plus the rest
     /// of the period the oldest of them falls in), or one archive page's.
@@ -116,6 +119,7 @@ mod index;
 mod links;
 mod make;
 mod period;
+pub mod polling;
 #[cfg(test)]
 mod test_config;
 

@@ -22,11 +22,12 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::Settings;
 use super::clients::{Clients, Ticket};
+use super::front::Front;
 use super::guarded::Guarded;
 use super::hub_endpoint;
 use super::refuse::{Refusal, refuse};
-use super::{Settings, respond};
 use crate::snapshot::Publisher;
 use crate::websub::hub::Hub;
 
@@ -52,6 +53,8 @@ pub(super) struct Server {
     /// Bounds the refusals being written, so a flood of them cannot hold many sockets.
     refusals: Arc<Semaphore>,
     pub(super) tracker: TaskTracker,
+    /// Metrics, the rate limit: what a request passes before and after `respond`.
+    front: Front,
 }
 
 /// Why a connection is being closed before its client closed it.
@@ -82,6 +85,7 @@ impl Server {
             snapshots,
             hub,
             clients: Clients::new(settings.max_connections_per_address),
+            front: Front::new(&settings),
             slots: Arc::new(Semaphore::new(slots)),
             refusals: Arc::new(Semaphore::new(slots)),
             settings,
@@ -138,6 +142,8 @@ impl Server {
                 refuse(stream, why).await;
                 drop(permit);
             });
+        } else {
+            crate::metrics::global().refused(why.label());
         }
     }
 
@@ -151,13 +157,14 @@ impl Server {
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         ticket.serving();
+        let _open = crate::metrics::global().connection_open();
         let io = Guarded::new(stream, self.settings.send_timeout, ticket.activity.clone());
         let server = Arc::clone(&self);
         let served = AtomicU64::new(0);
         let service = service_fn(move |request: Request<Incoming>| {
             let count = served.fetch_add(1, Ordering::Relaxed) + 1;
             let server = Arc::clone(&server);
-            async move { Ok::<_, Infallible>(server.answer(request, count).await) }
+            async move { Ok::<_, Infallible>(server.answer(request, count, peer.ip()).await) }
         });
         let connection = self.builder.serve_connection(TokioIo::new(io), service);
         let mut connection = std::pin::pin!(connection);
@@ -182,8 +189,13 @@ impl Server {
         }
     }
 
-    /// The response to one request, the `count`th on its connection.
-    async fn answer(&self, request: Request<Incoming>, count: u64) -> Response<Full<Bytes>> {
+    /// The response to one request from `peer`, the `count`th on its connection.
+    async fn answer(
+        &self,
+        request: Request<Incoming>,
+        count: u64,
+        peer: IpAddr,
+    ) -> Response<Full<Bytes>> {
         if let Some(hub) = self
             .hub
             .as_ref()
@@ -196,7 +208,8 @@ impl Server {
         // The body of a GET or HEAD is not read; dropping it lets hyper discard it.
         let (parts, _body) = request.into_parts();
         let request = Request::from_parts(parts, ());
-        let response = respond(&self.snapshots.load(), &self.settings, &request);
+        let snapshot = self.snapshots.load();
+        let response = self.front.answer(&snapshot, &self.settings, &request, peer);
         self.finish(response, request.method(), request.uri().path(), count)
     }
 
@@ -239,7 +252,7 @@ fn log_end(peer: SocketAddr, result: hyper::Result<()>) {
 
 /// The unit a client's share is counted in: its IPv4 address, or its IPv6 /64, since one
 /// IPv6 host usually has a whole /64 to connect from.
-fn client_key(ip: IpAddr) -> IpAddr {
+pub(super) fn client_key(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V4(_) => ip,
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

@@ -14,11 +14,14 @@ mod conditional;
 mod connection;
 mod discovery;
 mod encoding;
+mod front;
 mod guarded;
 mod health;
 mod hub_endpoint;
 mod listener;
+mod metrics;
 mod negotiation;
+mod rate_limit;
 mod refuse;
 pub mod service;
 
@@ -32,10 +35,12 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
 use self::connection::Server;
+pub use self::front::Front;
 pub use self::listener::bind;
 pub use self::service::respond;
 use crate::config;
 use crate::deploy::DeployStatus;
+use crate::feed::polling::Policy;
 use crate::snapshot::Publisher;
 use crate::websub::PublishStatus;
 use crate::websub::hub::Hub;
@@ -70,6 +75,10 @@ pub struct Settings {
     pub publish_status: PublishStatus,
     /// What the deployer last did (`[deploy]`), shown in `/healthz`; shared with the deployer.
     pub deploy_status: DeployStatus,
+    /// Whether `/metrics` is served, to loopback clients (`metrics.rs`).
+    pub metrics: bool,
+    /// Requests a minute one client address may make beyond 304s; 0 for none (`rate_limit.rs`).
+    pub rate_limit: u32,
 }
 
 impl Settings {
@@ -79,6 +88,8 @@ impl Settings {
     pub fn from_server(server: &config::Server) -> Settings {
         Settings {
             archive_max_age: server.archive_max_age,
+            metrics: server.metrics,
+            rate_limit: server.rate_limit,
             ..Settings::with(server.max_age, server.max_connections, &server.limits)
         }
     }
@@ -97,6 +108,16 @@ impl Settings {
             shutdown_grace: Self::DEFAULT_SHUTDOWN_GRACE,
             publish_status: PublishStatus::default(),
             deploy_status: DeployStatus::default(),
+            metrics: config::defaults::server::METRICS,
+            rate_limit: config::defaults::server::RATE_LIMIT,
+        }
+    }
+
+    /// How long readers may keep each kind of document.
+    pub fn policy(&self) -> Policy {
+        Policy {
+            max_age: self.max_age,
+            archive_max_age: self.archive_max_age,
         }
     }
 }

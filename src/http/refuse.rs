@@ -17,6 +17,14 @@ pub(super) enum Refusal {
 }
 
 impl Refusal {
+    /// Its `reason` label in `feedd_http_connections_refused_total`.
+    pub(super) fn label(self) -> &'static str {
+        match self {
+            Refusal::AddressFull => "address_full",
+            Refusal::ServerFull => "server_full",
+        }
+    }
+
     fn response(self) -> &'static [u8] {
         match self {
             Refusal::AddressFull => concat!(
@@ -51,6 +59,7 @@ pub(super) async fn refuse<S>(mut stream: S, why: Refusal)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    crate::metrics::global().refused(why.label());
     let answer = async {
         stream.write_all(why.response()).await?;
         stream.shutdown().await?;

@@ -18,7 +18,9 @@ use percent_encoding::percent_decode_str;
 
 use super::{Settings, conditional, discovery, encoding, health, negotiation};
 use crate::config::INDEX_PATH;
+use crate::feed::polling;
 use crate::format::DocumentKind;
+use crate::render::Lifetime;
 use crate::render::html::CONTENT_SECURITY_POLICY;
 use crate::snapshot::{ServedDocument, Snapshot, Variant};
 
@@ -47,7 +49,7 @@ pub fn respond(snapshot: &Snapshot, settings: &Settings, request: &Request<()>) 
         let mut response = with_body(method, status, body);
         let headers = response.headers_mut();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static(polling::NO_STORE));
         return response;
     }
     let Some(document) = lookup(snapshot, path) else {
@@ -85,7 +87,7 @@ fn is_read(method: &Method) -> bool {
 
 /// Request paths are percent-encoded; document paths are not, and have no leading `/`. The site's
 /// root is its index page.
-fn lookup<'s>(snapshot: &'s Snapshot, path: &str) -> Option<&'s ServedDocument> {
+pub(super) fn lookup<'s>(snapshot: &'s Snapshot, path: &str) -> Option<&'s ServedDocument> {
     if path == "/" {
         return snapshot.get(INDEX_PATH);
     }
@@ -122,8 +124,8 @@ fn serve_document(
     insert_text(&mut validators, ETAG, variant.etag().as_str());
     let last_modified = httpdate::fmt_http_date(SystemTime::from(document.last_modified()));
     insert_text(&mut validators, LAST_MODIFIED, &last_modified);
-    let cache_control =
-        (document.lifetime()).cache_control(settings.max_age, settings.archive_max_age);
+    let archived = document.lifetime() == Lifetime::Archived;
+    let cache_control = settings.policy().cache_control(archived);
     insert_text(&mut validators, CACHE_CONTROL, &cache_control);
     // Even a document kept only in identity varies: the next snapshot may compress it.
     validators.insert(VARY, HeaderValue::from_static(vary));

@@ -60,6 +60,7 @@ pub(crate) fn feed(entries: Vec<Entry>) -> Feed {
         author: Some("Site Owner".to_owned()),
         tag: None,
         updated,
+        max_age: 300,
         documents,
         entries: entries.into_iter().map(Arc::new).collect(),
         history: crate::feed::History::Unpaged,

@@ -60,17 +60,7 @@ pub enum Lifetime {
     Archived,
 }
 
-impl Lifetime {
-    /// The `Cache-Control` a document of this lifetime is sent with, wherever it is published
-    /// (the HTTP server, object storage): archive pages are also `immutable` (RFC 8246), so a
-    /// fresh one is not revalidated even on reload.
-    pub fn cache_control(self, max_age: u32, archive_max_age: u32) -> String {
-        match self {
-            Lifetime::Current => format!("public, max-age={max_age}"),
-            Lifetime::Archived => format!("public, max-age={archive_max_age}, immutable"),
-        }
-    }
-}
+impl Lifetime {}
 
 impl Document {
     pub fn content_type(&self) -> &'static str {

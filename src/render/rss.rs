@@ -17,9 +17,12 @@ use rss::{Category, Channel, Guid, Item};
 use super::GENERATOR;
 use super::history;
 use super::xml_text::CleanFeed;
+use crate::feed::polling::Refresh;
 use crate::feed::{DocumentLink, Entry, History};
 
 const CONTENT_NAMESPACE: &str = "http://purl.org/rss/1.0/modules/content/";
+const SYNDICATION_NAMESPACE: &str = rss::extension::syndication::NAMESPACE;
+const SY_PREFIX: &str = "sy";
 
 pub(super) fn render(feed: &CleanFeed, link: &DocumentLink) -> Vec<u8> {
     let items = feed
@@ -84,6 +87,7 @@ fn channel(feed: &CleanFeed, link: &DocumentLink, items: Vec<Item>) -> Channel {
         ..Link::default()
     }));
     let (namespaces, extensions) = history_marker(&feed.history, namespaces);
+    let (namespaces, extensions) = refresh(feed.max_age, namespaces, extensions);
     Channel {
         title: feed.title.clone(),
         link: feed.home_url.clone(),
@@ -95,6 +99,7 @@ fn channel(feed: &CleanFeed, link: &DocumentLink, items: Vec<Item>) -> Channel {
         },
         language: feed.language.clone(),
         last_build_date: Some(rfc2822(feed.updated)),
+        ttl: Some(Refresh::of(feed.max_age).ttl_minutes.to_string()),
         generator: Some(GENERATOR.to_owned()),
         atom_ext: Some(AtomExtension { links }),
         namespaces,
@@ -127,6 +132,34 @@ fn history_marker(
         history::PREFIX.to_owned(),
         BTreeMap::from([(marker.to_owned(), vec![element])]),
     )]);
+    (namespaces, extensions)
+}
+
+/// The syndication module's `sy:updatePeriod` and `sy:updateFrequency`, the same advice as
+/// `<ttl>` for readers that know this module instead. Written as plain elements rather than
+/// through the crate's `SyndicationExtension`, which always adds an `sy:updateBase`.
+fn refresh(
+    max_age: u32,
+    mut namespaces: BTreeMap<String, String>,
+    mut extensions: ExtensionMap,
+) -> (BTreeMap<String, String>, ExtensionMap) {
+    let refresh = Refresh::of(max_age);
+    namespaces.insert(SY_PREFIX.to_owned(), SYNDICATION_NAMESPACE.to_owned());
+    let element = |name: &str, value: String| {
+        let extension = Extension {
+            name: format!("{SY_PREFIX}:{name}"),
+            value: Some(value),
+            ..Extension::default()
+        };
+        (name.to_owned(), vec![extension])
+    };
+    extensions.insert(
+        SY_PREFIX.to_owned(),
+        BTreeMap::from([
+            element("updatePeriod", refresh.period.name().to_owned()),
+            element("updateFrequency", refresh.frequency.to_string()),
+        ]),
+    );
     (namespaces, extensions)
 }
 

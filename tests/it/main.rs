@@ -17,6 +17,7 @@ mod incremental;
 mod layering;
 mod lint;
 mod lock_file;
+mod metrics;
 mod newsboat;
 mod once;
 mod output_folder;
