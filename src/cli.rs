@@ -66,7 +66,9 @@ const CONFIG_KEYS: &str = "\
            max_connections = 1024, write_output = false,
            max_connections_per_address = 64, send_timeout_secs = 10,
            connection_lifetime_secs = 300, max_requests_per_connection = 1000,
-           max_header_bytes = 32768, listen_backlog = 4096";
+           max_header_bytes = 32768, listen_backlog = 4096,
+           tls_cert, tls_key   PEM certificate chain and private key: serve HTTPS
+           (HTTP/2 and HTTP/1.1 by ALPN) instead of plain HTTP; re-read on SIGHUP";
 
 const EXIT_CODES: &str = "\
 \x20\x200   success
@@ -82,7 +84,8 @@ const EXIT_CODES: &str = "\
 pub const USAGE_ERROR: u8 = 64;
 
 const SIGNALS: &str = "\
-\x20\x20SIGHUP           read the config again; an invalid one is reported and the old one stays
+\x20\x20SIGHUP           read the config, and the TLS certificate and key, again; an invalid one
+                   is reported and the old one stays
   SIGTERM, SIGINT  finish in-flight requests, then exit 0";
 
 const ENVIRONMENT: &str = "\

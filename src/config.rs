@@ -148,6 +148,16 @@ pub struct Server {
     /// Whether the daemon also keeps `output_dir` in sync with what it serves.
     pub write_output: bool,
     pub limits: Limits,
+    /// Serve HTTPS with this certificate and key instead of plain HTTP.
+    pub tls: Option<TlsFiles>,
+}
+
+/// The PEM files of the server's certificate chain and private key (`tls_cert`, `tls_key`),
+/// relative to the config file's folder once loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 /// What one client may hold, and for how long: the bounds that let feedd face the internet
@@ -250,6 +260,8 @@ struct RawServer {
     max_connections_per_address: Option<usize>,
     max_header_bytes: Option<usize>,
     listen_backlog: Option<u32>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
 }
 
 impl Config {
@@ -273,6 +285,10 @@ impl Config {
         config.lock_file = base.join(&config.lock_file);
         config.legacy_ledger = config.legacy_ledger.map(|p| base.join(p));
         config.state_dir = base.join(&config.state_dir);
+        if let Some(tls) = &mut config.server.tls {
+            tls.cert = base.join(&tls.cert);
+            tls.key = base.join(&tls.key);
+        }
         Ok(config)
     }
 
@@ -500,6 +516,17 @@ fn build_paths(raw: RawPaths) -> Result<Paths, String> {
 
 fn build_server(raw: RawServer) -> Result<Server, String> {
     let limits = build_limits(&raw)?;
+    let tls = match (raw.tls_cert, raw.tls_key) {
+        (None, None) => None,
+        (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+        (Some(_), None) | (None, Some(_)) => {
+            return Err(
+                "`server.tls_cert` and `server.tls_key` go together: set both (PEM certificate \
+                 chain and private key) to serve HTTPS, or neither for plain HTTP"
+                    .into(),
+            );
+        }
+    };
     let listen_raw = raw
         .listen
         .unwrap_or_else(|| defaults::server::LISTEN.into());
@@ -529,6 +556,7 @@ fn build_server(raw: RawServer) -> Result<Server, String> {
         max_connections,
         write_output: raw.write_output.unwrap_or(defaults::server::WRITE_OUTPUT),
         limits,
+        tls,
     })
 }
 

@@ -177,6 +177,8 @@ fn server_documented() -> Vec<(&'static str, Option<String>)> {
         ),
         ("server.max_header_bytes", value(&server::MAX_HEADER_BYTES)),
         ("server.listen_backlog", value(&server::LISTEN_BACKLOG)),
+        ("server.tls_cert", None),
+        ("server.tls_key", None),
     ]
 }
 

@@ -22,6 +22,7 @@ use crate::build::Build;
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::format::DocumentKind;
+use crate::http::Tls;
 use crate::snapshot::{Contents, Discovery, Publisher, Snapshot};
 use crate::systemd;
 use crate::watch::{self, Batch, WatchSettings, Watching};
@@ -42,6 +43,8 @@ pub(super) struct EventLoop {
     pub watchdog: Option<Interval>,
     /// Tells the outside WebSub hubs of each published change, in the background.
     pub notifier: Notifier,
+    /// The server's TLS, re-read on SIGHUP; `None` when it serves plain HTTP.
+    pub tls: Option<Tls>,
 }
 
 impl EventLoop {
@@ -75,6 +78,7 @@ impl EventLoop {
             reported,
             watchdog: watchdog(),
             notifier,
+            tls: None,
         })
     }
 
@@ -125,6 +129,8 @@ impl EventLoop {
         tracing::info!("SIGHUP: reloading {}", self.config_path.display());
         systemd::reloading();
         self.reload();
+        let server = &self.site.config().server;
+        super::certificate::reload(self.tls.as_ref(), server, &mut self.status);
         self.restart_watching_if_moved()?;
         let batch = Batch {
             rescan: true,

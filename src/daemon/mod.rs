@@ -8,6 +8,7 @@
 //! nothing. The service manager hears about each step (ready, reloading, status, stopping,
 //! watchdog) through `systemd`, which does nothing when feedd does not run under it.
 
+mod certificate;
 mod change_times;
 mod compressor;
 mod event_loop;
@@ -59,6 +60,8 @@ pub enum DaemonError {
     Task(#[from] tokio::task::JoinError),
     #[error("HTTP server failed: {0}")]
     Serve(std::io::Error),
+    #[error(transparent)]
+    Tls(#[from] http::TlsError),
 }
 
 /// Runs the daemon until SIGTERM or SIGINT. It serves on `inherited` when the service manager
@@ -85,6 +88,7 @@ pub async fn run(
     let publisher = Publisher::new(first_snapshot(&site));
 
     let server = &site.config().server;
+    let tls = server.tls.as_ref().map(http::Tls::load).transpose()?;
     let listener = open_listener(
         inherited,
         listen.unwrap_or(server.listen),
@@ -96,6 +100,7 @@ pub async fn run(
     notifier.announce(&site.config().websub.hubs, Vec::new());
     let settings = Settings {
         publish_status: notifier.status().clone(),
+        tls: tls.clone(),
         ..Settings::from_server(&site.config().server)
     };
     let server = tokio::spawn(http::serve(
@@ -105,6 +110,7 @@ pub async fn run(
         shutdown.clone(),
     ));
     let mut events = EventLoop::new(site, config_path, publisher, reported, notifier)?;
+    events.tls = tls;
     tracing::info!(
         "ready in {:.1?}: {}, {}",
         started.elapsed(),

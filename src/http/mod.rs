@@ -1,7 +1,7 @@
 //! The HTTP server: an accept loop that cannot spin and never leaves a client queued, HTTP/1.1
-//! keep-alive under per-client bounds (`connection.rs`: connections per address, header bytes,
-//! header-read and send timeouts, requests and lifetime per connection), and a graceful shutdown
-//! with a deadline. What each request gets is decided by [`respond`] (`service.rs`), a pure
+//! keep-alive and HTTP/2 under per-client bounds (`connection.rs`: connections per address,
+//! header bytes, header-read and send timeouts, requests and lifetime per connection, streams
+//! per HTTP/2 connection), optional TLS (`tls.rs`), and a graceful shutdown with a deadline. What each request gets is decided by [`respond`] (`service.rs`), a pure
 //! function of the current snapshot; this module only moves bytes. Building and publishing
 //! snapshots is the daemon's.
 //!
@@ -20,6 +20,7 @@ mod listener;
 mod negotiation;
 mod refuse;
 pub mod service;
+pub mod tls;
 
 use std::future::Future;
 use std::io;
@@ -33,6 +34,7 @@ use tokio_util::sync::CancellationToken;
 use self::connection::Server;
 pub use self::listener::bind;
 pub use self::service::respond;
+pub use self::tls::{Tls, TlsError};
 use crate::config;
 use crate::snapshot::Publisher;
 use crate::websub::PublishStatus;
@@ -65,6 +67,9 @@ pub struct Settings {
     /// What the WebSub notifier last did at each outside hub, shown in `/healthz`; shared with
     /// the notifier, which keeps it current (reloads included).
     pub publish_status: PublishStatus,
+    /// Serve HTTPS with this certificate (shared with the daemon, which reloads it) instead of
+    /// plain HTTP.
+    pub tls: Option<Tls>,
 }
 
 impl Settings {
@@ -91,6 +96,7 @@ impl Settings {
             max_header_bytes: limits.max_header_bytes,
             shutdown_grace: Self::DEFAULT_SHUTDOWN_GRACE,
             publish_status: PublishStatus::default(),
+            tls: None,
         }
     }
 }
@@ -116,6 +122,7 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> io::Result<()> {
     match listener.local_addr() {
+        Ok(addr) if settings.tls.is_some() => tracing::info!(%addr, "serving HTTPS"),
         Ok(addr) => tracing::info!(%addr, "serving HTTP"),
         Err(error) => tracing::info!(%error, "serving HTTP on a socket without a local address"),
     }

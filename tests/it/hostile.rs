@@ -351,25 +351,6 @@ fn http_1_1_requests_need_exactly_one_host() {
     );
 }
 
-#[test]
-fn http2_with_prior_knowledge_is_refused_with_goaway() {
-    let (_site, daemon) = daemon("");
-    let mut stream = TcpStream::connect(daemon.addr).expect("connect");
-    // The client preface, then an empty SETTINGS frame, as an h2 client sends them.
-    let mut hello = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
-    hello.extend_from_slice(&[0, 0, 0, 4, 0, 0, 0, 0, 0]);
-    stream.write_all(&hello).expect("send");
-    let received = read_until_closed(&mut stream, Duration::from_secs(5)).expect("closed");
-    let frames = h2_frames(&received);
-    let kinds: Vec<u8> = frames.iter().map(|(kind, _)| *kind).collect();
-    assert_eq!(kinds, [4, 7], "SETTINGS then GOAWAY, in {received:?}");
-    let goaway = &frames[1].1;
-    let error = u32::from_be_bytes(goaway[4..8].try_into().unwrap());
-    assert_eq!(error, 0xd, "HTTP_1_1_REQUIRED");
-    // The connection refused, the server still serves HTTP/1.1.
-    assert_eq!(well_behaved_get(daemon.addr, "/healthz").0, 200);
-}
-
 /// (type, payload) of each whole HTTP/2 frame in `bytes`.
 fn h2_frames(mut bytes: &[u8]) -> Vec<(u8, Vec<u8>)> {
     let mut frames = Vec::new();
