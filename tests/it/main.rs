@@ -1,5 +1,6 @@
 //! Integration tests: the real `feedd` binary on temporary sites, checked with independent parsers.
 
+mod protocols;
 mod running;
 mod support;
 
