@@ -43,9 +43,6 @@ impl<S: AsyncWrite + Unpin> Guarded<S> {
     ) -> Poll<io::Result<T>> {
         if let Poll::Ready(result) = polled {
             self.stalled = None;
-            if result.is_ok() {
-                self.activity.touch();
-            }
             return Poll::Ready(result);
         }
         let timeout = self.send_timeout;
@@ -57,6 +54,21 @@ impl<S: AsyncWrite + Unpin> Guarded<S> {
             io::ErrorKind::TimedOut,
             format!("the client read nothing for {timeout:?} (send timeout)"),
         )))
+    }
+
+    /// [`Guarded::watch`] for a write, stamping the activity when bytes went out. Only then: a
+    /// flush with nothing to flush happens whenever hyper is polled, and would keep a silent
+    /// connection looking busy.
+    fn written(
+        &mut self,
+        cx: &mut Context<'_>,
+        polled: Poll<io::Result<usize>>,
+    ) -> Poll<io::Result<usize>> {
+        let result = self.watch(cx, polled);
+        if let Poll::Ready(Ok(1..)) = result {
+            self.activity.touch();
+        }
+        result
     }
 }
 
@@ -84,7 +96,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Guarded<S> {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let polled = Pin::new(&mut this.inner).poll_write(cx, buf);
-        this.watch(cx, polled)
+        this.written(cx, polled)
     }
 
     fn poll_write_vectored(
@@ -94,7 +106,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Guarded<S> {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let polled = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
-        this.watch(cx, polled)
+        this.written(cx, polled)
     }
 
     fn is_write_vectored(&self) -> bool {

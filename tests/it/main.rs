@@ -24,4 +24,5 @@ mod parsers;
 mod properties;
 mod serving;
 mod systemd;
+mod tls;
 mod websub_publish;

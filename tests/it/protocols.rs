@@ -169,6 +169,8 @@ impl Client {
                 .expect("TLS versions")
                 .with_root_certificates(ca.roots())
                 .with_no_client_auth();
+            // Every handshake a full one, so each sees the certificate in force.
+            config.resumption = rustls::client::Resumption::disabled();
             let alpn: &[u8] = if protocol == Protocol::H2 {
                 b"h2"
             } else {
