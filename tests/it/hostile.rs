@@ -553,3 +553,25 @@ fn http2_headers_over_the_limit_get_431_and_an_endless_header_block_is_cut_off()
     );
     assert_eq!(well_behaved_get(daemon.addr, "/healthz").0, 200);
 }
+
+#[test]
+fn an_http2_connection_ends_with_goaway_after_its_request_cap() {
+    use crate::protocols::{Client, Protocol, TestCa};
+    let (_site, daemon) = daemon("max_requests_per_connection = 3");
+    let client = Client::new(daemon.addr, Protocol::H2c, &TestCa::new());
+    let mut connection = client.connect();
+    for _ in 0..3 {
+        assert_eq!(connection.send("GET", "/atom.xml", &[]).status, 200);
+    }
+    daemon.wait_for("ending=Requests", Duration::from_secs(5));
+    connection.idle(Duration::from_millis(200));
+    assert!(
+        connection.try_send("GET", "/atom.xml", &[]).is_err(),
+        "a fourth request on a connection past its cap"
+    );
+    assert_eq!(
+        client.get("/atom.xml").status,
+        200,
+        "a new connection is served"
+    );
+}

@@ -266,6 +266,12 @@ pub struct Connection {
 }
 
 impl Connection {
+    /// Lets the connection read what the server sent for `pause` (a GOAWAY, say) while no
+    /// request is under way.
+    pub fn idle(&mut self, pause: std::time::Duration) {
+        self.runtime.block_on(async { tokio::time::sleep(pause).await });
+    }
+
     pub fn send(&mut self, method: &str, path: &str, headers: &[(&str, &str)]) -> Reply {
         let result = self.try_send(method, path, headers);
         result.unwrap_or_else(|e| panic!("{method} {path} over {:?}: {e}", self.client))
