@@ -87,14 +87,7 @@ pub async fn run(
     event_loop::persist(&mut site);
     let publisher = Publisher::new(first_snapshot(&site));
 
-    let server = &site.config().server;
-    let tls = server.tls.as_ref().map(http::Tls::load).transpose()?;
-    let listener = open_listener(
-        inherited,
-        listen.unwrap_or(server.listen),
-        server.limits.listen_backlog,
-    )
-    .await?;
+    let (listener, tls) = listen_on(&site.config().server, listen, inherited).await?;
     let shutdown = CancellationToken::new();
     let notifier = Notifier::spawn(PublishStatus::default(), Retry::DEFAULT);
     notifier.announce(&site.config().websub.hubs, Vec::new());
@@ -156,6 +149,19 @@ fn first_snapshot(site: &Site) -> Snapshot {
         let first = event_loop::snapshot(site, site.last().clone(), None);
         first.compressed().unwrap_or(first)
     })
+}
+
+/// The listening socket, and the TLS certificate when `server` names one: read first, so a
+/// pair that cannot be used stops feedd before it takes the port.
+async fn listen_on(
+    server: &crate::config::Server,
+    listen: Option<SocketAddr>,
+    inherited: Option<std::net::TcpListener>,
+) -> Result<(TcpListener, Option<http::Tls>), DaemonError> {
+    let tls = server.tls.as_ref().map(http::Tls::load).transpose()?;
+    let addr = listen.unwrap_or(server.listen);
+    let listener = open_listener(inherited, addr, server.limits.listen_backlog).await?;
+    Ok((listener, tls))
 }
 
 /// Serves on the socket systemd passed when there is one: it is already bound and connections

@@ -269,7 +269,8 @@ impl Connection {
     /// Lets the connection read what the server sent for `pause` (a GOAWAY, say) while no
     /// request is under way.
     pub fn idle(&mut self, pause: std::time::Duration) {
-        self.runtime.block_on(async { tokio::time::sleep(pause).await });
+        self.runtime
+            .block_on(async { tokio::time::sleep(pause).await });
     }
 
     pub fn send(&mut self, method: &str, path: &str, headers: &[(&str, &str)]) -> Reply {
