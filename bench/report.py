@@ -130,6 +130,9 @@ def main():
                 f, b = get(size, f"rps_{kind}", "feedd"), get(size, f"rps_{kind}", "nginx")
                 row(f"serving `/atom.xml`, {label}", size, "req/s", f, b, "≥ 1.00×",
                     None if f is None or b is None else f >= b, "nginx")
+            f, b = get(size, "rps_h2", "feedd"), get(size, "rps_h2", "nginx")
+            row("serving `/atom.xml` over HTTP/2 (h2c), 200 identity", size, "req/s", f, b,
+                "≥ 1.00×", None if f is None or b is None else f >= b, "nginx `http2 on`")
 
     header = ("measurement", "posts", "feedd (median)", "baseline (median)", "feedd/baseline",
               "target", "met?")
@@ -155,13 +158,14 @@ def main():
               f"{rebuilds['feedd']}, hugo {rebuilds['hugo']}.")
     size = args.serve_size
     parts = []
-    for kind in ("identity", "gzip", "304"):
+    for kind in ("identity", "gzip", "304", "h2"):
         f, n = get(size, f"cores_{kind}", "feedd"), get(size, f"cores_{kind}", "nginx")
         if f is not None and n is not None:
             parts.append(f"{kind} feedd {f:.2f} / nginx {n:.2f}")
     if parts:
         rounds = len(samples.get((size, "rps_identity", "feedd"), []))
-        print(f"- serving: {rounds} rounds of `wrk -t1 -c64 -d10s` per row; cores the server "
+        print(f"- serving: {rounds} rounds of `wrk -t1 -c64 -d10s` per row (HTTP/2: "
+              "`h2load -t1 -c64 -m10 -D10`); cores the server "
               f"used (CPU time / 10 s): {'; '.join(parts)}. nginx runs 1 worker; feedd's runtime "
               "has one worker thread per core; wrk itself takes one core.")
 

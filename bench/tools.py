@@ -12,6 +12,7 @@
     tools.py rebuilds feedd|hugo LOG   each incremental rebuild's duration in ms, one per line
     tools.py newest MANIFEST           path of the newest post (in every feed's first entries)
     tools.py wrk OUTPUT                "requests_per_s bad_responses errors" from wrk's output
+    tools.py h2load OUTPUT             "requests_per_s failed_or_not_2xx" from h2load's output
 """
 
 import json
@@ -140,9 +141,21 @@ def wrk(output):
     print(rate.group(1), bad.group(1) if bad else 0, (errors.group(1) if errors else "none").replace(" ", ""))
 
 
+def h2load(output):
+    text = Path(output).read_text(encoding="utf-8")
+    rate = re.search(r"^finished in [0-9.]+m?s, ([0-9.]+) req/s", text, re.MULTILINE)
+    done = re.search(r"^requests: .* (\d+) succeeded, (\d+) failed, (\d+) errored", text, re.MULTILINE)
+    codes = re.search(r"^status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", text, re.MULTILINE)
+    if rate is None or done is None or codes is None:
+        sys.exit(f"tools.py: cannot read h2load's output {output}:\n{text}")
+    bad = int(done.group(2)) + int(done.group(3)) + sum(int(codes.group(i)) for i in (2, 3, 4))
+    print(rate.group(1), bad)
+
+
 def main():
     commands = {"port": port, "wait": wait, "cputime": cputime, "rss": rss,
-                "rebuilds": rebuilds, "newest": newest, "wrk": wrk}
+                "rebuilds": rebuilds, "newest": newest, "wrk": wrk,
+                "h2load": h2load}
     if len(sys.argv) >= 4 and sys.argv[1] == "timed" and sys.argv[3] == "--":
         timed(sys.argv[2], sys.argv[4:])
     elif len(sys.argv) >= 2 and sys.argv[1] in commands:

@@ -68,7 +68,9 @@ const CONFIG_KEYS: &str = "\
            connection_lifetime_secs = 300, max_requests_per_connection = 1000,
            max_header_bytes = 32768, listen_backlog = 4096,
            metrics = false   serve /metrics (Prometheus) to loopback clients
-           rate_limit = 0    requests a minute per client address; 304s are free; 0: off
+           rate_limit = 0    requests a minute per client address; 304s are free; 0: off,
+           tls_cert, tls_key   PEM certificate chain and private key: serve HTTPS
+           (HTTP/2 and HTTP/1.1 by ALPN) instead of plain HTTP; re-read on SIGHUP
   [deploy] bucket = \"...\", region = \"us-east-1\", endpoint = \"https://...\",
            prefix = \"\", access_key_id_file = \"...\", secret_access_key_file = \"...\"
            (S3-compatible storage; keys default to AWS_ACCESS_KEY_ID and
@@ -92,7 +94,8 @@ const EXIT_CODES: &str = "\
 pub const USAGE_ERROR: u8 = 64;
 
 const SIGNALS: &str = "\
-\x20\x20SIGHUP           read the config again; an invalid one is reported and the old one stays
+\x20\x20SIGHUP           read the config, and the TLS certificate and key, again; an invalid one
+                   is reported and the old one stays
   SIGTERM, SIGINT  finish in-flight requests, then exit 0";
 
 const ENVIRONMENT: &str = "\

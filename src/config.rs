@@ -156,6 +156,16 @@ pub struct Server {
     /// Requests per minute one client address may make beyond 304s; 0 for no limit.
     pub rate_limit: u32,
     pub limits: Limits,
+    /// Serve HTTPS with this certificate and key instead of plain HTTP.
+    pub tls: Option<TlsFiles>,
+}
+
+/// The PEM files of the server's certificate chain and private key (`tls_cert`, `tls_key`),
+/// relative to the config file's folder once loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 /// What one client may hold, and for how long: the bounds that let feedd face the internet
@@ -261,6 +271,8 @@ struct RawServer {
     listen_backlog: Option<u32>,
     metrics: Option<bool>,
     rate_limit: Option<u32>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
 }
 
 impl Config {
@@ -284,6 +296,10 @@ impl Config {
         config.lock_file = base.join(&config.lock_file);
         config.legacy_ledger = config.legacy_ledger.map(|p| base.join(p));
         config.state_dir = base.join(&config.state_dir);
+        if let Some(tls) = &mut config.server.tls {
+            tls.cert = base.join(&tls.cert);
+            tls.key = base.join(&tls.key);
+        }
         if let Some(deploy) = config.deploy.as_mut() {
             deploy.resolve(&base);
         }
@@ -535,6 +551,17 @@ fn build_paths(raw: RawPaths) -> Result<Paths, String> {
 
 fn build_server(raw: RawServer) -> Result<Server, String> {
     let limits = build_limits(&raw)?;
+    let tls = match (raw.tls_cert, raw.tls_key) {
+        (None, None) => None,
+        (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+        (Some(_), None) | (None, Some(_)) => {
+            return Err(
+                "`server.tls_cert` and `server.tls_key` go together: set both (PEM certificate \
+                 chain and private key) to serve HTTPS, or neither for plain HTTP"
+                    .into(),
+            );
+        }
+    };
     let listen_raw = raw
         .listen
         .unwrap_or_else(|| defaults::server::LISTEN.into());
@@ -566,6 +593,7 @@ fn build_server(raw: RawServer) -> Result<Server, String> {
         metrics: raw.metrics.unwrap_or(defaults::server::METRICS),
         rate_limit: raw.rate_limit.unwrap_or(defaults::server::RATE_LIMIT),
         limits,
+        tls,
     })
 }
 

@@ -213,6 +213,8 @@ fn server_documented() -> Vec<(&'static str, Option<String>)> {
         ("server.listen_backlog", value(&server::LISTEN_BACKLOG)),
         ("server.metrics", value(&server::METRICS)),
         ("server.rate_limit", value(&server::RATE_LIMIT)),
+        ("server.tls_cert", None),
+        ("server.tls_key", None),
     ]
 }
 

@@ -200,3 +200,29 @@ fn archives_default_to_monthly_pages_and_are_checked() {
         assert!(err.contains(named), "{err}");
     }
 }
+
+#[test]
+fn tls_needs_both_files_and_they_are_taken_from_the_config_folder() {
+    assert_eq!(parse(MINIMAL).unwrap().server.tls, None);
+    for half in ["tls_cert = \"cert.pem\"", "tls_key = \"key.pem\""] {
+        let err = parse(&format!("{MINIMAL}[server]\n{half}\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`server.tls_cert` and `server.tls_key` go together"),
+            "{err}"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    let tls = "[server]\ntls_cert = \"tls/cert.pem\"\ntls_key = \"/etc/feedd/key.pem\"\n";
+    std::fs::write(&path, format!("{MINIMAL}{tls}")).unwrap();
+    let files = Config::load(&path).unwrap().server.tls.unwrap();
+    assert_eq!(
+        files.cert,
+        std::path::absolute(dir.path())
+            .unwrap()
+            .join("tls/cert.pem")
+    );
+    assert_eq!(files.key, std::path::Path::new("/etc/feedd/key.pem"));
+}

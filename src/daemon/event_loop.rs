@@ -23,6 +23,7 @@ use crate::config::Config;
 use crate::deploy::Deployer;
 use crate::diagnostic::Diagnostic;
 use crate::format::DocumentKind;
+use crate::http::Tls;
 use crate::snapshot::{Contents, Discovery, Publisher, Snapshot};
 use crate::systemd;
 use crate::watch::{self, Batch, WatchSettings, Watching};
@@ -48,6 +49,8 @@ pub(super) struct EventLoop {
     pub websub_hub: Option<Hub>,
     /// Publishes each build to the `[deploy]` target, in the background.
     pub deployer: Deployer,
+    /// The server's TLS, re-read on SIGHUP; `None` when it serves plain HTTP.
+    pub tls: Option<Tls>,
 }
 
 impl EventLoop {
@@ -86,6 +89,7 @@ impl EventLoop {
             notifier,
             websub_hub: None,
             deployer,
+            tls: None,
         })
     }
 
@@ -136,6 +140,8 @@ impl EventLoop {
         tracing::info!("SIGHUP: reloading {}", self.config_path.display());
         systemd::reloading();
         self.reload();
+        let server = &self.site.config().server;
+        super::certificate::reload(self.tls.as_ref(), server, &mut self.status);
         self.restart_watching_if_moved()?;
         let batch = Batch {
             rescan: true,

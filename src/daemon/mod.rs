@@ -8,6 +8,7 @@
 //! nothing. The service manager hears about each step (ready, reloading, status, stopping,
 //! watchdog) through `systemd`, which does nothing when feedd does not run under it.
 
+mod certificate;
 mod change_times;
 mod compressor;
 mod event_loop;
@@ -64,6 +65,8 @@ pub enum DaemonError {
     Serve(std::io::Error),
     #[error(transparent)]
     Hub(#[from] HubError),
+    #[error(transparent)]
+    Tls(#[from] http::TlsError),
 }
 
 /// Runs the daemon until SIGTERM or SIGINT. It serves on `inherited` when the service manager
@@ -89,22 +92,17 @@ pub async fn run(
     event_loop::persist(&mut site);
     let publisher = Publisher::new(first_snapshot(&site));
 
-    let server = &site.config().server;
-    let listener = open_listener(
-        inherited,
-        listen.unwrap_or(server.listen),
-        server.limits.listen_backlog,
-    )
-    .await?;
+    let (listener, tls) = listen_on(&site.config().server, listen, inherited).await?;
     let shutdown = CancellationToken::new();
     let Serving {
         server,
         notifier,
         hub,
         deployer,
-    } = serve(&site, listener, &publisher, &shutdown)?;
+    } = serve(&site, listener, tls.clone(), &publisher, &shutdown)?;
     let mut events = EventLoop::new(site, config_path, publisher, reported, notifier, deployer)?;
     events.websub_hub = hub;
+    events.tls = tls;
     tracing::info!(
         "ready in {:.1?}: {}, {}",
         started.elapsed(),
@@ -143,13 +141,17 @@ struct Serving {
 fn serve(
     site: &Site,
     listener: TcpListener,
+    tls: Option<http::Tls>,
     publisher: &Publisher,
     shutdown: &CancellationToken,
 ) -> Result<Serving, DaemonError> {
     let notifier = Notifier::spawn(PublishStatus::default(), Retry::DEFAULT);
     notifier.announce(&site.config().websub.hubs, Vec::new());
     let deployer = Deployer::spawn(DeployStatus::default());
-    let settings = server_settings(site, &notifier, &deployer);
+    let settings = Settings {
+        tls,
+        ..server_settings(site, &notifier, &deployer)
+    };
     let hub = Hub::start(site.config())?;
     let server = tokio::spawn(http::serve_with_hub(
         listener,
@@ -197,6 +199,19 @@ fn first_snapshot(site: &Site) -> Snapshot {
         let first = event_loop::snapshot(site, site.last().clone(), None);
         first.compressed().unwrap_or(first)
     })
+}
+
+/// The listening socket, and the TLS certificate when `server` names one: read first, so a
+/// pair that cannot be used stops feedd before it takes the port.
+async fn listen_on(
+    server: &crate::config::Server,
+    listen: Option<SocketAddr>,
+    inherited: Option<std::net::TcpListener>,
+) -> Result<(TcpListener, Option<http::Tls>), DaemonError> {
+    let tls = server.tls.as_ref().map(http::Tls::load).transpose()?;
+    let addr = listen.unwrap_or(server.listen);
+    let listener = open_listener(inherited, addr, server.limits.listen_backlog).await?;
+    Ok((listener, tls))
 }
 
 /// Serves on the socket systemd passed when there is one: it is already bound and connections

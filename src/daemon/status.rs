@@ -19,6 +19,8 @@ pub struct Status {
     changed: Option<usize>,
     /// Why the config file on disk is not the one in force.
     config_error: Option<String>,
+    /// Why the TLS certificate and key on disk are not the ones in force.
+    tls_error: Option<String>,
     /// What could not be written to disk (output folder, lock file), shown after the counts.
     disk_errors: Vec<String>,
     sent: Option<String>,
@@ -33,6 +35,7 @@ impl Status {
             rebuilt: at,
             changed: None,
             config_error: None,
+            tls_error: None,
             disk_errors: Vec::new(),
             sent: None,
         }
@@ -54,6 +57,7 @@ impl Status {
             rebuilt: at,
             changed: Some(changed),
             config_error: self.config_error.take(),
+            tls_error: self.tls_error.take(),
             disk_errors: std::mem::take(&mut self.disk_errors),
             sent: self.sent.take(),
         };
@@ -62,6 +66,11 @@ impl Status {
     /// The outcome of reading the config file again: `Err` keeps the previous config in force.
     pub fn config_read(&mut self, outcome: Result<(), String>) {
         self.config_error = outcome.err();
+    }
+
+    /// The outcome of reading the TLS certificate and key again: `Err` keeps the previous pair.
+    pub fn tls_read(&mut self, outcome: Result<(), String>) {
+        self.tls_error = outcome.err();
     }
 
     /// The outcome of writing the last build to disk: each failure, or none.
@@ -91,6 +100,12 @@ impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(err) = &self.config_error {
             write!(f, "config not reloaded, previous one in force: {err}; ")?;
+        }
+        if let Some(err) = &self.tls_error {
+            write!(
+                f,
+                "TLS certificate not reloaded, previous one in force: {err}; "
+            )?;
         }
         write!(
             f,
@@ -148,6 +163,21 @@ mod tests {
         );
         status.config_read(Ok(()));
         assert!(!status.to_string().contains("config"));
+    }
+
+    #[test]
+    fn a_refused_certificate_is_named_until_a_reload_works() {
+        let mut status = Status::new(10, 3, 0, at(4, 0, 0));
+        status.tls_read(Err("key.pem: no PEM PRIVATE KEY in it".into()));
+        status.rebuilt(10, 3, 0, 0, at(4, 1, 0));
+        assert!(
+            status
+                .to_string()
+                .starts_with("TLS certificate not reloaded, previous one in force: key.pem:"),
+            "{status}"
+        );
+        status.tls_read(Ok(()));
+        assert!(!status.to_string().contains("TLS"));
     }
 
     #[test]

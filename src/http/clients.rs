@@ -140,8 +140,17 @@ pub(super) struct Activity {
 
 impl Activity {
     pub(super) fn touch(&self) {
-        let now = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.last.store(now, Ordering::Relaxed);
+        self.last.store(self.now(), Ordering::Relaxed);
+    }
+
+    /// How long since the connection last moved a byte.
+    pub(super) fn idle(&self) -> std::time::Duration {
+        let since = self.now().saturating_sub(self.last.load(Ordering::Relaxed));
+        std::time::Duration::from_millis(since)
+    }
+
+    fn now(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 }
 

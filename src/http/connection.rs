@@ -1,9 +1,16 @@
 //! From an accepted socket to a closed one: admission (the per-address share, then a slot, making
-//! room at the cap by evicting the quietest connection), serving with hyper under every bound of
-//! [`Settings`], and the ways a connection is ended early (shutdown, lifetime, eviction), each
-//! with its own deadline. Every wait here ends; nothing is left queued without an answer.
+//! room at the cap by evicting the quietest connection), the TLS handshake when the server has
+//! TLS (`tls`), serving HTTP/1.1 or HTTP/2 (by ALPN, or by the HTTP/2 preface on plain sockets)
+//! with hyper under every bound of [`Settings`], and the ways a connection is ended early
+//! (shutdown, lifetime, eviction, its request cap, silence), each with its own deadline. Every
+//! wait here ends; nothing is left queued without an answer.
+//!
+//! The bounds are the same on both protocols; where HTTP/1.1 ends a connection with
+//! `Connection: close` or hyper's header-read timeout, HTTP/2 gets a GOAWAY (`graceful_shutdown`)
+//! from here.
 
 use std::convert::Infallible;
+use std::fmt::Display;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,17 +20,17 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{CONNECTION, HeaderValue};
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{Method, Request, Response};
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper::{Method, Request, Response, Version};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::Settings;
-use super::clients::{Clients, Ticket};
+use super::clients::{Activity, Clients, Ticket};
 use super::front::Front;
 use super::guarded::Guarded;
 use super::hub_endpoint;
@@ -31,6 +38,9 @@ use super::refuse::{Refusal, refuse};
 use crate::snapshot::Publisher;
 use crate::websub::hub::Hub;
 
+/// HTTP/2 streams one connection may have open at once (nginx's `http2_max_concurrent_streams`
+/// is 128); more are refused with `REFUSED_STREAM`.
+pub(super) const MAX_CONCURRENT_STREAMS: u32 = 128;
 /// How long an evicted connection may take to finish its response before it is closed.
 const EVICTION_GRACE: Duration = Duration::from_millis(500);
 /// How long a newcomer at the cap waits for the slot an eviction frees before it gets a 503.
@@ -40,10 +50,12 @@ const LIFETIME_GRACE: Duration = Duration::from_secs(30);
 
 /// What the accept loop and every connection task share.
 pub(super) struct Server {
-    builder: http1::Builder,
+    builder: auto::Builder<TokioExecutor>,
     snapshots: Publisher,
-    /// The built-in WebSub hub, whose endpoint is the one path that reads request bodies.
+    /// The built-in WebSub hub, whose endpoint reads request bodies; `None` when it is off.
     hub: Option<Hub>,
+    /// The document path: metrics and the rate limit around `respond`.
+    front: Front,
     pub(super) settings: Settings,
     shutdown: CancellationToken,
     /// Cancelled when the shutdown grace period is over, to close connections still open then.
@@ -53,8 +65,6 @@ pub(super) struct Server {
     /// Bounds the refusals being written, so a flood of them cannot hold many sockets.
     refusals: Arc<Semaphore>,
     pub(super) tracker: TaskTracker,
-    /// Metrics, the rate limit: what a request passes before and after `respond`.
-    front: Front,
 }
 
 /// Why a connection is being closed before its client closed it.
@@ -63,6 +73,11 @@ enum Ending {
     Shutdown,
     Lifetime,
     Evicted,
+    /// An HTTP/2 connection served its `max_requests_per_connection`.
+    Requests,
+    /// No byte moved for [`Server::quiet_limit`]: an idle HTTP/2 connection, or one whose
+    /// client sends nothing at all.
+    Quiet,
 }
 
 impl Server {
@@ -72,20 +87,14 @@ impl Server {
         hub: Option<Hub>,
         shutdown: CancellationToken,
     ) -> Arc<Server> {
-        let mut builder = http1::Builder::new();
-        builder
-            .keep_alive(true)
-            .timer(TokioTimer::new())
-            .header_read_timeout(settings.header_read_timeout)
-            // hyper refuses anything below 8 KiB; config validation keeps it in range.
-            .max_buf_size(settings.max_header_bytes.max(8192));
+        let builder = builder(&settings);
         let slots = settings.max_connections.max(1);
         Arc::new(Server {
             builder,
             snapshots,
             hub,
-            clients: Clients::new(settings.max_connections_per_address),
             front: Front::new(&settings),
+            clients: Clients::new(settings.max_connections_per_address),
             slots: Arc::new(Semaphore::new(slots)),
             refusals: Arc::new(Semaphore::new(slots)),
             settings,
@@ -136,6 +145,12 @@ impl Server {
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
+        // A TLS client cannot read a plain-text answer, and a handshake per refusal would cost
+        // what refusing saves: it gets a bare close, as any client past the bound does.
+        if self.settings.tls.is_some() {
+            crate::metrics::global().refused(why.label());
+            return;
+        }
         // Past the bound, the refusal is a bare close: still fast, never a wait.
         if let Ok(permit) = Arc::clone(&self.refusals).try_acquire_owned() {
             self.tracker.spawn(async move {
@@ -159,13 +174,40 @@ impl Server {
         ticket.serving();
         let _open = crate::metrics::global().connection_open();
         let io = Guarded::new(stream, self.settings.send_timeout, ticket.activity.clone());
-        let server = Arc::clone(&self);
-        let served = AtomicU64::new(0);
-        let service = service_fn(move |request: Request<Incoming>| {
-            let count = served.fetch_add(1, Ordering::Relaxed) + 1;
-            let server = Arc::clone(&server);
-            async move { Ok::<_, Infallible>(server.answer(request, count, peer.ip()).await) }
-        });
+        let Some(tls) = &self.settings.tls else {
+            return self.drive(io, peer, &ticket).await;
+        };
+        let handshake = tokio::time::timeout(self.settings.header_read_timeout, tls.accept(io));
+        let accepted = tokio::select! {
+            accepted = handshake => accepted,
+            () = self.shutdown.cancelled() => return,
+            () = ticket.evict.cancelled() => return,
+        };
+        match accepted {
+            Ok(Ok(io)) => self.drive(io, peer, &ticket).await,
+            Ok(Err(error)) => tracing::debug!(%peer, %error, "TLS handshake failed"),
+            Err(_) => tracing::debug!(%peer, "no TLS handshake within the header read timeout"),
+        }
+    }
+
+    /// Serves HTTP on `io` until the client closes it or the server ends it.
+    async fn drive<I>(self: &Arc<Self>, io: I, peer: SocketAddr, ticket: &Ticket)
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let retire = CancellationToken::new();
+        let service = {
+            let (server, retire) = (Arc::clone(self), retire.clone());
+            let served = AtomicU64::new(0);
+            service_fn(move |request: Request<Incoming>| {
+                let count = served.fetch_add(1, Ordering::Relaxed) + 1;
+                let (server, retire) = (Arc::clone(&server), retire.clone());
+                async move {
+                    let response = server.answer(request, count, peer.ip(), &retire).await;
+                    Ok::<_, Infallible>(response)
+                }
+            })
+        };
         let connection = self.builder.serve_connection(TokioIo::new(io), service);
         let mut connection = std::pin::pin!(connection);
         let ending = tokio::select! {
@@ -173,14 +215,18 @@ impl Server {
             () = self.shutdown.cancelled() => Ending::Shutdown,
             () = tokio::time::sleep(self.settings.connection_lifetime) => Ending::Lifetime,
             () = ticket.evict.cancelled() => Ending::Evicted,
+            () = retire.cancelled() => Ending::Requests,
+            () = quiet(&ticket.activity, self.quiet_limit()) => Ending::Quiet,
         };
         tracing::debug!(%peer, ?ending, "closing the connection after its current response");
-        // Idle connections close now; a response being written finishes, without keep-alive.
+        // Idle connections close now; a response being written finishes, without keep-alive
+        // (HTTP/1.1) or after a GOAWAY that admits no new stream (HTTP/2).
         connection.as_mut().graceful_shutdown();
         let grace = match ending {
             Ending::Shutdown => None,
-            Ending::Lifetime => Some(LIFETIME_GRACE),
+            Ending::Lifetime | Ending::Requests => Some(LIFETIME_GRACE),
             Ending::Evicted => Some(EVICTION_GRACE),
+            Ending::Quiet => Some(self.settings.send_timeout),
         };
         tokio::select! {
             result = connection.as_mut() => log_end(peer, result),
@@ -189,13 +235,25 @@ impl Server {
         }
     }
 
+    /// How long a connection may move no byte at all. HTTP/1.1 is bounded sooner by hyper's
+    /// header-read timeout and the send timeout; this is the same bound for HTTP/2, where an
+    /// idle connection has no request being read, and a response held back by the client's
+    /// flow control writes nothing that could time out.
+    fn quiet_limit(&self) -> Duration {
+        self.settings
+            .header_read_timeout
+            .max(self.settings.send_timeout)
+    }
+
     /// The response to one request from `peer`, the `count`th on its connection.
     async fn answer(
         &self,
         request: Request<Incoming>,
         count: u64,
         peer: IpAddr,
+        retire: &CancellationToken,
     ) -> Response<Full<Bytes>> {
+        let version = request.version();
         if let Some(hub) = self
             .hub
             .as_ref()
@@ -203,29 +261,37 @@ impl Server {
         {
             let (method, path) = (request.method().clone(), request.uri().path().to_owned());
             let response = hub_endpoint::answer(hub, &self.snapshots, &self.settings, request);
-            return self.finish(response.await, &method, &path, count);
+            let ending = (version, count, retire);
+            return self.finish(response.await, &method, &path, ending);
         }
         // The body of a GET or HEAD is not read; dropping it lets hyper discard it.
         let (parts, _body) = request.into_parts();
         let request = Request::from_parts(parts, ());
         let snapshot = self.snapshots.load();
         let response = self.front.answer(&snapshot, &self.settings, &request, peer);
-        self.finish(response, request.method(), request.uri().path(), count)
+        let ending = (version, count, retire);
+        self.finish(response, request.method(), request.uri().path(), ending)
     }
 
-    /// `response` as sent: closing the connection after its last allowed request, and logged.
+    /// `response` as sent, and logged. At the connection's request cap (the `count`th request,
+    /// in the protocol `version`), an HTTP/1.1 response says `Connection: close`; HTTP/2 has no
+    /// such header, so `retire` has the connection sent a GOAWAY instead.
     fn finish(
         &self,
         mut response: Response<Bytes>,
         method: &Method,
         path: &str,
-        count: u64,
+        (version, count, retire): (Version, u64, &CancellationToken),
     ) -> Response<Full<Bytes>> {
         if count >= self.settings.max_requests_per_connection {
-            // hyper closes the connection after a response that says so.
-            response
-                .headers_mut()
-                .insert(CONNECTION, HeaderValue::from_static("close"));
+            if version == Version::HTTP_2 {
+                retire.cancel();
+            } else {
+                // hyper closes the connection after a response that says so.
+                response
+                    .headers_mut()
+                    .insert(CONNECTION, HeaderValue::from_static("close"));
+            }
         }
         tracing::debug!(
             %method,
@@ -244,7 +310,37 @@ async fn sleep_or_never(duration: Option<Duration>) {
     }
 }
 
-fn log_end(peer: SocketAddr, result: hyper::Result<()>) {
+/// Resolves once `activity` has seen no byte for `limit`.
+async fn quiet(activity: &Activity, limit: Duration) {
+    loop {
+        let idle = activity.idle();
+        if idle >= limit {
+            return;
+        }
+        tokio::time::sleep(limit - idle).await;
+    }
+}
+
+/// hyper's connection settings for both protocols, from `settings`.
+fn builder(settings: &Settings) -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .keep_alive(true)
+        .timer(TokioTimer::new())
+        .header_read_timeout(settings.header_read_timeout)
+        // hyper refuses anything below 8 KiB; config validation keeps it in range.
+        .max_buf_size(settings.max_header_bytes.max(8192));
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(MAX_CONCURRENT_STREAMS)
+        // Over it, h2 answers 431 as HTTP/1.1 does, and stops decoding the rest.
+        .max_header_list_size(u32::try_from(settings.max_header_bytes).unwrap_or(u32::MAX));
+    builder
+}
+
+fn log_end<E: Display>(peer: SocketAddr, result: Result<(), E>) {
     if let Err(error) = result {
         tracing::debug!(%peer, %error, "connection closed with an error");
     }

@@ -1,7 +1,7 @@
 //! The HTTP server: an accept loop that cannot spin and never leaves a client queued, HTTP/1.1
-//! keep-alive under per-client bounds (`connection.rs`: connections per address, header bytes,
-//! header-read and send timeouts, requests and lifetime per connection), and a graceful shutdown
-//! with a deadline. What each request gets is decided by [`respond`] (`service.rs`), a pure
+//! keep-alive and HTTP/2 under per-client bounds (`connection.rs`: connections per address,
+//! header bytes, header-read and send timeouts, requests and lifetime per connection, streams
+//! per HTTP/2 connection), optional TLS (`tls.rs`), and a graceful shutdown with a deadline. What each request gets is decided by [`respond`] (`service.rs`), a pure
 //! function of the current snapshot; this module only moves bytes. Building and publishing
 //! snapshots is the daemon's.
 //!
@@ -24,6 +24,7 @@ mod negotiation;
 mod rate_limit;
 mod refuse;
 pub mod service;
+pub mod tls;
 
 use std::future::Future;
 use std::io;
@@ -38,6 +39,7 @@ use self::connection::Server;
 pub use self::front::Front;
 pub use self::listener::bind;
 pub use self::service::respond;
+pub use self::tls::{Tls, TlsError};
 use crate::config;
 use crate::deploy::DeployStatus;
 use crate::feed::polling::Policy;
@@ -79,6 +81,9 @@ pub struct Settings {
     pub metrics: bool,
     /// Requests a minute one client address may make beyond 304s; 0 for none (`rate_limit.rs`).
     pub rate_limit: u32,
+    /// Serve HTTPS with this certificate (shared with the daemon, which reloads it) instead of
+    /// plain HTTP.
+    pub tls: Option<Tls>,
 }
 
 impl Settings {
@@ -108,6 +113,7 @@ impl Settings {
             shutdown_grace: Self::DEFAULT_SHUTDOWN_GRACE,
             publish_status: PublishStatus::default(),
             deploy_status: DeployStatus::default(),
+            tls: None,
             metrics: config::defaults::server::METRICS,
             rate_limit: config::defaults::server::RATE_LIMIT,
         }
@@ -154,6 +160,7 @@ pub async fn serve_with_hub(
     shutdown: CancellationToken,
 ) -> io::Result<()> {
     match listener.local_addr() {
+        Ok(addr) if settings.tls.is_some() => tracing::info!(%addr, "serving HTTPS"),
         Ok(addr) => tracing::info!(%addr, "serving HTTP"),
         Err(error) => tracing::info!(%error, "serving HTTP on a socket without a local address"),
     }

@@ -1,5 +1,5 @@
 //! The daemon facing hostile clients: clients that never read, hold connections, send endless
-//! headers, burst, omit `Host` or speak HTTP/2. Abusers connect from 127.0.0.1; the well-behaved
+//! headers, burst, omit `Host` or flood HTTP/2 streams and header blocks. Abusers connect from 127.0.0.1; the well-behaved
 //! client binds 127.0.0.2, so a per-address limit on the abusers leaves it alone. Limits are set
 //! low in each config so a few dozen sockets prove each mechanism quickly.
 
@@ -351,35 +351,227 @@ fn http_1_1_requests_need_exactly_one_host() {
     );
 }
 
+/// HTTP/2 frames as a client writes them, with just enough HPACK for a GET (RFC 7541: static
+/// table entries, and literals without indexing or Huffman coding).
+mod h2 {
+    pub const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    pub const HEADERS: u8 = 1;
+    pub const RST_STREAM: u8 = 3;
+    pub const SETTINGS: u8 = 4;
+    pub const GOAWAY: u8 = 7;
+    pub const CONTINUATION: u8 = 9;
+    pub const END_STREAM: u8 = 0x1;
+    pub const END_HEADERS: u8 = 0x4;
+    pub const REFUSED_STREAM: u32 = 0x7;
+
+    pub fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+        let length = u32::try_from(payload.len()).unwrap().to_be_bytes();
+        let mut frame = vec![length[1], length[2], length[3], kind, flags];
+        frame.extend_from_slice(&stream.to_be_bytes());
+        frame.extend_from_slice(payload);
+        frame
+    }
+
+    /// The client preface and an empty SETTINGS frame.
+    pub fn hello() -> Vec<u8> {
+        let mut hello = PREFACE.to_vec();
+        hello.extend(frame(SETTINGS, 0, 0, &[]));
+        hello
+    }
+
+    /// An HPACK integer with an `n`-bit prefix under `high` (RFC 7541 §5.1).
+    fn integer(high: u8, n: u32, mut value: usize, out: &mut Vec<u8>) {
+        let max = (1usize << n) - 1;
+        if value < max {
+            out.push(high | value as u8);
+            return;
+        }
+        out.push(high | max as u8);
+        value -= max;
+        while value >= 128 {
+            out.push((value % 128) as u8 | 0x80);
+            value /= 128;
+        }
+        out.push(value as u8);
+    }
+
+    fn string(text: &[u8], out: &mut Vec<u8>) {
+        integer(0, 7, text.len(), out);
+        out.extend_from_slice(text);
+    }
+
+    /// A literal field without indexing, with a new name.
+    pub fn field(name: &[u8], value: &[u8], out: &mut Vec<u8>) {
+        out.push(0);
+        string(name, out);
+        string(value, out);
+    }
+
+    /// The header block of `GET path` on `http://authority`.
+    pub fn get(path: &str, authority: &str) -> Vec<u8> {
+        let mut block = vec![0x82, 0x86]; // :method GET, :scheme http
+        integer(0, 4, 4, &mut block); // :path, literal value
+        string(path.as_bytes(), &mut block);
+        integer(0, 4, 1, &mut block); // :authority, literal value
+        string(authority.as_bytes(), &mut block);
+        block
+    }
+
+    /// (type, flags, stream, payload) of each whole frame in `bytes`.
+    pub fn frames(mut bytes: &[u8]) -> Vec<(u8, u8, u32, Vec<u8>)> {
+        let mut frames = Vec::new();
+        while bytes.len() >= 9 {
+            let length = u32::from_be_bytes([0, bytes[0], bytes[1], bytes[2]]) as usize;
+            let Some(payload) = bytes.get(9..9 + length) else {
+                break;
+            };
+            let stream = u32::from_be_bytes(bytes[5..9].try_into().unwrap()) & 0x7fff_ffff;
+            frames.push((bytes[3], bytes[4], stream, payload.to_vec()));
+            bytes = &bytes[9 + length..];
+        }
+        frames
+    }
+
+    pub fn error_code(payload: &[u8], at: usize) -> u32 {
+        u32::from_be_bytes(payload[at..at + 4].try_into().unwrap())
+    }
+}
+
 #[test]
-fn http2_with_prior_knowledge_is_refused_with_goaway() {
-    let (_site, daemon) = daemon("");
-    let mut stream = TcpStream::connect(daemon.addr).expect("connect");
-    // The client preface, then an empty SETTINGS frame, as an h2 client sends them.
-    let mut hello = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
-    hello.extend_from_slice(&[0, 0, 0, 4, 0, 0, 0, 0, 0]);
-    stream.write_all(&hello).expect("send");
-    let received = read_until_closed(&mut stream, Duration::from_secs(5)).expect("closed");
-    let frames = h2_frames(&received);
-    let kinds: Vec<u8> = frames.iter().map(|(kind, _)| *kind).collect();
-    assert_eq!(kinds, [4, 7], "SETTINGS then GOAWAY, in {received:?}");
-    let goaway = &frames[1].1;
-    let error = u32::from_be_bytes(goaway[4..8].try_into().unwrap());
-    assert_eq!(error, 0xd, "HTTP_1_1_REQUIRED");
-    // The connection refused, the server still serves HTTP/1.1.
+fn an_http2_client_that_opens_streams_without_end_is_bounded() {
+    let (_site, daemon) = daemon("send_timeout_secs = 1");
+    let baseline = memory_kb(daemon.pid(), "VmRSS");
+    let authority = daemon.addr.to_string();
+    // A thousand GETs at once, and nothing read: flow control holds every response that does
+    // not fit the client's 64 KiB window, so the streams stay open.
+    let mut flood = h2::hello();
+    for stream in (1..2000).step_by(2) {
+        let block = h2::get("/atom.xml", &authority);
+        flood.extend(h2::frame(
+            h2::HEADERS,
+            h2::END_STREAM | h2::END_HEADERS,
+            stream,
+            &block,
+        ));
+    }
+    let mut stream = connect_small_buffer(daemon.addr);
+    stream.write_all(&flood).expect("flood");
+    let (status, took) = well_behaved_get(daemon.addr, "/atom.xml");
+    assert_eq!(status, 200);
+    assert!(
+        took < Duration::from_secs(2),
+        "well-behaved client waited {took:?}"
+    );
+    // Silent from then on, the connection is closed after the header-read timeout (10 s) and
+    // the send timeout's grace.
+    let received = read_until_closed(&mut stream, Duration::from_secs(20))
+        .unwrap_or_else(|| panic!("still open; log:\n{}", daemon.log()));
+    let frames = h2::frames(&received);
+    let responses = frames.iter().filter(|f| f.0 == h2::HEADERS).count();
+    let refused = frames
+        .iter()
+        .filter(|f| f.0 == h2::RST_STREAM && h2::error_code(&f.3, 0) == h2::REFUSED_STREAM)
+        .count();
+    assert!(responses <= 128, "{responses} responses at once");
+    assert!(
+        refused >= 1000 - 128 - responses,
+        "{refused} streams refused"
+    );
+    assert!(frames.iter().any(|f| f.0 == h2::GOAWAY), "no GOAWAY");
+    let peak = memory_kb(daemon.pid(), "VmHWM");
+    assert!(
+        peak < baseline + 40 * 1024,
+        "peak RSS {peak} kB from {baseline} kB"
+    );
+}
+
+#[test]
+fn http2_headers_over_the_limit_get_431_and_an_endless_header_block_is_cut_off() {
+    let (_site, daemon) = daemon("max_header_bytes = 8192");
+    let authority = daemon.addr.to_string();
+    let ask = |frames: &[u8]| {
+        let mut stream = TcpStream::connect(daemon.addr).expect("connect");
+        stream.write_all(&h2::hello()).expect("hello");
+        // The server may stop reading once it has refused; the rest may not fit.
+        stream
+            .set_write_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let _ = stream.write_all(frames);
+        read_until_closed(&mut stream, Duration::from_secs(15)).expect("closed")
+    };
+
+    // 12 KiB of headers in HEADERS and CONTINUATION frames: refused, the connection lives on.
+    let mut block = h2::get("/atom.xml", &authority);
+    h2::field(b"x-large", &[b'a'; 12 * 1024], &mut block);
+    let (first, rest) = block.split_at(8 * 1024);
+    let mut request = h2::frame(h2::HEADERS, h2::END_STREAM, 1, first);
+    request.extend(h2::frame(h2::CONTINUATION, h2::END_HEADERS, 1, rest));
+    let block = h2::get("/healthz", &authority);
+    request.extend(h2::frame(
+        h2::HEADERS,
+        h2::END_STREAM | h2::END_HEADERS,
+        3,
+        &block,
+    ));
+    request.extend(h2::frame(h2::GOAWAY, 0, 0, &[0; 8]));
+    let frames = h2::frames(&ask(&request));
+    let answered: Vec<(u32, Vec<u8>)> = frames
+        .iter()
+        .filter(|f| f.0 == h2::HEADERS)
+        .map(|f| (f.2, f.3.clone()))
+        .collect();
+    assert_eq!(answered.len(), 2, "{frames:?}");
+    // :status 431 is no static-table entry: a literal field on name 8 (`:status`), its value
+    // "431" Huffman-coded (0x83: three bytes, 011010 011001 00001 and padding).
+    let status_431 = [0x48, 0x83, 0x69, 0x90, 0xff];
+    assert!(
+        answered
+            .iter()
+            .any(|(id, block)| *id == 1 && block[..] == status_431),
+        "{answered:?}"
+    );
+    assert!(
+        answered.iter().any(|(id, _)| *id == 3),
+        "the next stream is served"
+    );
+
+    // A header block that never ends: the connection is closed with a GOAWAY, and the server
+    // kept at most a bounded amount of it.
+    let baseline = memory_kb(daemon.pid(), "VmRSS");
+    let mut endless = h2::frame(h2::HEADERS, 0, 1, &h2::get("/atom.xml", &authority));
+    let mut filler = Vec::new();
+    h2::field(b"x-more", &[b'b'; 8 * 1024], &mut filler);
+    for _ in 0..2000 {
+        endless.extend(h2::frame(h2::CONTINUATION, 0, 1, &filler));
+    }
+    let frames = h2::frames(&ask(&endless));
+    assert!(frames.iter().any(|f| f.0 == h2::GOAWAY), "{frames:?}");
+    let peak = memory_kb(daemon.pid(), "VmHWM");
+    assert!(
+        peak < baseline + 40 * 1024,
+        "peak RSS {peak} kB from {baseline} kB"
+    );
     assert_eq!(well_behaved_get(daemon.addr, "/healthz").0, 200);
 }
 
-/// (type, payload) of each whole HTTP/2 frame in `bytes`.
-fn h2_frames(mut bytes: &[u8]) -> Vec<(u8, Vec<u8>)> {
-    let mut frames = Vec::new();
-    while bytes.len() >= 9 {
-        let length = u32::from_be_bytes([0, bytes[0], bytes[1], bytes[2]]) as usize;
-        let Some(payload) = bytes.get(9..9 + length) else {
-            break;
-        };
-        frames.push((bytes[3], payload.to_vec()));
-        bytes = &bytes[9 + length..];
+#[test]
+fn an_http2_connection_ends_with_goaway_after_its_request_cap() {
+    use crate::protocols::{Client, Protocol, TestCa};
+    let (_site, daemon) = daemon("max_requests_per_connection = 3");
+    let client = Client::new(daemon.addr, Protocol::H2c, &TestCa::new());
+    let mut connection = client.connect();
+    for _ in 0..3 {
+        assert_eq!(connection.send("GET", "/atom.xml", &[]).status, 200);
     }
-    frames
+    daemon.wait_for("ending=Requests", Duration::from_secs(5));
+    connection.idle(Duration::from_millis(200));
+    assert!(
+        connection.try_send("GET", "/atom.xml", &[]).is_err(),
+        "a fourth request on a connection past its cap"
+    );
+    assert_eq!(
+        client.get("/atom.xml").status,
+        200,
+        "a new connection is served"
+    );
 }

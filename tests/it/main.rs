@@ -1,5 +1,6 @@
 //! Integration tests: the real `feedd` binary on temporary sites, checked with independent parsers.
 
+mod protocols;
 mod running;
 mod support;
 
@@ -26,5 +27,6 @@ mod parsers;
 mod properties;
 mod serving;
 mod systemd;
+mod tls;
 mod websub_hub;
 mod websub_publish;

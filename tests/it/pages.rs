@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use crate::protocols::{Client, each_protocol};
 use crate::running::Daemon;
 use crate::support::*;
 
@@ -77,8 +78,10 @@ fn once_writes_the_index_and_no_feed_pages() {
 
 #[test]
 fn the_daemon_shows_browsers_pages_and_readers_feeds() {
-    let site = site();
-    let daemon = Daemon::start(&site.config());
+    each_protocol(site, shows_browsers_pages_and_readers_feeds);
+}
+
+fn shows_browsers_pages_and_readers_feeds(daemon: &Client) {
     let index = daemon.get("/");
     assert_eq!(index.status, 200);
     assert_eq!(

@@ -1,5 +1,7 @@
-//! HTTP behaviour of the running daemon, seen from a raw client.
+//! HTTP behaviour of the running daemon, seen from a raw client, and over each protocol
+//! (HTTP/1.1, h2c, HTTPS with HTTP/1.1 and with HTTP/2) through `protocols`.
 
+use crate::protocols::{Client, each_protocol};
 use crate::running::Daemon;
 use crate::support::*;
 
@@ -11,7 +13,13 @@ fn daemon() -> (Site, Daemon) {
 
 #[test]
 fn each_format_has_its_content_type_and_caching_headers() {
-    let (_site, daemon) = daemon();
+    each_protocol(
+        Site::sample,
+        each_format_has_its_content_type_and_caching_headers_on,
+    );
+}
+
+fn each_format_has_its_content_type_and_caching_headers_on(daemon: &Client) {
     for (path, kind) in [
         ("/rss.xml", "application/rss+xml; charset=utf-8"),
         ("/atom.xml", "application/atom+xml; charset=utf-8"),
@@ -37,7 +45,10 @@ fn each_format_has_its_content_type_and_caching_headers() {
 
 #[test]
 fn head_has_the_headers_of_get_and_no_body() {
-    let (_site, daemon) = daemon();
+    each_protocol(Site::sample, head_has_the_headers_of_get_and_no_body_on);
+}
+
+fn head_has_the_headers_of_get_and_no_body_on(daemon: &Client) {
     let get = daemon.get("/atom.xml");
     let head = daemon.request("HEAD", "/atom.xml", &[]);
     assert_eq!(head.status, 200);
@@ -55,7 +66,13 @@ fn head_has_the_headers_of_get_and_no_body() {
 
 #[test]
 fn other_methods_get_405_with_allow_and_unknown_paths_404() {
-    let (_site, daemon) = daemon();
+    each_protocol(
+        Site::sample,
+        other_methods_get_405_with_allow_and_unknown_paths_404_on,
+    );
+}
+
+fn other_methods_get_405_with_allow_and_unknown_paths_404_on(daemon: &Client) {
     let post = daemon.request("POST", "/atom.xml", &[("Content-Length", "0")]);
     assert_eq!(post.status, 405);
     assert_eq!(post.header("allow"), Some("GET, HEAD"));
@@ -64,7 +81,13 @@ fn other_methods_get_405_with_allow_and_unknown_paths_404() {
 
 #[test]
 fn conditional_get_answers_304_with_the_same_validators() {
-    let (_site, daemon) = daemon();
+    each_protocol(
+        Site::sample,
+        conditional_get_answers_304_with_the_same_validators_on,
+    );
+}
+
+fn conditional_get_answers_304_with_the_same_validators_on(daemon: &Client) {
     let full = daemon.get("/atom.xml");
     let etag = full.header("etag").unwrap().to_string();
     let modified = full.header("last-modified").unwrap().to_string();
@@ -121,7 +144,13 @@ fn conditional_get_answers_304_with_the_same_validators() {
 
 #[test]
 fn gzip_and_brotli_are_negotiated_with_q_values() {
-    let (_site, daemon) = daemon();
+    each_protocol(
+        Site::sample,
+        gzip_and_brotli_are_negotiated_with_q_values_on,
+    );
+}
+
+fn gzip_and_brotli_are_negotiated_with_q_values_on(daemon: &Client) {
     let identity = daemon.get("/atom.xml");
     let br = daemon.request("GET", "/atom.xml", &[("Accept-Encoding", "gzip, br")]);
     assert_eq!(br.header("content-encoding"), Some("br"));
@@ -173,8 +202,14 @@ fn healthz_reports_generation_entries_and_problems() {
 
 #[test]
 fn a_client_that_refuses_every_coding_gets_the_document_uncompressed() {
-    // RFC 9110 §12.5.3 allows 406 or the unencoded document; feedd sends the document.
-    let (_site, daemon) = daemon();
+    each_protocol(
+        Site::sample,
+        a_client_that_refuses_every_coding_gets_the_document_uncompressed_on,
+    );
+}
+
+/// RFC 9110 §12.5.3 allows 406 or the unencoded document; feedd sends the document.
+fn a_client_that_refuses_every_coding_gets_the_document_uncompressed_on(daemon: &Client) {
     let reply = daemon.request(
         "GET",
         "/atom.xml",
