@@ -182,20 +182,12 @@ mod tests {
 
     use super::*;
     use crate::deploy::plan::{plan, uploads};
-    use crate::etag::ETag;
     use crate::feed::polling::Policy;
-    use crate::format::{DocumentKind, Format};
+    use crate::format::Format;
     use crate::render::{Document, Lifetime};
 
     fn document(path: &str, body: &str) -> Document {
-        Document {
-            path: path.into(),
-            kind: DocumentKind::Feed(Format::Atom),
-            body: Bytes::from(body.to_owned()),
-            etag: ETag::of(body.as_bytes()),
-            last_modified: chrono::DateTime::UNIX_EPOCH,
-            lifetime: Lifetime::Current,
-        }
+        Document::for_test(path, Format::Atom, body, Lifetime::Current)
     }
 
     #[tokio::test]

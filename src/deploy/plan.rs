@@ -96,18 +96,10 @@ pub fn plan(uploads: &[Upload], manifest: &Manifest) -> Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::etag::ETag;
-    use crate::format::{DocumentKind, Format};
+    use crate::format::Format;
 
     fn document(path: &str, body: &str, lifetime: Lifetime) -> Document {
-        Document {
-            path: path.into(),
-            kind: DocumentKind::Feed(Format::Rss),
-            body: Bytes::from(body.to_owned()),
-            etag: ETag::of(body.as_bytes()),
-            last_modified: chrono::DateTime::UNIX_EPOCH,
-            lifetime,
-        }
+        Document::for_test(path, Format::Rss, body, lifetime)
     }
 
     const POLICY: Policy = Policy {

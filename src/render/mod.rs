@@ -63,6 +63,19 @@ pub enum Lifetime {
 impl Lifetime {}
 
 impl Document {
+    /// A feed document of `body`, for tests of what is done with documents once made.
+    #[cfg(test)]
+    pub(crate) fn for_test(path: &str, format: Format, body: &str, lifetime: Lifetime) -> Document {
+        Document {
+            path: path.into(),
+            kind: DocumentKind::Feed(format),
+            body: Bytes::copy_from_slice(body.as_bytes()),
+            etag: ETag::of(body.as_bytes()),
+            last_modified: DateTime::UNIX_EPOCH,
+            lifetime,
+        }
+    }
+
     pub fn content_type(&self) -> &'static str {
         self.kind.content_type()
     }

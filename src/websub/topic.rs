@@ -64,20 +64,12 @@ fn topic_of(document: &ServedDocument, base_url: &Url) -> Option<ChangedTopic> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::etag::ETag;
     use crate::format::Format;
     use crate::render::{Document, Lifetime};
     use crate::snapshot::Contents;
 
     fn document(path: &str, body: &str) -> Document {
-        Document {
-            path: path.into(),
-            kind: DocumentKind::Feed(Format::Atom),
-            body: Bytes::copy_from_slice(body.as_bytes()),
-            etag: ETag::of(body.as_bytes()),
-            last_modified: chrono::DateTime::UNIX_EPOCH,
-            lifetime: Lifetime::Current,
-        }
+        Document::for_test(path, Format::Atom, body, Lifetime::Current)
     }
 
     fn snapshot(documents: Vec<Document>, previous: Option<&Snapshot>) -> Snapshot {
