@@ -37,7 +37,14 @@ impl Front {
     ) -> Response<Bytes> {
         let endpoint = settings
             .metrics
-            .then(|| metrics::endpoint(snapshot, &settings.publish_status, request, peer))
+            .then(|| {
+                metrics::endpoint(
+                    snapshot,
+                    (&settings.publish_status, &settings.deploy_status),
+                    request,
+                    peer,
+                )
+            })
             .flatten();
         let response = match endpoint {
             Some(response) => response,

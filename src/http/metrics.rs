@@ -22,8 +22,9 @@ use hyper::header::{
 use hyper::{Method, Request, Response, StatusCode};
 
 use super::service::{HEALTH_PATH, lookup};
+use crate::deploy::DeployStatus;
 use crate::feed::polling;
-use crate::metrics::{self, HubFacts, SiteFacts};
+use crate::metrics::{self, DeliveryFacts, SiteFacts};
 use crate::snapshot::Snapshot;
 use crate::websub::PublishStatus;
 
@@ -33,7 +34,7 @@ pub const METRICS_PATH: &str = "/metrics";
 /// The `/metrics` response for `peer`, or `None` when `request` is not one it may have.
 pub(super) fn endpoint(
     snapshot: &Snapshot,
-    hubs: &PublishStatus,
+    (hubs, deploy): (&PublishStatus, &DeployStatus),
     request: &Request<()>,
     peer: IpAddr,
 ) -> Option<Response<Bytes>> {
@@ -47,6 +48,7 @@ pub(super) fn endpoint(
         documents: snapshot.documents().len(),
         generation: snapshot.generation(),
         hubs: hub_facts(hubs),
+        deploy: deploy_facts(deploy),
     };
     let body = Bytes::from(metrics::global().render(facts));
     let length = HeaderValue::from(body.len());
@@ -67,20 +69,27 @@ pub(super) fn endpoint(
 }
 
 /// What `/healthz` says of each outside hub, as numbers.
-fn hub_facts(hubs: &PublishStatus) -> Vec<HubFacts> {
+fn hub_facts(hubs: &PublishStatus) -> Vec<DeliveryFacts> {
     hubs.hubs()
         .into_iter()
         .map(|(hub, state)| {
-            let success = state.last_success;
             let failure = state.last_error.map(|(_, at)| at);
-            HubFacts {
-                hub: hub.to_string(),
-                pending: state.pending,
-                last_success: success.map(|at| at.timestamp()),
-                failing: failure.is_some_and(|failed| success.is_none_or(|ok| failed > ok)),
-            }
+            DeliveryFacts::new(hub.to_string(), state.pending, state.last_success, failure)
         })
         .collect()
+}
+
+/// What `/healthz` says of the deploy target, as numbers; `None` without one.
+fn deploy_facts(deploy: &DeployStatus) -> Option<DeliveryFacts> {
+    let state = deploy.state();
+    let failure = state.last_error.map(|(_, at)| at);
+    let target = state.target?;
+    Some(DeliveryFacts::new(
+        target,
+        state.pending,
+        state.last_success,
+        failure,
+    ))
 }
 
 /// Counts `response`, the answer to `request`.
@@ -155,7 +164,7 @@ mod tests {
         for peer in ["127.0.0.1", "127.0.0.2", "::1", "::ffff:127.0.0.1"] {
             let response = endpoint(
                 &snapshot,
-                &PublishStatus::default(),
+                (&PublishStatus::default(), &DeployStatus::default()),
                 &get(Method::GET),
                 peer.parse().unwrap(),
             );
@@ -164,7 +173,7 @@ mod tests {
         for peer in ["192.0.2.1", "2001:db8::1", "::ffff:192.0.2.1"] {
             let response = endpoint(
                 &snapshot,
-                &PublishStatus::default(),
+                (&PublishStatus::default(), &DeployStatus::default()),
                 &get(Method::GET),
                 peer.parse().unwrap(),
             );
@@ -172,7 +181,7 @@ mod tests {
         }
         let post = endpoint(
             &snapshot,
-            &PublishStatus::default(),
+            (&PublishStatus::default(), &DeployStatus::default()),
             &get(Method::POST),
             "127.0.0.1".parse().unwrap(),
         );
@@ -185,7 +194,7 @@ mod tests {
         let loopback = "127.0.0.1".parse().unwrap();
         let head = endpoint(
             &snapshot,
-            &PublishStatus::default(),
+            (&PublishStatus::default(), &DeployStatus::default()),
             &get(Method::HEAD),
             loopback,
         )
@@ -211,7 +220,7 @@ mod tests {
         let facts = hub_facts(&status);
         let summary: Vec<_> = facts
             .iter()
-            .map(|f| (f.hub.as_str(), f.pending, f.last_success, f.failing))
+            .map(|f| (f.to.as_str(), f.pending, f.last_success, f.failing))
             .collect();
         assert_eq!(
             summary,
@@ -228,6 +237,38 @@ mod tests {
             text.contains("feedd_websub_hub_failing{hub=\"https://other.example/\"} 1"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn the_deploy_target_is_shown_only_when_there_is_one() {
+        use chrono::TimeZone;
+        let deploy = DeployStatus::default();
+        assert!(deploy_facts(&deploy).is_none());
+        deploy.set_target(Some("s3://feeds/site/".into()));
+        deploy.succeeded(chrono::Utc.timestamp_opt(100, 0).unwrap());
+        deploy.failed("503".into(), chrono::Utc.timestamp_opt(150, 0).unwrap());
+        deploy.set_pending(4);
+        let facts = deploy_facts(&deploy).unwrap();
+        assert_eq!(
+            (
+                facts.to.as_str(),
+                facts.pending,
+                facts.last_success,
+                facts.failing
+            ),
+            ("s3://feeds/site/", 4, Some(100), true)
+        );
+        let text = crate::metrics::global().render(SiteFacts {
+            deploy: Some(facts),
+            ..SiteFacts::default()
+        });
+        for line in [
+            "feedd_deploy_pending_objects{target=\"s3://feeds/site/\"} 4",
+            "feedd_deploy_last_success_timestamp_seconds{target=\"s3://feeds/site/\"} 100",
+            "feedd_deploy_failing{target=\"s3://feeds/site/\"} 1",
+        ] {
+            assert!(text.contains(line), "{line} in {text}");
+        }
     }
 
     #[test]

@@ -16,6 +16,7 @@ use std::borrow::Cow;
 use std::sync::{LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -88,25 +89,54 @@ pub struct SiteFacts {
     pub documents: usize,
     pub generation: u64,
     /// Each outside WebSub hub the feeds announce changes to (`[websub] hubs`).
-    pub hubs: Vec<HubFacts>,
+    pub hubs: Vec<DeliveryFacts>,
+    /// The `[deploy]` target, when one is configured.
+    pub deploy: Option<DeliveryFacts>,
 }
 
-/// One outside WebSub hub, as the notifier last left it.
+/// Something feedd sends changes to in the background (an outside WebSub hub, the deploy
+/// target), as its sender last left it.
 #[derive(Debug, Clone, Default)]
-pub struct HubFacts {
-    pub hub: String,
-    /// Topics waiting for the hub or being sent to it.
+pub struct DeliveryFacts {
+    /// The hub's URL or the deploy target's description: the series' label.
+    pub to: String,
+    /// Topics or objects waiting to be sent.
     pub pending: usize,
-    /// When it last accepted a notification, in seconds since the Unix epoch.
+    /// When it last took a change, in seconds since the Unix epoch.
     pub last_success: Option<i64>,
     /// Whether the last attempt failed (a failure later than the last success).
     pub failing: bool,
+}
+
+impl DeliveryFacts {
+    /// Facts from the times of the last success and the last failure.
+    pub fn new(
+        to: String,
+        pending: usize,
+        last_success: Option<DateTime<Utc>>,
+        last_failure: Option<DateTime<Utc>>,
+    ) -> DeliveryFacts {
+        DeliveryFacts {
+            to,
+            pending,
+            last_success: last_success.map(|at| at.timestamp()),
+            failing: last_failure.is_some_and(|failed| last_success.is_none_or(|ok| failed > ok)),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct HubLabels {
     hub: String,
 }
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TargetLabels {
+    target: String,
+}
+
+/// Pending, last success and failing, per destination labelled `L`.
+type DeliveryGauges<L> = [Family<L, Gauge>; 3];
 
 /// The counters, and the registry that names them.
 pub struct Metrics {
@@ -125,7 +155,9 @@ pub struct Metrics {
     agents: Agents,
     agent_requests: Family<AgentLabels, Gauge>,
     /// Pending topics, last success, failing: per outside WebSub hub.
-    hubs: [Family<HubLabels, Gauge>; 3],
+    hubs: DeliveryGauges<HubLabels>,
+    /// Pending objects, last success, failing: for the deploy target.
+    deploy: DeliveryGauges<TargetLabels>,
 }
 
 impl Metrics {
@@ -150,6 +182,7 @@ impl Metrics {
             agents: Agents::default(),
             agent_requests: Family::default(),
             hubs: Default::default(),
+            deploy: Default::default(),
         };
         // Series with a fixed set of labels are written from the start, at 0, so that a rate
         // over them has a first point.
@@ -254,6 +287,22 @@ impl Metrics {
             "1 when the last notification to the hub failed, else 0",
             failing,
         );
+        let [pending, success, failing] = self.deploy.clone();
+        r.register(
+            "deploy_pending_objects",
+            "Documents waiting to be uploaded to or deleted from the [deploy] target",
+            pending,
+        );
+        r.register(
+            "deploy_last_success_timestamp_seconds",
+            "When the [deploy] target was last brought in line with a build (absent: never)",
+            success,
+        );
+        r.register(
+            "deploy_failing",
+            "1 when the last attempt to deploy failed, else 0",
+            failing,
+        );
         r.register(
             "snapshot_generation",
             "Generation of the served snapshot",
@@ -315,7 +364,10 @@ impl Metrics {
             gauge.set(i64::try_from(value).unwrap_or(i64::MAX));
         }
         self.site[3].set(i64::try_from(site.generation).unwrap_or(i64::MAX));
-        self.set_hubs(&site.hubs);
+        set_deliveries(&self.hubs, &site.hubs, |hub| HubLabels { hub });
+        set_deliveries(&self.deploy, site.deploy.as_slice(), |target| {
+            TargetLabels { target }
+        });
         self.agent_requests.clear();
         for (user_agent, count) in self.agents.top(SHOWN_AGENTS) {
             let gauge = self
@@ -333,27 +385,33 @@ impl Metrics {
         text
     }
 
-    fn set_hubs(&self, hubs: &[HubFacts]) {
-        let [pending, success, failing] = &self.hubs;
-        for family in &self.hubs {
-            family.clear();
-        }
-        for facts in hubs {
-            let labels = HubLabels {
-                hub: facts.hub.clone(),
-            };
-            let count = i64::try_from(facts.pending).unwrap_or(i64::MAX);
-            pending.get_or_create(&labels).set(count);
-            if let Some(at) = facts.last_success {
-                success.get_or_create(&labels).set(at);
-            }
-            failing.get_or_create(&labels).set(i64::from(facts.failing));
-        }
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, Registry> {
         // Registering and encoding leave the registry whole at every step.
         self.registry.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Writes `facts` into `gauges`, one series per destination, dropping destinations that are gone.
+fn set_deliveries<L>(
+    gauges: &DeliveryGauges<L>,
+    facts: &[DeliveryFacts],
+    label: impl Fn(String) -> L,
+) where
+    L: Clone + std::hash::Hash + Eq + EncodeLabelSet + std::fmt::Debug + Send + Sync + 'static,
+{
+    let [pending, success, failing] = gauges;
+    for family in gauges {
+        family.clear();
+    }
+    for facts in facts {
+        let labels = label(facts.to.clone());
+        pending
+            .get_or_create(&labels)
+            .set(i64::try_from(facts.pending).unwrap_or(i64::MAX));
+        if let Some(at) = facts.last_success {
+            success.get_or_create(&labels).set(at);
+        }
+        failing.get_or_create(&labels).set(i64::from(facts.failing));
     }
 }
 

@@ -369,14 +369,14 @@ fn a_store_that_cannot_be_reached_fails_with_exit_4_after_writing() {
 }
 
 #[test]
-fn a_failing_deploy_shows_in_healthz_without_a_503_and_serving_goes_on() {
+fn a_failing_deploy_shows_in_healthz_and_metrics_without_a_503_and_serving_goes_on() {
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port();
     let config = format!(
-        "{BASE_CONFIG}[deploy]\nbucket = \"b\"\nendpoint = \"http://127.0.0.1:{port}\"\n\
-         attempts = 1\ntimeout_secs = 2\n"
+        "{BASE_CONFIG}[server]\nmetrics = true\n[deploy]\nbucket = \"b\"\n\
+         endpoint = \"http://127.0.0.1:{port}\"\nattempts = 1\ntimeout_secs = 2\n"
     );
     let site = Site::with_config(&config);
     posts(&site);
@@ -404,6 +404,15 @@ fn a_failing_deploy_shows_in_healthz_without_a_503_and_serving_goes_on() {
     assert_eq!(daemon.get("/rss.xml").status, 200);
     let healthz = daemon.get("/healthz");
     assert_eq!(healthz.status, 200);
+    let metrics = daemon.get("/metrics").text();
+    let failing = metrics
+        .lines()
+        .find(|line| line.starts_with("feedd_deploy_failing{target=\"s3://b/"));
+    assert!(failing.is_some_and(|line| line.ends_with(" 1")), "{metrics}");
+    assert!(
+        !metrics.contains("feedd_deploy_last_success_timestamp_seconds{"),
+        "{metrics}"
+    );
 }
 
 /// A site deploying through `script`, a shell script in the site folder.
