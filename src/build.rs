@@ -21,6 +21,7 @@ use crate::feed::{
 };
 use crate::format::Format;
 use crate::ledger::IdLedger;
+use crate::media::MediaFile;
 use crate::post::{Content, ParseOptions, Post};
 use crate::post_cache::PostCache;
 use crate::render::html::{self, Index};
@@ -42,6 +43,9 @@ pub struct Build {
     pub next_due: Option<DateTime<Utc>>,
     /// What this run had to do, which follows the change, not the size of the site.
     pub work: Work,
+    /// Every local media file a document links to, sorted by path: published beside the
+    /// documents, and only these.
+    pub media: Vec<MediaFile>,
 }
 
 /// How much one run of the pipeline did, for the rebuild log.
@@ -193,6 +197,7 @@ impl Pipeline {
                 bodies,
                 feeds: changed.len(),
             },
+            media: Vec::new(),
         }
     }
 

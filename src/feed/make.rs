@@ -139,6 +139,8 @@ pub(super) fn entry(config: &Config, listed: &Listed, content: Content) -> Entry
         content_html: content.html,
         tags: post.tags.clone(),
         lang: post.lang.clone(),
+        enclosures: Vec::new(),
+        image: None,
     }
 }
 

@@ -284,6 +284,8 @@ fn sentinel(feed: &Feed) -> Entry {
         content_html: String::new(),
         tags: Vec::new(),
         lang: None,
+        enclosures: Vec::new(),
+        image: None,
     }
 }
 
