@@ -6,6 +6,7 @@
 //! and `output` and `http` publish each [`MediaFile`]. Imports nothing from the crate.
 
 mod declared;
+pub mod probe;
 
 pub use declared::{Declared, LineError, Src, parse_duration, read_image, read_media};
 
@@ -62,14 +63,22 @@ pub enum Located {
     Url(String),
 }
 
+impl Located {
+    /// The absolute URL readers fetch it from: a local file's path below `base_url`, each
+    /// segment percent-encoded.
+    pub fn url(&self, base_url: &url::Url) -> String {
+        match self {
+            Located::Url(url) => url.clone(),
+            Located::File(file) => published_url(base_url, &file.path),
+        }
+    }
+}
+
 impl Attachment {
     /// The absolute URL readers fetch it from: a local file's path below `base_url`, each
     /// segment percent-encoded.
     pub fn url(&self, base_url: &url::Url) -> String {
-        match &self.at {
-            Located::Url(url) => url.clone(),
-            Located::File(file) => published_url(base_url, &file.path),
-        }
+        self.at.url(base_url)
     }
 
     /// As every feed format renders it.
@@ -121,16 +130,15 @@ const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Probed {
     pub media: Vec<Attachment>,
-    pub image: Option<Attachment>,
+    pub image: Option<Located>,
 }
 
 impl Probed {
     /// The local files among them.
     pub fn files(&self) -> impl Iterator<Item = &MediaFile> {
-        self.media
-            .iter()
+        (self.media.iter().map(|a| &a.at))
             .chain(&self.image)
-            .filter_map(|a| match &a.at {
+            .filter_map(|at| match at {
                 Located::File(file) => Some(file),
                 Located::Url(_) => None,
             })
