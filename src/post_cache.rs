@@ -15,6 +15,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::diagnostic::Diagnostic;
+use crate::media::MediaFile;
 use crate::media::probe::{FileStamp, Place, Prober};
 use crate::post::{Content, ParseOptions, Post, render_content};
 use crate::source::{Entry, Source, SourceError, SourceProblem};
@@ -87,6 +88,10 @@ struct Parsed {
     media: Option<Vec<PathBuf>>,
 }
 
+fn has_media(cached: &Cached) -> bool {
+    (cached.last_good.as_ref()).is_some_and(|post| post.probed.files().next().is_some())
+}
+
 /// Whether what `cached` was probed with still holds: its media files have the size and time
 /// they had, and no media problem waits for a file to appear or change.
 fn media_fresh(cached: &Cached) -> bool {
@@ -117,6 +122,9 @@ pub struct PostCache {
     failing: HashSet<PathBuf>,
     /// What the media files posts declare were found to be.
     prober: Prober,
+    /// The files whose last good post has local media, so a build of a site without media
+    /// does not look for any.
+    with_media: HashSet<PathBuf>,
 }
 
 impl PostCache {
@@ -128,6 +136,7 @@ impl PostCache {
             scan_problems: Vec::new(),
             failing: HashSet::new(),
             prober: Prober::default(),
+            with_media: HashSet::new(),
         }
     }
 
@@ -166,6 +175,10 @@ impl PostCache {
             .flat_map(|c| c.media.iter().map(PathBuf::as_path))
             .collect();
         self.prober.retain(|path| named.contains(path));
+        self.with_media = (self.files.iter())
+            .filter(|(_, c)| has_media(c))
+            .map(|(path, _)| path.clone())
+            .collect();
         Ok(refresh)
     }
 
@@ -203,6 +216,10 @@ impl PostCache {
         // filesystem's timestamp resolution keeps it).
         self.reload_all(present, false, &mut refresh);
         for path in named {
+            match self.files.get(&path) {
+                Some(cached) if has_media(cached) => self.with_media.insert(path.clone()),
+                _ => self.with_media.remove(&path),
+            };
             match self.files.get(&path) {
                 Some(cached) if cached.error.is_some() => self.failing.insert(path),
                 _ => self.failing.remove(&path),
@@ -304,6 +321,22 @@ impl PostCache {
             .values()
             .filter_map(|c| c.last_good.clone())
             .collect()
+    }
+
+    /// The last good posts that attach local media files.
+    pub fn posts_with_media(&self) -> impl Iterator<Item = &Post> {
+        (self.with_media.iter()).filter_map(|path| self.files.get(path)?.last_good.as_deref())
+    }
+
+    /// A site-wide image (`icon`, `logo`) at `path` below the source folder, probed.
+    pub fn site_file(&self, key: &str, path: &str) -> Result<MediaFile, Diagnostic> {
+        let place = Place {
+            root: self.source.root(),
+            follow_symlinks_outside: self.source.policy().follow_symlinks_outside,
+        };
+        (self.prober)
+            .site_file(&place, key, path)
+            .map_err(|message| Diagnostic::for_file(self.source.root().join(path), message))
     }
 
     /// The last good post of one file.

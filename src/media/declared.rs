@@ -142,6 +142,38 @@ fn check_url_item(mut declared: Declared) -> Result<Declared, LineError> {
     Ok(declared)
 }
 
+impl Src {
+    /// The absolute URL of a source-folder path (published below `base_url`) or the URL itself.
+    pub fn url(&self, base_url: &url::Url) -> String {
+        match self {
+            Src::Url(url) => url.clone(),
+            Src::Local(path) => super::published_url(base_url, path),
+        }
+    }
+}
+
+/// Reads a site-wide `icon` or `logo`: an http(s) URL, or a path relative to the source folder,
+/// returned `/`-separated without `.` segments; one that leaves the folder is refused.
+pub fn read_site_src(key: &str, raw: &str) -> Result<Src, String> {
+    let src = read_src(key, raw)?;
+    let Src::Local(path) = &src else {
+        return Ok(src);
+    };
+    let mut parts: Vec<&str> = Vec::new();
+    for segment in path.split(['/', '\\']) {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                return Err(format!(
+                    "`{key} = \"{raw}\"` leaves the source folder: put the file in it and give its path relative to it"
+                ));
+            }
+            name => parts.push(name),
+        }
+    }
+    Ok(Src::Local(parts.join("/")))
+}
+
 /// Reads `image`: a path or URL.
 pub fn read_image(value: &str, line: usize) -> Result<Src, LineError> {
     read_src("image", value).map_err(|m| (line, m))

@@ -8,7 +8,9 @@
 mod declared;
 pub mod probe;
 
-pub use declared::{Declared, LineError, Src, parse_duration, read_image, read_media};
+pub use declared::{
+    Declared, LineError, Src, parse_duration, read_image, read_media, read_site_src,
+};
 
 use std::path::PathBuf;
 use std::time::SystemTime;

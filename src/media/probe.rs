@@ -171,6 +171,33 @@ impl Prober {
         facts
     }
 
+    /// A site-wide file (`icon`, `logo`) at `path`, relative to the source folder.
+    pub fn site_file(&self, place: &Place, key: &str, path: &str) -> Result<MediaFile, String> {
+        let anchor = place.root.join("config");
+        let (path, file) = resolve(place, &anchor, path).map_err(|m| format!("`{key}` {m}"))?;
+        let stamp = FileStamp::of(&file).map_err(|e| {
+            format!(
+                "`{key} = \"{path}\"` in the config: cannot read {} ({e}): put the file in the source folder or fix the path",
+                file.display()
+            )
+        })?;
+        check_inside(place, &file).map_err(|m| format!("`{key}` {m}"))?;
+        let facts = self.facts(&file, stamp);
+        let mime = facts.mimes.first().cloned().unwrap_or_default();
+        if !mime.starts_with("image/") {
+            return Err(format!(
+                "`{key} = \"{path}\"` in the config is not an image: give a PNG, JPEG, GIF, WebP, SVG or ICO file"
+            ));
+        }
+        Ok(MediaFile {
+            path,
+            source: file,
+            mime,
+            length: stamp.len,
+            modified: stamp.modified,
+        })
+    }
+
     /// Forgets what is known of files no post names any more.
     pub fn retain(&self, keep: impl Fn(&Path) -> bool) {
         if let Ok(mut known) = self.known.lock() {
