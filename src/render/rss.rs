@@ -68,15 +68,6 @@ fn write(channel: Channel) -> Vec<u8> {
 }
 
 fn channel(feed: &CleanFeed, link: &DocumentLink, items: Vec<Item>, thumbnails: bool) -> Channel {
-    // Declared whether or not an item uses them, so the root element does not depend on content.
-    let mut namespaces = BTreeMap::from([
-        (
-            "atom".to_owned(),
-            rss::extension::atom::NAMESPACE.to_owned(),
-        ),
-        ("content".to_owned(), CONTENT_NAMESPACE.to_owned()),
-        ("dc".to_owned(), dublincore::NAMESPACE.to_owned()),
-    ]);
     let atom_link = |rel: &str, href: &str| Link {
         href: href.to_owned(),
         rel: rel.to_owned(),
@@ -95,13 +86,7 @@ fn channel(feed: &CleanFeed, link: &DocumentLink, items: Vec<Item>, thumbnails: 
         rel: "hub".to_owned(),
         ..Link::default()
     }));
-    if thumbnails {
-        namespaces.insert(
-            media_rss::PREFIX.to_owned(),
-            media_rss::NAMESPACE.to_owned(),
-        );
-    }
-    let (namespaces, extensions) = history_marker(&feed.history, namespaces);
+    let (namespaces, extensions) = history_marker(&feed.history, namespaces(thumbnails));
     let (namespaces, extensions) = refresh(feed.max_age, namespaces, extensions);
     Channel {
         title: feed.title.clone(),
@@ -124,14 +109,40 @@ fn channel(feed: &CleanFeed, link: &DocumentLink, items: Vec<Item>, thumbnails: 
             creators: vec![author.clone()],
             ..DublinCoreExtension::default()
         }),
-        image: feed.logo.as_ref().map(|url| Image {
-            url: url.clone(),
-            title: feed.title.clone(),
-            link: feed.home_url.clone(),
-            ..Image::default()
-        }),
+        image: feed.logo.as_ref().map(|url| image(url, feed)),
         items,
         ..Channel::default()
+    }
+}
+
+/// The namespaces every channel declares, whether or not an item uses them, so the root element
+/// does not depend on content; and Media RSS's when an item has an image (`thumbnails`), so a
+/// site without media keeps the documents it had.
+fn namespaces(thumbnails: bool) -> BTreeMap<String, String> {
+    let mut namespaces = BTreeMap::from([
+        (
+            "atom".to_owned(),
+            rss::extension::atom::NAMESPACE.to_owned(),
+        ),
+        ("content".to_owned(), CONTENT_NAMESPACE.to_owned()),
+        ("dc".to_owned(), dublincore::NAMESPACE.to_owned()),
+    ]);
+    if thumbnails {
+        namespaces.insert(
+            media_rss::PREFIX.to_owned(),
+            media_rss::NAMESPACE.to_owned(),
+        );
+    }
+    namespaces
+}
+
+/// The channel's `<image>`: the logo, linking to the site under its title.
+fn image(url: &str, feed: &CleanFeed) -> Image {
+    Image {
+        url: url.to_owned(),
+        title: feed.title.clone(),
+        link: feed.home_url.clone(),
+        ..Image::default()
     }
 }
 
