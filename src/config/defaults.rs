@@ -123,6 +123,8 @@ pub(crate) fn documented() -> Vec<(&'static str, Option<String>)> {
         ("post_path", text(POST_PATH)),
         ("follow_symlinks_outside", value(&FOLLOW_SYMLINKS_OUTSIDE)),
         ("max_post_bytes", value(&MAX_POST_BYTES)),
+        ("icon", None),
+        ("logo", None),
         ("formats", Some(format!("[{}]", formats.join(", ")))),
         ("paths.rss", text(paths::RSS)),
         ("paths.atom", text(paths::ATOM)),
