@@ -136,6 +136,20 @@ pub(crate) fn documented() -> Vec<(&'static str, Option<String>)> {
         ("archives.enabled", value(&archives::ENABLED)),
         ("archives.period", text(archives::PERIOD.name())),
         ("archives.folder", text(archives::FOLDER)),
+    ]
+    .into_iter()
+    .chain(websub_documented())
+    .chain(server_documented())
+    .chain(deploy_documented())
+    .collect()
+}
+
+/// [`documented`]'s `[websub]` rows.
+#[cfg(test)]
+fn websub_documented() -> Vec<(&'static str, Option<String>)> {
+    let text = |s: &str| Some(format!("\"{s}\""));
+    let value = |v: &dyn std::fmt::Display| Some(v.to_string());
+    vec![
         ("websub.hubs", Some("[]".into())),
         ("websub.hub", None),
         ("websub.hub_path", text(websub::HUB_PATH)),
@@ -157,10 +171,6 @@ pub(crate) fn documented() -> Vec<(&'static str, Option<String>)> {
             value(&websub::ALLOW_PRIVATE_CALLBACKS),
         ),
     ]
-    .into_iter()
-    .chain(server_documented())
-    .chain(deploy_documented())
-    .collect()
 }
 
 /// [`documented`]'s `[deploy]` rows.
