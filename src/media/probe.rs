@@ -55,7 +55,7 @@ struct Facts {
 }
 
 /// Probes media files, remembering what each file was found to be. Shared by the threads that
-/// parse posts; the lock is held only to look up or record, never while a file is read.
+/// parse posts.
 #[derive(Debug, Default)]
 pub struct Prober {
     known: Mutex<HashMap<PathBuf, (FileStamp, Facts)>>,
@@ -142,15 +142,15 @@ impl Prober {
         })
     }
 
+    /// The lock is held while a file is read, so a file that several posts name is read once
+    /// even when they are parsed at the same time; only headers are read, which is quick.
     fn facts(&self, file: &Path, stamp: FileStamp) -> Facts {
-        let known = self.known.lock().ok().and_then(|known| {
-            known
-                .get(file)
-                .filter(|(seen, _)| *seen == stamp)
-                .map(|(_, facts)| facts.clone())
-        });
-        if let Some(facts) = known {
-            return facts;
+        let mut known = self
+            .known
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, facts)) = known.get(file).filter(|(seen, _)| *seen == stamp) {
+            return facts.clone();
         }
         self.reads
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -165,9 +165,7 @@ impl Prober {
             duration_secs: playable.then(|| duration_of(file)).flatten(),
             mimes,
         };
-        if let Ok(mut known) = self.known.lock() {
-            known.insert(file.to_path_buf(), (stamp, facts.clone()));
-        }
+        known.insert(file.to_path_buf(), (stamp, facts.clone()));
         facts
     }
 
