@@ -11,6 +11,8 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use url::Url;
 
+use crate::media::Src;
+
 use crate::format::Format;
 
 /// Why a config could not be used. Each message names the file, the key and what to write instead.
@@ -101,6 +103,11 @@ pub struct Config {
     pub follow_symlinks_outside: bool,
     /// Post files larger than this are errors, refused before they are read.
     pub max_post_bytes: u64,
+    /// The feed's small square icon (Atom `<icon>`, JSON Feed `favicon`): a path relative to
+    /// `source_dir`, published like posts' media, or an absolute URL.
+    pub icon: Option<Src>,
+    /// The feed's larger image (Atom `<logo>`, RSS `<image>`, JSON Feed `icon`).
+    pub logo: Option<Src>,
 }
 
 mod archives;
@@ -229,6 +236,8 @@ struct RawConfig {
     formats: Option<Vec<Format>>,
     follow_symlinks_outside: Option<bool>,
     max_post_bytes: Option<u64>,
+    icon: Option<String>,
+    logo: Option<String>,
     #[serde(default)]
     paths: RawPaths,
     #[serde(default)]
@@ -334,16 +343,13 @@ impl RawConfig {
         if self.title.trim().is_empty() {
             return Err("`title` is empty; give the feed a name".into());
         }
-        let lock_file = self.lock_file.unwrap_or_else(|| match &self.id_ledger {
-            // An old config named where ids are kept; the lock goes in the same folder,
-            // where feedd was already allowed to write.
-            Some(old) => crate::atomic_file::parent(old).join(defaults::LOCK_FILE),
-            None => defaults::LOCK_FILE.into(),
-        });
+        let lock_file = lock_file_of(self.lock_file, self.id_ledger.as_deref());
         let paths = build_paths(self.paths)?;
         let server = build_server(self.server)?;
         let deploy = build_deploy(self.deploy, &server)?;
         Ok(Config {
+            icon: site_src("icon", self.icon)?,
+            logo: site_src("logo", self.logo)?,
             post_path: check_post_path(self.post_path)?,
             formats: check_formats(self.formats)?,
             max_post_bytes: check_max_post_bytes(self.max_post_bytes)?,
@@ -489,6 +495,21 @@ fn parse_base_url(raw: &str) -> Result<Url, String> {
         url.set_path(&path);
     }
     Ok(url)
+}
+
+/// Where the lock file is: as configured, else beside the config file, or beside the ledger of an
+/// old config, in the folder feedd was already allowed to write.
+fn lock_file_of(lock_file: Option<PathBuf>, id_ledger: Option<&Path>) -> PathBuf {
+    lock_file.unwrap_or_else(|| match id_ledger {
+        Some(old) => crate::atomic_file::parent(old).join(defaults::LOCK_FILE),
+        None => defaults::LOCK_FILE.into(),
+    })
+}
+
+/// `icon` or `logo`: a path in the source folder or an http(s) URL.
+fn site_src(key: &str, raw: Option<String>) -> Result<Option<Src>, String> {
+    raw.map(|raw| crate::media::read_site_src(key, &raw))
+        .transpose()
 }
 
 /// RFC 4151 allows a DNS name or an e-mail address as the tagging authority.

@@ -40,6 +40,7 @@ pub mod http;
 pub mod ledger;
 pub mod lint;
 pub mod logging;
+pub mod media;
 pub mod metrics;
 pub mod once;
 pub mod output;

@@ -123,6 +123,8 @@ pub(crate) fn documented() -> Vec<(&'static str, Option<String>)> {
         ("post_path", text(POST_PATH)),
         ("follow_symlinks_outside", value(&FOLLOW_SYMLINKS_OUTSIDE)),
         ("max_post_bytes", value(&MAX_POST_BYTES)),
+        ("icon", None),
+        ("logo", None),
         ("formats", Some(format!("[{}]", formats.join(", ")))),
         ("paths.rss", text(paths::RSS)),
         ("paths.atom", text(paths::ATOM)),
@@ -134,6 +136,20 @@ pub(crate) fn documented() -> Vec<(&'static str, Option<String>)> {
         ("archives.enabled", value(&archives::ENABLED)),
         ("archives.period", text(archives::PERIOD.name())),
         ("archives.folder", text(archives::FOLDER)),
+    ]
+    .into_iter()
+    .chain(websub_documented())
+    .chain(server_documented())
+    .chain(deploy_documented())
+    .collect()
+}
+
+/// [`documented`]'s `[websub]` rows.
+#[cfg(test)]
+fn websub_documented() -> Vec<(&'static str, Option<String>)> {
+    let text = |s: &str| Some(format!("\"{s}\""));
+    let value = |v: &dyn std::fmt::Display| Some(v.to_string());
+    vec![
         ("websub.hubs", Some("[]".into())),
         ("websub.hub", None),
         ("websub.hub_path", text(websub::HUB_PATH)),
@@ -155,10 +171,6 @@ pub(crate) fn documented() -> Vec<(&'static str, Option<String>)> {
             value(&websub::ALLOW_PRIVATE_CALLBACKS),
         ),
     ]
-    .into_iter()
-    .chain(server_documented())
-    .chain(deploy_documented())
-    .collect()
 }
 
 /// [`documented`]'s `[deploy]` rows.

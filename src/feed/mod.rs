@@ -8,6 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset};
 
 use crate::format::Format;
+use crate::media::Enclosure;
 
 /// One entry as every format renders it.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +30,10 @@ pub struct Entry {
     pub content_html: String,
     pub tags: Vec<String>,
     pub lang: Option<String>,
+    /// Media the post attaches, in the order given; empty for most posts.
+    pub enclosures: Vec<Enclosure>,
+    /// Absolute URL of the entry's image (JSON Feed `image`, `media:thumbnail`).
+    pub image: Option<String>,
 }
 
 /// Where one rendered document of a feed lives.
@@ -69,6 +74,10 @@ pub struct Feed {
     /// The WebSub hubs every document of the feed names (absolute URLs), so a reader can
     /// subscribe through one instead of polling; empty when none is configured.
     pub hubs: Vec<String>,
+    /// Absolute URL of the feed's small square icon (Atom `<icon>`, JSON Feed `favicon`).
+    pub icon: Option<String>,
+    /// Absolute URL of its larger image (Atom `<logo>`, RSS `<image>`, JSON Feed `icon`).
+    pub logo: Option<String>,
 }
 
 impl Feed {

@@ -60,6 +60,7 @@ pub enum Code {
     UnnormalizedUrl,
     SelfNotAddress,
     IndexVariant,
+    IncompleteEnclosure,
 }
 
 impl Code {
@@ -95,6 +96,7 @@ impl Code {
             Code::UnnormalizedUrl => "FD071",
             Code::SelfNotAddress => "FD072",
             Code::IndexVariant => "FD073",
+            Code::IncompleteEnclosure => "FD080",
         }
     }
 }
@@ -117,7 +119,7 @@ const fn rule(code: Code, severity: Severity, what: &'static str, fix: &'static 
 use Severity::{Error, Info, Warning};
 
 /// Every rule, in code order (the README's table lists the same rows).
-pub const RULES: [Rule; 23] = [
+pub const RULES: [Rule; 24] = [
     rule(
         Code::PostProblem,
         Error,
@@ -255,6 +257,12 @@ pub const RULES: [Rule; 23] = [
         Info,
         "the self link names an `index.*` file, so the feed has two addresses (…/ and …/index.xml)",
         "link the one address subscribers should use",
+    ),
+    rule(
+        Code::IncompleteEnclosure,
+        Warning,
+        "an enclosure (RSS `enclosure`, Atom `link rel=\"enclosure\"`, JSON `attachments`) without a byte length or a type; podcast apps and directories refuse or mis-show it",
+        "give it its size in bytes and its MIME type (feedd does for local media)",
     ),
 ];
 

@@ -29,6 +29,8 @@ pub(crate) fn entry(n: u32) -> Entry {
         content_html: format!("<p>Body of post {n}.</p>"),
         tags: vec!["rust".to_owned(), "feeds".to_owned()],
         lang: None,
+        enclosures: Vec::new(),
+        image: None,
     }
 }
 
@@ -65,6 +67,8 @@ pub(crate) fn feed(entries: Vec<Entry>) -> Feed {
         entries: entries.into_iter().map(Arc::new).collect(),
         history: crate::feed::History::Unpaged,
         hubs: Vec::new(),
+        icon: None,
+        logo: None,
     }
 }
 

@@ -10,6 +10,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use crate::feed::{DocumentLink, Entry, Feed, History};
+use crate::media::Enclosure;
 
 /// A feed whose every string holds only characters XML 1.0 can represent.
 ///
@@ -48,6 +49,8 @@ impl CleanFeed {
             entries: _,
             history,
             hubs,
+            icon,
+            logo,
         } = feed;
         CleanFeed(Feed {
             id: clean(id),
@@ -63,6 +66,8 @@ impl CleanFeed {
             entries: Vec::new(),
             history: clean_history(history),
             hubs: hubs.iter().map(|hub| clean(hub)).collect(),
+            icon: icon.as_deref().map(clean),
+            logo: logo.as_deref().map(clean),
         })
     }
 }
@@ -118,6 +123,8 @@ pub(super) fn clean_entry(entry: &Entry) -> Entry {
         content_html,
         tags,
         lang,
+        enclosures,
+        image,
     } = entry;
     Entry {
         id: clean(id),
@@ -131,6 +138,17 @@ pub(super) fn clean_entry(entry: &Entry) -> Entry {
         content_html: clean(content_html),
         tags: tags.iter().map(|t| clean(t)).collect(),
         lang: lang.as_deref().map(clean),
+        enclosures: enclosures
+            .iter()
+            .map(|e| Enclosure {
+                url: clean(&e.url),
+                mime: clean(&e.mime),
+                length: e.length,
+                duration_secs: e.duration_secs,
+                title: e.title.as_deref().map(clean),
+            })
+            .collect(),
+        image: image.as_deref().map(clean),
     }
 }
 
