@@ -97,6 +97,8 @@ pub struct Config {
     pub server: Server,
     /// `[deploy]`: where changed documents are published after each rebuild, when configured.
     pub deploy: Option<Deploy>,
+    /// `[podcast]`: the site is a podcast, and its RSS feeds say so, when configured.
+    pub podcast: Option<Podcast>,
     /// Whether symlinks below `source_dir` may lead to files and folders outside it.
     pub follow_symlinks_outside: bool,
     /// Post files larger than this are errors, refused before they are read.
@@ -107,6 +109,7 @@ mod archives;
 pub mod defaults;
 mod deploy;
 mod html;
+mod podcast;
 mod websub;
 
 use html::RawHtml;
@@ -114,6 +117,7 @@ pub use html::{Html, INDEX_PATH};
 
 pub use archives::{Archives, PeriodLength};
 pub use deploy::{Deploy, DeployTarget, S3Target};
+pub use podcast::{Artwork, Podcast};
 pub use websub::{BuiltinHub, WebSub};
 
 /// Where each document is published, relative to `base_url` and the output folder.
@@ -240,6 +244,7 @@ struct RawConfig {
     #[serde(default)]
     server: RawServer,
     deploy: Option<deploy::RawDeploy>,
+    podcast: Option<podcast::RawPodcast>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -343,9 +348,12 @@ impl RawConfig {
         let paths = build_paths(self.paths)?;
         let server = build_server(self.server)?;
         let deploy = build_deploy(self.deploy, &server)?;
+        let formats = check_formats(self.formats)?;
+        let podcast = build_podcast(self.podcast, self.author.as_deref(), &formats)?;
         Ok(Config {
             post_path: check_post_path(self.post_path)?,
-            formats: check_formats(self.formats)?,
+            formats,
+            podcast,
             max_post_bytes: check_max_post_bytes(self.max_post_bytes)?,
             html: self.html.build(
                 [&paths.rss, &paths.atom, &paths.json]
@@ -400,6 +408,24 @@ fn build_deploy(raw: Option<deploy::RawDeploy>, server: &Server) -> Result<Optio
         );
     }
     Ok(deploy)
+}
+
+/// `[podcast]`, checked against `formats`: a podcast is an RSS feed.
+fn build_podcast(
+    raw: Option<podcast::RawPodcast>,
+    author: Option<&str>,
+    formats: &[Format],
+) -> Result<Option<Podcast>, String> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    if !formats.contains(&Format::Rss) {
+        return Err(
+            "`[podcast]` is written into the RSS feed, which `formats` leaves out; add \"rss\" to `formats`"
+                .into(),
+        );
+    }
+    raw.validate(author).map(Some)
 }
 
 fn parse_timezone(name: Option<&str>) -> Result<Tz, String> {
