@@ -23,6 +23,7 @@ fn post(path: &str, date: &str, tags: &[&str]) -> Arc<Post> {
         draft: false,
         link: None,
         lang: None,
+        episode: Default::default(),
         body_hash: 0,
     })
 }

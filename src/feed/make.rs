@@ -13,7 +13,9 @@ use super::index::{FeedIndex, Listed};
 use super::links::permalink;
 use super::polling::Policy;
 use super::{DocumentLink, Entry, Feed, History};
-use crate::config::Config;
+use crate::config::{Artwork, Config};
+use crate::format::Format;
+use crate::podcast::{Channel, Episode};
 use crate::post::{Content, Post};
 
 /// Who a feed is, shared by its subscription document and its archive pages.
@@ -97,8 +99,45 @@ impl Identity<'_> {
                 .into_iter()
                 .map(String::from)
                 .collect(),
+            podcast: self.podcast_channel(),
         }
     }
+
+    /// The show as this feed's RSS channel names it; its `podcast:guid` is that of the feed's
+    /// own address (every archive page carries its subscription document's).
+    fn podcast_channel(&self) -> Option<Channel> {
+        let config = self.config;
+        let podcast = config.podcast.as_ref()?;
+        let feed_url = self
+            .documents(self.folder)
+            .into_iter()
+            .find(|d| d.format == Format::Rss)?
+            .url;
+        let image = podcast.image.as_ref().map(|artwork| match artwork {
+            Artwork::Local(path) => published_url(&config.base_url, path),
+            Artwork::Url(url) => url.to_string(),
+        });
+        Some(Channel {
+            author: podcast.author.clone(),
+            owner: podcast.owner.clone(),
+            image,
+            categories: podcast.categories.clone(),
+            explicit: podcast.explicit,
+            show_type: podcast.show_type,
+            locked: podcast.locked,
+            guid: crate::podcast::guid::of_feed_url(&feed_url),
+        })
+    }
+}
+
+/// The address of the file at `path` (below the source folder, `/`-separated) once published
+/// below `base_url`, each segment percent-encoded.
+pub(super) fn published_url(base_url: &Url, path: &str) -> String {
+    let mut url = base_url.clone();
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments.pop_if_empty().extend(path.split('/'));
+    }
+    url.to_string()
 }
 
 /// The tag as the newest post on a page first writes it.
@@ -141,9 +180,27 @@ pub(super) fn entry(config: &Config, listed: &Listed, content: Content) -> Entry
         lang: post.lang.clone(),
         enclosures: Vec::new(),
         image: None,
+        episode: config.podcast.as_ref().map(|_| Episode {
+            keys: post.episode,
+            ..Episode::default()
+        }),
     }
 }
 
 fn epoch() -> DateTime<FixedOffset> {
     DateTime::<Utc>::UNIX_EPOCH.fixed_offset()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_published_file_has_each_segment_percent_encoded_below_base_url() {
+        let base = Url::parse("https://example.org/show/").unwrap();
+        assert_eq!(
+            published_url(&base, "art/cover art#1.png"),
+            "https://example.org/show/art/cover%20art%231.png"
+        );
+    }
 }

@@ -12,6 +12,7 @@ use super::front_matter::Syntax;
 use super::slug::{self, FileName};
 use super::{ParseOptions, Post, date};
 use crate::diagnostic::Diagnostic;
+use crate::podcast::EpisodeKeys;
 
 /// How the author of this file can supply what is missing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +41,7 @@ pub(super) struct Fields {
     pub draft: bool,
     pub link: Option<String>,
     pub lang: Option<String>,
+    pub episode: EpisodeKeys,
     /// Fingerprint of the body (everything after the front matter or byline).
     pub body_hash: u64,
 }
@@ -60,6 +62,7 @@ impl Fields {
             draft: false,
             link: None,
             lang: None,
+            episode: EpisodeKeys::default(),
             body_hash: 0,
         }
     }
@@ -103,6 +106,7 @@ impl Fields {
             draft: self.draft,
             link: self.link,
             lang: non_empty(self.lang),
+            episode: self.episode,
             body_hash: self.body_hash,
         })
     }

@@ -112,6 +112,11 @@ pub struct FrontMatter {
     pub draft: bool,
     pub link: Option<String>,
     pub lang: Option<String>,
+    /// Podcast episode keys; meaningful on a site with `[podcast]`.
+    pub episode: Option<i64>,
+    pub season: Option<i64>,
+    pub episode_type: Option<String>,
+    pub explicit: Option<bool>,
 }
 
 /// A date as written: a string, or a native TOML date-time turned back into its RFC 3339 text,

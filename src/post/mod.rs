@@ -72,6 +72,9 @@ pub struct Post {
     /// An external URL the entry points to instead of its permalink.
     pub link: Option<String>,
     pub lang: Option<String>,
+    /// Podcast episode keys (`episode`, `season`, `episode_type`, `explicit`), used when the
+    /// site is a podcast.
+    pub episode: crate::podcast::EpisodeKeys,
     /// A fingerprint of the body as written (not of the title or front matter), so a renamed
     /// file whose title was also edited can still be recognised.
     pub body_hash: u64,

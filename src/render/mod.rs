@@ -13,6 +13,7 @@ mod frame;
 mod history;
 pub mod html;
 mod json;
+mod podcast;
 mod rss;
 mod xml_text;
 
