@@ -207,7 +207,8 @@ impl Site {
         let same = same_etags(&next.documents, &self.last.documents)
             && same_etags(&next.views, &self.last.views)
             && next.diagnostics == self.last.diagnostics
-            && next.published == self.last.published;
+            && next.published == self.last.published
+            && next.media == self.last.media;
         if same {
             self.last.next_due = next.next_due;
             return Rebuilt {

@@ -25,6 +25,9 @@ fn post(path: &str, date: &str, tags: &[&str]) -> Arc<Post> {
         lang: None,
         episode: Default::default(),
         body_hash: 0,
+        media: Vec::new(),
+        image: None,
+        probed: Default::default(),
     })
 }
 

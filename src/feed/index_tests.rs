@@ -50,6 +50,9 @@ fn random_post(dice: &mut Dice, path: &Path, start: DateTime<Utc>) -> Option<Arc
         lang: None,
         episode: Default::default(),
         body_hash: body as u64,
+        media: Vec::new(),
+        image: None,
+        probed: Default::default(),
     }))
 }
 

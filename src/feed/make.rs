@@ -100,6 +100,8 @@ impl Identity<'_> {
                 .map(String::from)
                 .collect(),
             podcast: self.podcast_channel(),
+            icon: config.icon.as_ref().map(|src| src.url(&config.base_url)),
+            logo: config.logo.as_ref().map(|src| src.url(&config.base_url)),
         }
     }
 
@@ -114,7 +116,7 @@ impl Identity<'_> {
             .find(|d| d.format == Format::Rss)?
             .url;
         let image = podcast.image.as_ref().map(|artwork| match artwork {
-            Artwork::Local(path) => published_url(&config.base_url, path),
+            Artwork::Local(path) => crate::media::published_url(&config.base_url, path),
             Artwork::Url(url) => url.to_string(),
         });
         Some(Channel {
@@ -128,16 +130,6 @@ impl Identity<'_> {
             guid: crate::podcast::guid::of_feed_url(&feed_url),
         })
     }
-}
-
-/// The address of the file at `path` (below the source folder, `/`-separated) once published
-/// below `base_url`, each segment percent-encoded.
-pub(super) fn published_url(base_url: &Url, path: &str) -> String {
-    let mut url = base_url.clone();
-    if let Ok(mut segments) = url.path_segments_mut() {
-        segments.pop_if_empty().extend(path.split('/'));
-    }
-    url.to_string()
 }
 
 /// The tag as the newest post on a page first writes it.
@@ -175,16 +167,84 @@ pub(super) fn entry(config: &Config, listed: &Listed, content: Content) -> Entry
         updated: post.updated.unwrap_or(post.date),
         authors: post.authors.clone(),
         summary: post.summary.clone().unwrap_or(content.excerpt),
-        content_html: content.html,
         tags: post.tags.clone(),
         lang: post.lang.clone(),
-        enclosures: Vec::new(),
-        image: None,
         episode: config.podcast.as_ref().map(|_| Episode {
             keys: post.episode,
             ..Episode::default()
         }),
+        enclosures: (post.probed.media.iter())
+            .map(|attachment| attachment.enclosure(&config.base_url))
+            .collect(),
+        image: match &post.probed.image {
+            Some(image) => Some(image.url(&config.base_url)),
+            None => first_image(&content.html),
+        },
+        content_html: content.html,
     }
+}
+
+/// The `src` of the first `<img>` in `html` (whose URLs are already absolute), when it is an
+/// http(s) URL: the entry's image when front matter names none.
+fn first_image(html: &str) -> Option<String> {
+    let mut rest = html;
+    while let Some(at) = find_ascii_ci(rest, "<img") {
+        rest = &rest[at + 4..];
+        if !rest.starts_with(|c: char| c.is_ascii_whitespace()) {
+            continue;
+        }
+        let tag = &rest[..rest.find('>').unwrap_or(rest.len())];
+        let Some(src) = attribute(tag, "src") else {
+            continue;
+        };
+        let src = decode_entities(src);
+        return (src.starts_with("https://") || src.starts_with("http://")).then_some(src);
+    }
+    None
+}
+
+fn find_ascii_ci(haystack: &str, needle: &str) -> Option<usize> {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .position(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// The value of `name` in the inside of a start tag.
+fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let mut rest = tag;
+    while let Some(at) = find_ascii_ci(rest, name) {
+        let before = rest[..at].chars().next_back();
+        let after = rest[at + name.len()..].trim_start();
+        rest = &rest[at + name.len()..];
+        if !before.is_some_and(|c| c.is_ascii_whitespace()) {
+            continue;
+        }
+        let Some(value) = after.strip_prefix('=').map(str::trim_start) else {
+            continue;
+        };
+        return Some(match value.chars().next() {
+            Some(quote @ ('"' | '\'')) => {
+                let value = &value[1..];
+                &value[..value.find(quote).unwrap_or(value.len())]
+            }
+            _ => {
+                &value[..value
+                    .find(|c: char| c.is_ascii_whitespace() || c == '>')
+                    .unwrap_or(value.len())]
+            }
+        });
+    }
+    None
+}
+
+/// The few entities an attribute written by the Markdown renderer or an author holds.
+fn decode_entities(text: &str) -> String {
+    text.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }
 
 fn epoch() -> DateTime<FixedOffset> {
@@ -193,14 +253,32 @@ fn epoch() -> DateTime<FixedOffset> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::first_image;
 
     #[test]
-    fn a_published_file_has_each_segment_percent_encoded_below_base_url() {
-        let base = Url::parse("https://example.org/show/").unwrap();
-        assert_eq!(
-            published_url(&base, "art/cover art#1.png"),
-            "https://example.org/show/art/cover%20art%231.png"
-        );
+    fn the_first_image_of_the_content_is_the_default() {
+        let cases = [
+            (
+                "<p>x</p><img src=\"https://e.org/a.png\" alt=\"a\" /><img src=\"https://e.org/b.png\">",
+                Some("https://e.org/a.png"),
+            ),
+            (
+                "<IMG alt='x' SRC='https://e.org/a.png?x=1&amp;y=2'>",
+                Some("https://e.org/a.png?x=1&y=2"),
+            ),
+            (
+                "<img data-src=\"https://e.org/no.png\" src=https://e.org/yes.png>",
+                Some("https://e.org/yes.png"),
+            ),
+            (
+                "<imgx src=\"https://e.org/no.png\"><img src=\"data:image/png;base64,AA\">",
+                None,
+            ),
+            ("<p>no image</p>", None),
+            ("<img", None),
+        ];
+        for (html, want) in cases {
+            assert_eq!(first_image(html).as_deref(), want, "{html}");
+        }
     }
 }

@@ -79,6 +79,10 @@ pub struct Feed {
     pub hubs: Vec<String>,
     /// On a podcast site, what its RSS channel says of the show; `None` elsewhere.
     pub podcast: Option<Channel>,
+    /// Absolute URL of the feed's small square icon (Atom `<icon>`, JSON Feed `favicon`).
+    pub icon: Option<String>,
+    /// Absolute URL of its larger image (Atom `<logo>`, RSS `<image>`, JSON Feed `icon`).
+    pub logo: Option<String>,
 }
 
 impl Feed {

@@ -12,6 +12,7 @@ use super::front_matter::Syntax;
 use super::slug::{self, FileName};
 use super::{ParseOptions, Post, date};
 use crate::diagnostic::Diagnostic;
+use crate::media::{Declared, Probed};
 use crate::podcast::EpisodeKeys;
 
 /// How the author of this file can supply what is missing.
@@ -44,6 +45,8 @@ pub(super) struct Fields {
     pub episode: EpisodeKeys,
     /// Fingerprint of the body (everything after the front matter or byline).
     pub body_hash: u64,
+    pub media: Vec<Declared>,
+    pub image: Option<Declared>,
 }
 
 impl Fields {
@@ -64,6 +67,8 @@ impl Fields {
             lang: None,
             episode: EpisodeKeys::default(),
             body_hash: 0,
+            media: Vec::new(),
+            image: None,
         }
     }
 
@@ -108,6 +113,9 @@ impl Fields {
             lang: non_empty(self.lang),
             episode: self.episode,
             body_hash: self.body_hash,
+            media: self.media,
+            image: self.image,
+            probed: Probed::default(),
         })
     }
 

@@ -69,6 +69,8 @@ pub(crate) fn feed(entries: Vec<Entry>) -> Feed {
         history: crate::feed::History::Unpaged,
         hubs: Vec::new(),
         podcast: None,
+        icon: None,
+        logo: None,
     }
 }
 

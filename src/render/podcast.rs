@@ -88,15 +88,15 @@ pub(super) fn item_itunes(entry: &Entry) -> Option<ITunesItemExtension> {
     })
 }
 
-/// An episode's `podcast:transcript` and `podcast:chapters` elements.
-pub(super) fn item_extensions(entry: &Entry) -> ExtensionMap {
+/// `others` with an episode's `podcast:transcript` and `podcast:chapters` elements added.
+pub(super) fn item_extensions(entry: &Entry, mut others: ExtensionMap) -> ExtensionMap {
     let Some(Episode {
         transcripts,
         chapters,
         ..
     }) = entry.episode.as_ref()
     else {
-        return ExtensionMap::new();
+        return others;
     };
     let link = |url: &str, mime: &str| {
         BTreeMap::from([
@@ -116,10 +116,10 @@ pub(super) fn item_extensions(entry: &Entry) -> ExtensionMap {
         let chapters = element("chapters", None, link(url, CHAPTERS_TYPE));
         elements.insert("chapters".to_owned(), vec![chapters]);
     }
-    if elements.is_empty() {
-        return ExtensionMap::new();
+    if !elements.is_empty() {
+        others.insert(PREFIX.to_owned(), elements);
     }
-    BTreeMap::from([(PREFIX.to_owned(), elements)])
+    others
 }
 
 fn element(name: &str, value: Option<String>, attrs: BTreeMap<String, String>) -> Extension {

@@ -51,6 +51,8 @@ impl CleanFeed {
             history,
             hubs,
             podcast,
+            icon,
+            logo,
         } = feed;
         CleanFeed(Feed {
             id: clean(id),
@@ -67,6 +69,8 @@ impl CleanFeed {
             history: clean_history(history),
             hubs: hubs.iter().map(|hub| clean(hub)).collect(),
             podcast: podcast.as_ref().map(clean_channel),
+            icon: icon.as_deref().map(clean),
+            logo: logo.as_deref().map(clean),
         })
     }
 }
