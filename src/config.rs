@@ -341,19 +341,9 @@ impl RawConfig {
         let base_url = parse_base_url(&self.base_url)?;
         let id_authority = validate_authority(&self.id_authority)?;
         let timezone = parse_timezone(self.timezone.as_deref())?;
-        let max_entries = self.max_entries.unwrap_or(defaults::MAX_ENTRIES);
-        if max_entries == 0 {
-            return Err("`max_entries` must be at least 1".into());
-        }
-        if self.title.trim().is_empty() {
-            return Err("`title` is empty; give the feed a name".into());
-        }
-        let lock_file = self.lock_file.unwrap_or_else(|| match &self.id_ledger {
-            // An old config named where ids are kept; the lock goes in the same folder,
-            // where feedd was already allowed to write.
-            Some(old) => crate::atomic_file::parent(old).join(defaults::LOCK_FILE),
-            None => defaults::LOCK_FILE.into(),
-        });
+        let max_entries = check_max_entries(self.max_entries)?;
+        check_title(&self.title)?;
+        let lock_file = lock_file(self.lock_file, self.id_ledger.as_deref());
         let paths = build_paths(self.paths)?;
         let server = build_server(self.server)?;
         let deploy = build_deploy(self.deploy, &server)?;
@@ -423,6 +413,29 @@ fn build_deploy(raw: Option<deploy::RawDeploy>, server: &Server) -> Result<Optio
         );
     }
     Ok(deploy)
+}
+
+fn check_max_entries(raw: Option<usize>) -> Result<usize, String> {
+    match raw.unwrap_or(defaults::MAX_ENTRIES) {
+        0 => Err("`max_entries` must be at least 1".into()),
+        max_entries => Ok(max_entries),
+    }
+}
+
+fn check_title(title: &str) -> Result<(), String> {
+    if title.trim().is_empty() {
+        return Err("`title` is empty; give the feed a name".into());
+    }
+    Ok(())
+}
+
+/// Where ids are kept: `lock_file`, else beside an old config's `id_ledger` (in the folder
+/// feedd was already allowed to write), else beside the config file.
+fn lock_file(raw: Option<PathBuf>, id_ledger: Option<&Path>) -> PathBuf {
+    raw.unwrap_or_else(|| match id_ledger {
+        Some(old) => crate::atomic_file::parent(old).join(defaults::LOCK_FILE),
+        None => defaults::LOCK_FILE.into(),
+    })
 }
 
 /// `[podcast]`, checked against `formats`: a podcast is an RSS feed.

@@ -165,10 +165,16 @@ pub(crate) fn documented() -> Vec<(&'static str, Option<String>)> {
         ),
     ]
     .into_iter()
-    .chain(server_documented())
-    .chain(deploy_documented())
-    .chain(podcast_documented())
+    .chain(sections_documented())
     .collect()
+}
+
+/// [`documented`]'s rows of `[server]`, `[deploy]` and `[podcast]`.
+#[cfg(test)]
+fn sections_documented() -> impl Iterator<Item = (&'static str, Option<String>)> {
+    (server_documented().into_iter())
+        .chain(deploy_documented())
+        .chain(podcast_documented())
 }
 
 /// [`documented`]'s `[podcast]` rows.

@@ -28,6 +28,7 @@ fn post(path: &str, date: &str, tags: &[&str]) -> Arc<Post> {
         media: Vec::new(),
         image: None,
         probed: Default::default(),
+        episode_files: Default::default(),
     })
 }
 

@@ -53,6 +53,7 @@ fn random_post(dice: &mut Dice, path: &Path, start: DateTime<Utc>) -> Option<Arc
         media: Vec::new(),
         image: None,
         probed: Default::default(),
+        episode_files: Default::default(),
     }))
 }
 

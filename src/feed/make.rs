@@ -15,7 +15,8 @@ use super::polling::Policy;
 use super::{DocumentLink, Entry, Feed, History};
 use crate::config::{Artwork, Config};
 use crate::format::Format;
-use crate::podcast::{Channel, Episode};
+use crate::media::published_url;
+use crate::podcast::{Channel, Episode, Transcript};
 use crate::post::{Content, Post};
 
 /// Who a feed is, shared by its subscription document and its archive pages.
@@ -116,7 +117,7 @@ impl Identity<'_> {
             .find(|d| d.format == Format::Rss)?
             .url;
         let image = podcast.image.as_ref().map(|artwork| match artwork {
-            Artwork::Local(path) => crate::media::published_url(&config.base_url, path),
+            Artwork::Local(path) => published_url(&config.base_url, path),
             Artwork::Url(url) => url.to_string(),
         });
         Some(Channel {
@@ -169,10 +170,7 @@ pub(super) fn entry(config: &Config, listed: &Listed, content: Content) -> Entry
         summary: post.summary.clone().unwrap_or(content.excerpt),
         tags: post.tags.clone(),
         lang: post.lang.clone(),
-        episode: config.podcast.as_ref().map(|_| Episode {
-            keys: post.episode,
-            ..Episode::default()
-        }),
+        episode: config.podcast.as_ref().map(|_| episode(config, post)),
         enclosures: (post.probed.media.iter())
             .map(|attachment| attachment.enclosure(&config.base_url))
             .collect(),
@@ -245,6 +243,22 @@ fn decode_entities(text: &str) -> String {
         .replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&amp;", "&")
+}
+
+/// What the post says as an episode of the site's podcast.
+fn episode(config: &Config, post: &Post) -> Episode {
+    let url = |file: &crate::media::MediaFile| published_url(&config.base_url, &file.path);
+    let files = &post.episode_files;
+    Episode {
+        keys: post.episode,
+        transcripts: (files.transcripts.iter())
+            .map(|file| Transcript {
+                url: url(file),
+                mime: file.mime.clone(),
+            })
+            .collect(),
+        chapters: files.chapters.as_ref().map(url),
+    }
 }
 
 fn epoch() -> DateTime<FixedOffset> {

@@ -4,7 +4,7 @@
 //! `config` reads `[podcast]` into a [`Show`], `post` reads an episode's front matter into
 //! [`EpisodeKeys`], `feed` puts a [`Channel`] on each feed and an [`Episode`] on each entry, and
 //! `render` writes them as `itunes:` and `podcast:` tags. Imports nothing from the crate, so
-//! every stage can use it.
+//! every stage can use it (beside `media`'s vocabulary, which imports nothing either).
 
 pub mod categories;
 pub mod companions;
@@ -105,7 +105,7 @@ pub struct Channel {
 pub struct Transcript {
     /// Absolute URL.
     pub url: String,
-    pub mime: &'static str,
+    pub mime: String,
 }
 
 /// What an entry of a podcast site says as an episode.
@@ -115,4 +115,14 @@ pub struct Episode {
     pub transcripts: Vec<Transcript>,
     /// Absolute URL of the `podcast:chapters` file.
     pub chapters: Option<String>,
+}
+
+impl Episode {
+    /// The URLs of the files it links to besides its enclosures.
+    pub fn urls(&self) -> impl Iterator<Item = &String> {
+        self.transcripts
+            .iter()
+            .map(|t| &t.url)
+            .chain(&self.chapters)
+    }
 }

@@ -116,6 +116,7 @@ impl Fields {
             media: self.media,
             image: self.image,
             probed: Probed::default(),
+            episode_files: Default::default(),
         })
     }
 

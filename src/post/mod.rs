@@ -86,6 +86,9 @@ pub struct Post {
     /// What the files and URLs of `media` and `image` turned out to be: filled by the cache's
     /// probe (I/O) after the pure parse; empty until then.
     pub probed: Probed,
+    /// Transcripts and chapters found beside the first media file, when it is local; filled
+    /// in with `probed`.
+    pub episode_files: crate::podcast::companions::EpisodeFiles,
 }
 
 /// Everything a parser needs besides the file itself.

@@ -122,7 +122,7 @@ pub(crate) fn podcast_feed() -> Feed {
         },
         transcripts: vec![Transcript {
             url: format!("{HOME}episodes/ep1.vtt"),
-            mime: "text/vtt",
+            mime: "text/vtt".to_owned(),
         }],
         chapters: Some(format!("{HOME}episodes/ep1.chapters.json")),
     });

@@ -108,7 +108,7 @@ pub(super) fn item_extensions(entry: &Entry, mut others: ExtensionMap) -> Extens
     if !transcripts.is_empty() {
         let transcripts = transcripts
             .iter()
-            .map(|t| element("transcript", None, link(&t.url, t.mime)))
+            .map(|t| element("transcript", None, link(&t.url, &t.mime)))
             .collect();
         elements.insert("transcript".to_owned(), transcripts);
     }

@@ -77,24 +77,7 @@ fn channel(feed: &CleanFeed, link: &DocumentLink, items: Vec<Item>, thumbnails: 
         ("content".to_owned(), CONTENT_NAMESPACE.to_owned()),
         ("dc".to_owned(), dublincore::NAMESPACE.to_owned()),
     ]);
-    let atom_link = |rel: &str, href: &str| Link {
-        href: href.to_owned(),
-        rel: rel.to_owned(),
-        mime_type: Some(link.format.media_type().to_owned()),
-        ..Link::default()
-    };
-    let mut links = vec![atom_link("self", &link.url)];
-    links.extend(
-        history::links(&feed.history, link.format)
-            .into_iter()
-            .map(|(rel, href)| atom_link(rel, href)),
-    );
-    // WebSub §4: each hub as an `atom:link`, beside the `self` one RSS has no element for.
-    links.extend(feed.hubs.iter().map(|hub| Link {
-        href: hub.clone(),
-        rel: "hub".to_owned(),
-        ..Link::default()
-    }));
+    let links = atom_links(feed, link);
     if thumbnails {
         namespaces.insert(
             media_rss::PREFIX.to_owned(),
@@ -136,6 +119,29 @@ fn channel(feed: &CleanFeed, link: &DocumentLink, items: Vec<Item>, thumbnails: 
         items,
         ..Channel::default()
     }
+}
+
+/// The channel's `atom:link`s: `self`, its RFC 5005 neighbours, and its WebSub hubs.
+fn atom_links(feed: &CleanFeed, link: &DocumentLink) -> Vec<Link> {
+    let atom_link = |rel: &str, href: &str| Link {
+        href: href.to_owned(),
+        rel: rel.to_owned(),
+        mime_type: Some(link.format.media_type().to_owned()),
+        ..Link::default()
+    };
+    let mut links = vec![atom_link("self", &link.url)];
+    links.extend(
+        history::links(&feed.history, link.format)
+            .into_iter()
+            .map(|(rel, href)| atom_link(rel, href)),
+    );
+    // WebSub §4: each hub as an `atom:link`, beside the `self` one RSS has no element for.
+    links.extend(feed.hubs.iter().map(|hub| Link {
+        href: hub.clone(),
+        rel: "hub".to_owned(),
+        ..Link::default()
+    }));
+    links
 }
 
 /// RFC 5005's namespace (added to `namespaces`) and its `fh:complete` or `fh:archive` element,

@@ -169,7 +169,7 @@ fn clean_episode(episode: &Episode) -> Episode {
             .iter()
             .map(|t| Transcript {
                 url: clean(&t.url),
-                mime: t.mime,
+                mime: clean(&t.mime),
             })
             .collect(),
         chapters: chapters.as_deref().map(clean),

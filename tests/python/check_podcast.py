@@ -81,7 +81,7 @@ def check_podcastparser(body: bytes, url: str, want: dict) -> None:
         same(f"podcastparser: {title}: total_time", got["total_time"], episode["duration"])
         same(f"podcastparser: {title}: number", got.get("number"), episode["number"])
         same(f"podcastparser: {title}: season", got.get("season"), episode["season"])
-        same(f"podcastparser: {title}: type", got.get("type"), episode["episode_type"] or "full")
+        same(f"podcastparser: {title}: type", got.get("type"), episode["episode_type"])
 
 
 def check_podcast_namespace(body: bytes, want: dict) -> None:
