@@ -49,6 +49,8 @@ const CONFIG_KEYS: &str = "\
   follow_symlinks_outside = false  publish files that symlinks in source_dir lead to
                              outside it
   max_post_bytes = 4194304   larger post files (4 MiB) are problems, refused unread
+  icon, logo                 the feed's icon and logo: a path in source_dir or an http(s)
+                             URL (Atom icon/logo, RSS image, JSON Feed favicon/icon)
   formats = [\"rss\", \"atom\", \"json\"]
   [paths]  rss = \"rss.xml\", atom = \"atom.xml\", json = \"feed.json\",
            tags = \"tags/{tag}/\", tag_feeds = true

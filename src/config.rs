@@ -343,16 +343,12 @@ impl RawConfig {
         let timezone = parse_timezone(self.timezone.as_deref())?;
         let max_entries = check_max_entries(self.max_entries)?;
         check_title(&self.title)?;
-        let lock_file = lock_file(self.lock_file, self.id_ledger.as_deref());
+        let lock_file = lock_file_of(self.lock_file, self.id_ledger.as_deref());
         let paths = build_paths(self.paths)?;
         let server = build_server(self.server)?;
         let deploy = build_deploy(self.deploy, &server)?;
         let formats = check_formats(self.formats)?;
         let podcast = build_podcast(self.podcast, self.author.as_deref(), &formats)?;
-        let site_src = |key: &str, raw: Option<String>| {
-            raw.map(|raw| crate::media::read_site_src(key, &raw))
-                .transpose()
-        };
         Ok(Config {
             icon: site_src("icon", self.icon)?,
             logo: site_src("logo", self.logo)?,
@@ -427,15 +423,6 @@ fn check_title(title: &str) -> Result<(), String> {
         return Err("`title` is empty; give the feed a name".into());
     }
     Ok(())
-}
-
-/// Where ids are kept: `lock_file`, else beside an old config's `id_ledger` (in the folder
-/// feedd was already allowed to write), else beside the config file.
-fn lock_file(raw: Option<PathBuf>, id_ledger: Option<&Path>) -> PathBuf {
-    raw.unwrap_or_else(|| match id_ledger {
-        Some(old) => crate::atomic_file::parent(old).join(defaults::LOCK_FILE),
-        None => defaults::LOCK_FILE.into(),
-    })
 }
 
 /// `[podcast]`, checked against `formats`: a podcast is an RSS feed.
@@ -543,6 +530,21 @@ fn parse_base_url(raw: &str) -> Result<Url, String> {
         url.set_path(&path);
     }
     Ok(url)
+}
+
+/// Where the lock file is: as configured, else beside the config file, or beside the ledger of an
+/// old config, in the folder feedd was already allowed to write.
+fn lock_file_of(lock_file: Option<PathBuf>, id_ledger: Option<&Path>) -> PathBuf {
+    lock_file.unwrap_or_else(|| match id_ledger {
+        Some(old) => crate::atomic_file::parent(old).join(defaults::LOCK_FILE),
+        None => defaults::LOCK_FILE.into(),
+    })
+}
+
+/// `icon` or `logo`: a path in the source folder or an http(s) URL.
+fn site_src(key: &str, raw: Option<String>) -> Result<Option<Src>, String> {
+    raw.map(|raw| crate::media::read_site_src(key, &raw))
+        .transpose()
 }
 
 /// RFC 4151 allows a DNS name or an e-mail address as the tagging authority.

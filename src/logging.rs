@@ -10,12 +10,14 @@ use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
-/// Installs the global subscriber. `filter` (from `--log`) wins over `RUST_LOG`; default `info`.
+/// Installs the global subscriber. `filter` (from `--log`) wins over `RUST_LOG`; default `info`,
+/// except the media reader's notes on files it reads by estimate (an MP3 without a Xing
+/// header), which are no problem of the site.
 pub fn init(filter: Option<&str>) {
     let filter = filter
         .map(EnvFilter::new)
         .or_else(|| EnvFilter::try_from_default_env().ok())
-        .unwrap_or_else(|| EnvFilter::new("info"));
+        .unwrap_or_else(|| EnvFilter::new("info,lofty=error"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -254,11 +254,9 @@ impl PostCache {
     /// records the results.
     fn reload_all(&mut self, paths: Vec<PathBuf>, trust_stamps: bool, refresh: &mut Refresh) {
         let files = &self.files;
-        let options = &self.options;
-        let source = &self.source;
         let reader = Reader {
-            source,
-            options,
+            source: &self.source,
+            options: &self.options,
             prober: &self.prober,
         };
         let results: Vec<(PathBuf, Read)> = paths

@@ -132,6 +132,8 @@ pub(crate) fn documented() -> Vec<(&'static str, Option<String>)> {
         ("post_path", text(POST_PATH)),
         ("follow_symlinks_outside", value(&FOLLOW_SYMLINKS_OUTSIDE)),
         ("max_post_bytes", value(&MAX_POST_BYTES)),
+        ("icon", None),
+        ("logo", None),
         ("formats", Some(format!("[{}]", formats.join(", ")))),
         ("paths.rss", text(paths::RSS)),
         ("paths.atom", text(paths::ATOM)),
@@ -143,6 +145,45 @@ pub(crate) fn documented() -> Vec<(&'static str, Option<String>)> {
         ("archives.enabled", value(&archives::ENABLED)),
         ("archives.period", text(archives::PERIOD.name())),
         ("archives.folder", text(archives::FOLDER)),
+    ]
+    .into_iter()
+    .chain(sections_documented())
+    .collect()
+}
+
+/// [`documented`]'s rows of `[websub]`, `[server]`, `[deploy]` and `[podcast]`.
+#[cfg(test)]
+fn sections_documented() -> impl Iterator<Item = (&'static str, Option<String>)> {
+    (websub_documented().into_iter())
+        .chain(server_documented())
+        .chain(deploy_documented())
+        .chain(podcast_documented())
+}
+
+/// [`documented`]'s `[podcast]` rows.
+#[cfg(test)]
+fn podcast_documented() -> Vec<(&'static str, Option<String>)> {
+    let value = |v: &dyn std::fmt::Display| Some(v.to_string());
+    vec![
+        ("podcast.author", None),
+        ("podcast.owner", None),
+        ("podcast.image", None),
+        ("podcast.category", None),
+        ("podcast.explicit", value(&podcast::EXPLICIT)),
+        (
+            "podcast.type",
+            Some(format!("\"{}\"", podcast::TYPE.name())),
+        ),
+        ("podcast.locked", value(&podcast::LOCKED)),
+    ]
+}
+
+/// [`documented`]'s `[websub]` rows.
+#[cfg(test)]
+fn websub_documented() -> Vec<(&'static str, Option<String>)> {
+    let text = |s: &str| Some(format!("\"{s}\""));
+    let value = |v: &dyn std::fmt::Display| Some(v.to_string());
+    vec![
         ("websub.hubs", Some("[]".into())),
         ("websub.hub", None),
         ("websub.hub_path", text(websub::HUB_PATH)),
@@ -163,35 +204,6 @@ pub(crate) fn documented() -> Vec<(&'static str, Option<String>)> {
             "websub.allow_private_callbacks",
             value(&websub::ALLOW_PRIVATE_CALLBACKS),
         ),
-    ]
-    .into_iter()
-    .chain(sections_documented())
-    .collect()
-}
-
-/// [`documented`]'s rows of `[server]`, `[deploy]` and `[podcast]`.
-#[cfg(test)]
-fn sections_documented() -> impl Iterator<Item = (&'static str, Option<String>)> {
-    (server_documented().into_iter())
-        .chain(deploy_documented())
-        .chain(podcast_documented())
-}
-
-/// [`documented`]'s `[podcast]` rows.
-#[cfg(test)]
-fn podcast_documented() -> Vec<(&'static str, Option<String>)> {
-    let value = |v: &dyn std::fmt::Display| Some(v.to_string());
-    vec![
-        ("podcast.author", None),
-        ("podcast.owner", None),
-        ("podcast.image", None),
-        ("podcast.category", None),
-        ("podcast.explicit", value(&podcast::EXPLICIT)),
-        (
-            "podcast.type",
-            Some(format!("\"{}\"", podcast::TYPE.name())),
-        ),
-        ("podcast.locked", value(&podcast::LOCKED)),
     ]
 }
 

@@ -226,3 +226,30 @@ fn tls_needs_both_files_and_they_are_taken_from_the_config_folder() {
     );
     assert_eq!(files.key, std::path::Path::new("/etc/feedd/key.pem"));
 }
+
+#[test]
+fn icon_and_logo_are_paths_in_the_source_folder_or_urls() {
+    let base = "title = \"T\"\nbase_url = \"https://e.org/blog/\"\nid_authority = \"e.org\"\n";
+    let config = parse(&format!(
+        "{base}icon = \"./img//icon.png\"\nlogo = \"https://cdn.e.org/logo.png\"\n"
+    ))
+    .unwrap();
+    assert_eq!(config.icon, Some(Src::Local("img/icon.png".into())));
+    assert_eq!(
+        config.icon.unwrap().url(&config.base_url),
+        "https://e.org/blog/img/icon.png"
+    );
+    assert_eq!(
+        config.logo,
+        Some(Src::Url("https://cdn.e.org/logo.png".into()))
+    );
+    assert!(parse(base).unwrap().icon.is_none());
+    for (line, wanted) in [
+        ("icon = \"../icon.png\"", "leaves the source folder"),
+        ("logo = \"/srv/logo.png\"", "relative to the source folder"),
+        ("logo = \"ftp://e.org/l.png\"", "not an http(s) URL"),
+    ] {
+        let err = parse(&format!("{base}{line}\n")).unwrap_err().to_string();
+        assert!(err.contains(wanted), "{line}: {err}");
+    }
+}

@@ -60,6 +60,7 @@ pub enum Code {
     UnnormalizedUrl,
     SelfNotAddress,
     IndexVariant,
+    IncompleteEnclosure,
     PodcastImage,
     PodcastNoImage,
     EpisodeWithoutAudio,
@@ -102,13 +103,14 @@ impl Code {
             Code::UnnormalizedUrl => "FD071",
             Code::SelfNotAddress => "FD072",
             Code::IndexVariant => "FD073",
-            Code::PodcastImage => "FD080",
-            Code::PodcastNoImage => "FD081",
-            Code::EpisodeWithoutAudio => "FD082",
-            Code::PostWithoutAudio => "FD083",
-            Code::SerialWithoutNumber => "FD084",
-            Code::PodcastCategory => "FD085",
-            Code::PodcastOwner => "FD086",
+            Code::IncompleteEnclosure => "FD080",
+            Code::PodcastImage => "FD090",
+            Code::PodcastNoImage => "FD091",
+            Code::EpisodeWithoutAudio => "FD092",
+            Code::PostWithoutAudio => "FD093",
+            Code::SerialWithoutNumber => "FD094",
+            Code::PodcastCategory => "FD095",
+            Code::PodcastOwner => "FD096",
         }
     }
 }
@@ -131,7 +133,7 @@ const fn rule(code: Code, severity: Severity, what: &'static str, fix: &'static 
 use Severity::{Error, Info, Warning};
 
 /// Every rule, in code order (the README's table lists the same rows).
-pub const RULES: [Rule; 30] = [
+pub const RULES: [Rule; 31] = [
     rule(
         Code::PostProblem,
         Error,
@@ -269,6 +271,12 @@ pub const RULES: [Rule; 30] = [
         Info,
         "the self link names an `index.*` file, so the feed has two addresses (…/ and …/index.xml)",
         "link the one address subscribers should use",
+    ),
+    rule(
+        Code::IncompleteEnclosure,
+        Warning,
+        "an enclosure (RSS `enclosure`, Atom `link rel=\"enclosure\"`, JSON `attachments`) without a byte length or a type; podcast apps and directories refuse or mis-show it",
+        "give it its size in bytes and its MIME type (feedd does for local media)",
     ),
     rule(
         Code::PodcastImage,

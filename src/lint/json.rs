@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::model::{Lines, Located, RawEntry, RawFeed, ReadError};
+use super::model::{Lines, Located, RawEnclosure, RawEntry, RawFeed, ReadError};
 use crate::format::Format;
 
 /// Reads a JSON Feed; the error says why it is not one.
@@ -96,8 +96,31 @@ impl Finder<'_> {
                 .and_then(Value::as_str)
                 .is_some_and(|s| !s.trim().is_empty()),
             html: get("content_html").into_iter().collect(),
+            enclosures: self.attachments(item, start),
         };
         (entry, start)
+    }
+
+    /// An item's `attachments`, each at the line of its `url`.
+    fn attachments(&self, item: &Value, start: usize) -> Vec<Located<RawEnclosure>> {
+        let list = item.get("attachments").and_then(Value::as_array);
+        (list.into_iter().flatten())
+            .map(|attachment| {
+                let text = |key: &str| match attachment.get(key)? {
+                    Value::String(s) => Some(s.clone()),
+                    Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                };
+                let url = text("url").unwrap_or_default();
+                let line = self.line_of("url", &url, start);
+                let raw = RawEnclosure {
+                    url,
+                    length: text("size_in_bytes"),
+                    mime: text("mime_type"),
+                };
+                Located::new(raw, line)
+            })
+            .collect()
     }
 
     fn offset_of(&self, key: &str, value: &str, from: usize) -> Option<usize> {

@@ -10,6 +10,7 @@
 
 mod content_html;
 mod dates;
+mod enclosures;
 pub mod finding;
 mod ids;
 pub mod input;
@@ -58,6 +59,7 @@ pub fn lint_document(bytes: &[u8], cx: &Context<'_>) -> Vec<Finding> {
             findings.extend(ids::check(&feed, cx));
             findings.extend(dates::check(&feed, cx));
             findings.extend(summary::check(&feed, cx));
+            findings.extend(enclosures::check(&feed, cx));
             findings.extend(content_html::check(&feed, cx));
             if podcast::is_podcast(text) {
                 findings.extend(podcast::check(text, cx));

@@ -47,6 +47,17 @@ pub struct RawEntry {
     /// HTML the reader renders: RSS `description` and `content:encoded`, Atom `content` and
     /// `summary` of type html or xhtml, JSON `content_html`.
     pub html: Vec<Located<String>>,
+    /// Every enclosure, as written.
+    pub enclosures: Vec<Located<RawEnclosure>>,
+}
+
+/// An enclosure's attributes as written: RSS `url length type`, Atom `href length type`, JSON
+/// `url size_in_bytes mime_type`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawEnclosure {
+    pub url: String,
+    pub length: Option<String>,
+    pub mime: Option<String>,
 }
 
 /// Why a document is not a feed, and where.

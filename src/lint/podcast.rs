@@ -241,9 +241,9 @@ mod tests {
         assert_eq!(
             short,
             [
-                ("FD082", "urn:e3"),
-                ("FD083", "urn:e2"),
-                ("FD083", "urn:e4")
+                ("FD092", "urn:e3"),
+                ("FD093", "urn:e2"),
+                ("FD093", "urn:e4")
             ]
         );
         assert_eq!(found[1].2, "\"E2\" has no audio enclosure");
@@ -266,7 +266,7 @@ mod tests {
             .into_iter()
             .map(|f| (f.0, f.1))
             .collect();
-        let wanted = |n: u32| ("FD084", Some(format!("urn:e{n}")));
+        let wanted = |n: u32| ("FD094", Some(format!("urn:e{n}")));
         assert_eq!(codes, [wanted(2), wanted(3)]);
         assert!(found(&podcast("episodic", &items)).is_empty());
     }
@@ -281,7 +281,7 @@ mod tests {
             .filter(|f| f.1.as_deref() == Some("tag:example.com,2024:post-3"))
             .map(|f| f.0)
             .collect();
-        assert_eq!(post_3, ["FD083", "FD084"]);
+        assert_eq!(post_3, ["FD093", "FD094"]);
     }
 
     #[test]
@@ -294,10 +294,10 @@ mod tests {
         assert!(
             codes
                 .iter()
-                .any(|(c, m)| *c == "FD085" && m.contains("did you mean \"Technology\"?"))
+                .any(|(c, m)| *c == "FD095" && m.contains("did you mean \"Technology\"?"))
         );
-        assert!(codes.iter().any(|(c, _)| *c == "FD086"));
-        assert!(codes.iter().any(|(c, _)| *c == "FD081"));
+        assert!(codes.iter().any(|(c, _)| *c == "FD096"));
+        assert!(codes.iter().any(|(c, _)| *c == "FD091"));
     }
 
     #[test]

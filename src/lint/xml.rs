@@ -3,7 +3,7 @@
 
 use roxmltree::{Document, Node, ParsingOptions};
 
-use super::model::{Lines, Located, RawEntry, RawFeed, ReadError};
+use super::model::{Lines, Located, RawEnclosure, RawEntry, RawFeed, ReadError};
 use crate::format::Format;
 
 const ATOM: &str = "http://www.w3.org/2005/Atom";
@@ -95,6 +95,9 @@ fn rss(channel: Node<'_, '_>, line: &LineOf<'_>) -> RawFeed {
                 has_summary: child(item, None, "description")
                     .is_some_and(|d| !text_of(d).is_empty()),
                 html,
+                enclosures: children(item, None, "enclosure")
+                    .map(|e| enclosure(e, "url", line))
+                    .collect(),
             }
         })
         .collect();
@@ -127,6 +130,10 @@ fn atom(feed: Node<'_, '_>, line: &LineOf<'_>) -> RawFeed {
                 has_summary: child(entry, Some(ATOM), "summary")
                     .is_some_and(|s| !text_of(s).is_empty()),
                 html,
+                enclosures: children(entry, Some(ATOM), "link")
+                    .filter(|l| l.attribute("rel") == Some("enclosure"))
+                    .map(|l| enclosure(l, "href", line))
+                    .collect(),
             }
         })
         .collect();
@@ -141,6 +148,17 @@ fn atom(feed: Node<'_, '_>, line: &LineOf<'_>) -> RawFeed {
         updated: child(feed, Some(ATOM), "updated").map(|n| located(n, line)),
         entries,
     }
+}
+
+/// An RSS `<enclosure>` or Atom enclosure link; `url` names the attribute holding the address.
+fn enclosure(node: Node<'_, '_>, url: &str, line: &LineOf<'_>) -> Located<RawEnclosure> {
+    let attribute = |name: &str| node.attribute(name).map(str::to_string);
+    let raw = RawEnclosure {
+        url: attribute(url).unwrap_or_default(),
+        length: attribute("length"),
+        mime: attribute("type"),
+    };
+    Located::new(raw, line(node))
 }
 
 /// The HTML of an Atom text construct: escaped for `type="html"`, the markup itself (as the

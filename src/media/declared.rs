@@ -45,6 +45,8 @@ impl Declared {
 /// A message about the front matter, at a file line.
 pub type LineError = (usize, String);
 
+const POST_FOLDER: &str = "the post's folder";
+
 const TABLE_KEYS: &str = "src, type, length, duration, title";
 
 /// Reads `media`. `line_of` finds the file line where a text (an item's `src`) is written,
@@ -67,7 +69,10 @@ fn read_item(item: &Value, line_of: &impl Fn(&str) -> usize) -> Result<Declared,
     let table = match item {
         Value::String(src) => {
             let line = line_of(src);
-            let declared = Declared::new(read_src("media", src).map_err(|m| (line, m))?, line);
+            let declared = Declared::new(
+                read_src("media", src, POST_FOLDER).map_err(|m| (line, m))?,
+                line,
+            );
             return check_url_item(declared);
         }
         Value::Object(table) => table,
@@ -88,7 +93,7 @@ fn read_item(item: &Value, line_of: &impl Fn(&str) -> usize) -> Result<Declared,
     };
     let line = line_of(src);
     let at = |m: String| (line, m);
-    let mut declared = Declared::new(read_src("media", src).map_err(at)?, line);
+    let mut declared = Declared::new(read_src("media", src, POST_FOLDER).map_err(at)?, line);
     for (key, value) in table {
         match key.as_str() {
             "src" => {}
@@ -155,7 +160,7 @@ impl Src {
 /// Reads a site-wide `icon` or `logo`: an http(s) URL, or a path relative to the source folder,
 /// returned `/`-separated without `.` segments; one that leaves the folder is refused.
 pub fn read_site_src(key: &str, raw: &str) -> Result<Src, String> {
-    let src = read_src(key, raw)?;
+    let src = read_src(key, raw, "the source folder")?;
     let Src::Local(path) = &src else {
         return Ok(src);
     };
@@ -176,12 +181,12 @@ pub fn read_site_src(key: &str, raw: &str) -> Result<Src, String> {
 
 /// Reads `image`: a path or URL.
 pub fn read_image(value: &str, line: usize) -> Result<Src, LineError> {
-    read_src("image", value).map_err(|m| (line, m))
+    read_src("image", value, POST_FOLDER).map_err(|m| (line, m))
 }
 
 /// A path beside the post or an absolute http(s) URL. Whether a path stays inside the source
 /// folder needs the post's place in it, and is checked by `probe`.
-fn read_src(key: &str, raw: &str) -> Result<Src, String> {
+fn read_src(key: &str, raw: &str, folder: &str) -> Result<Src, String> {
     let src = raw.trim();
     if src.is_empty() {
         return Err(format!(
@@ -206,7 +211,7 @@ fn read_src(key: &str, raw: &str) -> Result<Src, String> {
     }
     if src.starts_with('/') || src.starts_with('\\') {
         return Err(format!(
-            "`{key}` \"{src}\" is an absolute path: write it relative to the post's folder, e.g. \"{}\"",
+            "`{key}` \"{src}\" is an absolute path: write it relative to {folder}, e.g. \"{}\"",
             src.trim_start_matches(['/', '\\'])
         ));
     }

@@ -127,6 +127,12 @@ const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
     .add(b'|')
     .add(b'\\');
 
+/// Whether a file's name says it is media (its extension has a MIME type): the files whose
+/// changes the watcher passes on besides posts, for the posts that attach them.
+pub fn is_media_name(path: &std::path::Path) -> bool {
+    path.extension().is_some() && mime_guess::from_path(path).first().is_some()
+}
+
 /// What probing found for one post's `media` and `image`: empty until the post's media is
 /// probed, and for posts that declare none.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -94,22 +94,12 @@ fn atom_feed(
         rel: "hub".to_owned(),
         ..Link::default()
     }));
-    let mut namespaces = match history::marker(&feed.history) {
-        Some(_) => BTreeMap::from([(history::PREFIX.to_owned(), history::NAMESPACE.to_owned())]),
-        None => BTreeMap::new(),
-    };
-    if thumbnails {
-        namespaces.insert(
-            media_rss::PREFIX.to_owned(),
-            media_rss::NAMESPACE.to_owned(),
-        );
-    }
     AtomFeed {
         id: feed.id.clone(),
         title: Text::plain(feed.title.clone()),
         updated: feed.updated,
         links,
-        namespaces,
+        namespaces: namespaces(&feed.history, thumbnails),
         subtitle: (!feed.description.is_empty()).then(|| Text::plain(feed.description.clone())),
         generator: Some(Generator {
             value: GENERATOR.to_owned(),
@@ -123,6 +113,22 @@ fn atom_feed(
         entries,
         ..AtomFeed::default()
     }
+}
+
+/// RFC 5005's namespace when the document has a place in a history, Media RSS's when an entry
+/// has an image.
+fn namespaces(history: &History, thumbnails: bool) -> BTreeMap<String, String> {
+    let mut namespaces = BTreeMap::new();
+    if history::marker(history).is_some() {
+        namespaces.insert(history::PREFIX.to_owned(), history::NAMESPACE.to_owned());
+    }
+    if thumbnails {
+        namespaces.insert(
+            media_rss::PREFIX.to_owned(),
+            media_rss::NAMESPACE.to_owned(),
+        );
+    }
+    namespaces
 }
 
 fn atom_link(rel: &str, href: &str) -> Link {

@@ -68,23 +68,25 @@ fn write(channel: Channel) -> Vec<u8> {
 }
 
 fn channel(feed: &CleanFeed, link: &DocumentLink, items: Vec<Item>, thumbnails: bool) -> Channel {
-    // Declared whether or not an item uses them, so the root element does not depend on content.
-    let mut namespaces = BTreeMap::from([
-        (
-            "atom".to_owned(),
-            rss::extension::atom::NAMESPACE.to_owned(),
-        ),
-        ("content".to_owned(), CONTENT_NAMESPACE.to_owned()),
-        ("dc".to_owned(), dublincore::NAMESPACE.to_owned()),
-    ]);
-    let links = atom_links(feed, link);
-    if thumbnails {
-        namespaces.insert(
-            media_rss::PREFIX.to_owned(),
-            media_rss::NAMESPACE.to_owned(),
-        );
-    }
-    let (namespaces, extensions) = history_marker(&feed.history, namespaces);
+    let atom_link = |rel: &str, href: &str| Link {
+        href: href.to_owned(),
+        rel: rel.to_owned(),
+        mime_type: Some(link.format.media_type().to_owned()),
+        ..Link::default()
+    };
+    let mut links = vec![atom_link("self", &link.url)];
+    links.extend(
+        history::links(&feed.history, link.format)
+            .into_iter()
+            .map(|(rel, href)| atom_link(rel, href)),
+    );
+    // WebSub §4: each hub as an `atom:link`, beside the `self` one RSS has no element for.
+    links.extend(feed.hubs.iter().map(|hub| Link {
+        href: hub.clone(),
+        rel: "hub".to_owned(),
+        ..Link::default()
+    }));
+    let (namespaces, extensions) = history_marker(&feed.history, namespaces(thumbnails));
     let (mut namespaces, mut extensions) = refresh(feed.max_age, namespaces, extensions);
     let itunes_ext = (feed.podcast.as_ref())
         .map(|show| super::podcast::channel(show, &mut namespaces, &mut extensions));
@@ -110,38 +112,41 @@ fn channel(feed: &CleanFeed, link: &DocumentLink, items: Vec<Item>, thumbnails: 
             creators: vec![author.clone()],
             ..DublinCoreExtension::default()
         }),
-        image: feed.logo.as_ref().map(|url| Image {
-            url: url.clone(),
-            title: feed.title.clone(),
-            link: feed.home_url.clone(),
-            ..Image::default()
-        }),
+        image: feed.logo.as_ref().map(|url| image(url, feed)),
         items,
         ..Channel::default()
     }
 }
 
-/// The channel's `atom:link`s: `self`, its RFC 5005 neighbours, and its WebSub hubs.
-fn atom_links(feed: &CleanFeed, link: &DocumentLink) -> Vec<Link> {
-    let atom_link = |rel: &str, href: &str| Link {
-        href: href.to_owned(),
-        rel: rel.to_owned(),
-        mime_type: Some(link.format.media_type().to_owned()),
-        ..Link::default()
-    };
-    let mut links = vec![atom_link("self", &link.url)];
-    links.extend(
-        history::links(&feed.history, link.format)
-            .into_iter()
-            .map(|(rel, href)| atom_link(rel, href)),
-    );
-    // WebSub §4: each hub as an `atom:link`, beside the `self` one RSS has no element for.
-    links.extend(feed.hubs.iter().map(|hub| Link {
-        href: hub.clone(),
-        rel: "hub".to_owned(),
-        ..Link::default()
-    }));
-    links
+/// The namespaces every channel declares, whether or not an item uses them, so the root element
+/// does not depend on content; and Media RSS's when an item has an image (`thumbnails`), so a
+/// site without media keeps the documents it had.
+fn namespaces(thumbnails: bool) -> BTreeMap<String, String> {
+    let mut namespaces = BTreeMap::from([
+        (
+            "atom".to_owned(),
+            rss::extension::atom::NAMESPACE.to_owned(),
+        ),
+        ("content".to_owned(), CONTENT_NAMESPACE.to_owned()),
+        ("dc".to_owned(), dublincore::NAMESPACE.to_owned()),
+    ]);
+    if thumbnails {
+        namespaces.insert(
+            media_rss::PREFIX.to_owned(),
+            media_rss::NAMESPACE.to_owned(),
+        );
+    }
+    namespaces
+}
+
+/// The channel's `<image>`: the logo, linking to the site under its title.
+fn image(url: &str, feed: &CleanFeed) -> Image {
+    Image {
+        url: url.to_owned(),
+        title: feed.title.clone(),
+        link: feed.home_url.clone(),
+        ..Image::default()
+    }
 }
 
 /// RFC 5005's namespace (added to `namespaces`) and its `fh:complete` or `fh:archive` element,

@@ -4,6 +4,8 @@
 //! the changes (re-watching, batching) is left to `watcher` and `debounce`.
 //!
 //! Two choices worth knowing:
+//! - Media files (a name whose extension has a MIME type, such as `episode-1.mp3`) pass like
+//!   posts, so the posts that attach one are probed again when it is written, added or removed.
 //! - Metadata-only events (`touch`, `chmod`) pass the post's path on. The rebuild reads contents,
 //!   so a bare touch re-reads one file and yields the same bytes; but a `chmod` can make an
 //!   unreadable post readable, and the polling backend reports every write as a modification
@@ -32,6 +34,7 @@ use notify::Event;
 use notify::event::{CreateKind, EventKind, ModifyKind, RemoveKind, RenameMode};
 
 use super::Change;
+use crate::media;
 use crate::source;
 
 /// Where the watched things are, in the form notify reports paths (absolute).
@@ -153,13 +156,15 @@ fn verdict(kind: EventKind, path: &Path, scope: &Scope) -> Verdict {
         return Verdict::Ignore;
     }
     let is_post = !source::is_ignored(relative);
+    // A media file: the posts that attach it are probed again (the cache knows which).
+    let is_media = !is_post && media::is_media_name(relative);
     match kind {
         EventKind::Create(CreateKind::Folder) | EventKind::Remove(RemoveKind::Folder) => {
             // A new folder may have been filled before its watch was added; a removed one
             // took posts with it.
             Verdict::Rescan
         }
-        _ if is_post => Verdict::Post,
+        _ if is_post || is_media => Verdict::Post,
         EventKind::Create(CreateKind::File) | EventKind::Remove(RemoveKind::File) => {
             Verdict::Ignore
         }

@@ -151,9 +151,20 @@ fn drops_editor_leftovers_hidden_and_foreign_files() {
             assert_eq!(changes(&event(kind, &[path])), vec![], "{kind:?} {path}");
         }
     }
-    for kind in [EventKind::Create(CreateKind::File), DATA, TOUCH] {
+    for kind in [
+        EventKind::Create(CreateKind::File),
+        DATA,
+        TOUCH,
+        EventKind::Remove(RemoveKind::File),
+    ] {
         let image = event(kind, &["/site/feed-src/image.png"]);
-        assert_eq!(changes(&image), vec![], "{kind:?} on a foreign file");
+        assert_eq!(
+            changes(&image),
+            posts(&["/site/feed-src/image.png"]),
+            "{kind:?} on a media file: the posts that attach it are probed again"
+        );
+        let other = event(kind, &["/site/feed-src/photo"]);
+        assert_eq!(changes(&other), vec![], "{kind:?} on a foreign file");
     }
 }
 
@@ -203,10 +214,10 @@ fn renames_of_files_that_are_not_posts_are_settled_by_the_new_name() {
             posts(&[p]),
         ),
         (
-            "foreign file renamed",
+            "media file renamed",
             NAME_BOTH,
             &["/site/feed-src/image.png", "/site/feed-src/photo"],
-            vec![],
+            posts(&["/site/feed-src/image.png"]),
         ),
         (
             "file moved out of the tree",

@@ -169,12 +169,27 @@ async fn jetbrains_safe_write_reports_the_post_without_a_rescan() {
 #[tokio::test]
 async fn renaming_a_foreign_file_is_no_change() {
     let site = Site::new();
-    let (image, renamed) = (site.post("image.png"), site.post("photo"));
-    fs::write(&image, "png").unwrap();
+    let (image, renamed) = (site.post("notes"), site.post("photo"));
+    fs::write(&image, "text").unwrap();
     let mut watching = site.watch();
     fs::rename(&image, &renamed).unwrap();
     let quiet = timeout(DEBOUNCE * 4, watching.batches.recv()).await;
     assert!(quiet.is_err(), "renaming a foreign file gave {quiet:?}");
+}
+
+#[tokio::test]
+async fn writing_or_removing_a_media_file_reports_it() {
+    let site = Site::new();
+    let audio = site.post("episode.mp3");
+    fs::write(&audio, "one").unwrap();
+    let mut watching = site.watch();
+    fs::write(&audio, "two").unwrap();
+    let batch = collect_paths(&mut watching, &[&audio]).await;
+    assert_eq!(batch.paths, paths(&[&audio]));
+    fs::remove_file(&audio).unwrap();
+    let batch = collect_paths(&mut watching, &[&audio]).await;
+    assert_eq!(batch.paths, paths(&[&audio]));
+    assert!(!batch.rescan);
 }
 
 #[tokio::test]

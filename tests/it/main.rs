@@ -18,6 +18,7 @@ mod incremental;
 mod layering;
 mod lint;
 mod lock_file;
+mod media;
 mod metrics;
 mod newsboat;
 mod once;

@@ -143,7 +143,7 @@ fn the_example_podcast_passes_check_and_lints_without_podcast_findings() {
     let findings: Vec<Value> = serde_json::from_slice(&lint.stdout).expect("JSON findings");
     let podcast: Vec<&Value> = findings
         .iter()
-        .filter(|f| f["code"].as_str().is_some_and(|c| c.starts_with("FD08")))
+        .filter(|f| f["code"].as_str().is_some_and(|c| c.starts_with("FD09")))
         .collect();
     assert!(podcast.is_empty(), "{podcast:#?}\n{}", stderr(&lint));
 }
@@ -173,13 +173,13 @@ fn check_names_a_small_cover_and_an_episode_without_audio_with_the_fix() {
     let output = site.run(&["check"]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let err = stderr(&output);
-    assert!(err.contains("FD080"), "{err}");
+    assert!(err.contains("FD090"), "{err}");
     assert!(err.contains("cover.png"), "{err}");
     assert!(
         err.contains("it is 600 × 600 px; Apple Podcasts takes 1400 to 3000 px"),
         "{err}"
     );
-    assert!(err.contains("FD082"), "{err}");
+    assert!(err.contains("FD092"), "{err}");
     assert!(
         err.contains("2024-05-22-lost.md:5"),
         "the `episode` line: {err}"

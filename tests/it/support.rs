@@ -163,3 +163,27 @@ where
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// A valid WAV file of `secs` seconds of silence (8 kHz, 8-bit mono: 8,000 bytes a second).
+pub fn wav(secs: u32) -> Vec<u8> {
+    let data = 8000 * secs;
+    let mut bytes = Vec::new();
+    bytes.extend_from_slice(b"RIFF");
+    bytes.extend_from_slice(&(36 + data).to_le_bytes());
+    bytes.extend_from_slice(b"WAVEfmt ");
+    for field in [16u32, 1 | (1 << 16), 8000, 8000, 1 | (8 << 16)] {
+        bytes.extend_from_slice(&field.to_le_bytes());
+    }
+    bytes.extend_from_slice(b"data");
+    bytes.extend_from_slice(&data.to_le_bytes());
+    bytes.resize(bytes.len() + data as usize, 0x80);
+    bytes
+}
+
+/// A valid MP3 of `frames` silent MPEG-1 Layer III frames (128 kbit/s, 44.1 kHz, 417 bytes
+/// and 1,152 samples each: 38.28 frames a second).
+pub fn mp3(frames: usize) -> Vec<u8> {
+    let mut frame = vec![0u8; 417];
+    frame[..4].copy_from_slice(&[0xFF, 0xFB, 0x90, 0x00]);
+    frame.repeat(frames)
+}

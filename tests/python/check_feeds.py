@@ -14,6 +14,11 @@ period (archive/2024-05/atom.xml), and there must be no other archive page. Expe
   --manifest manifest.json              written by feedd-gen beside a generated site, or
   --sample-src DIR --config config.toml a plain-text site such as the bundled sample, read here.
 
+With --enclosures FILE (JSON: entry title → [[url, length, type], ...], and "images": title → url),
+each main document must carry exactly those enclosures on those entries (RSS only the first, as
+it has one), read by feedparser (RSS, Atom) and from `attachments` (JSON Feed), and each entry
+image as `media:thumbnail` (feedparser) or `image` (JSON Feed).
+
 Prints one line per document; on the first mismatch prints what differs and exits 1.
 
     target/py/bin/python tests/python/check_feeds.py public --sample-src feed-src --config config.toml
@@ -373,12 +378,45 @@ def check(outdir: Path, expectations: Expectations | None) -> int:
     return len(documents)
 
 
+def check_enclosures(outdir: Path, expected_path: Path) -> None:
+    """Every main document carries the expected enclosures and images."""
+    expected = json.loads(expected_path.read_text(encoding="utf-8"))
+    images = expected.pop("images", {})
+    for name, kind in (("rss.xml", "rss"), ("atom.xml", "atom"), ("feed.json", "json")):
+        path = outdir / name
+        found: dict[str, list[list]] = {}
+        thumbs: dict[str, str] = {}
+        if kind == "json":
+            for item in json.loads(path.read_text(encoding="utf-8"))["items"]:
+                found[item["title"]] = [
+                    [a["url"], a["size_in_bytes"], a["mime_type"]] for a in item.get("attachments", [])
+                ]
+                if "image" in item:
+                    thumbs[item["title"]] = item["image"]
+        else:
+            parsed = feedparser.parse(path.read_bytes())
+            if parsed.bozo:
+                raise CheckFailure(f"{path}: feedparser reports a malformed document: {parsed.bozo_exception}")
+            for e in parsed.entries:
+                found[e.title] = [[x.get("href"), int(x.get("length", -1)), x.get("type")] for x in e.get("enclosures", [])]
+                for thumbnail in e.get("media_thumbnail", []):
+                    thumbs[e.title] = thumbnail.get("url")
+        for title, want in expected.items():
+            want = want[:1] if kind == "rss" else want
+            if found.get(title, []) != want:
+                raise CheckFailure(f"{path}: entry {title!r} has enclosures {found.get(title)}, expected {want}")
+        if thumbs != images:
+            raise CheckFailure(f"{path}: entry images {thumbs}, expected {images}")
+        print(f"{path}: enclosures and images ok")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("outdir", type=Path, help="folder feedd wrote its documents to")
     parser.add_argument("--manifest", type=Path, help="feedd-gen's manifest.json")
     parser.add_argument("--sample-src", type=Path, help="a plain-text site's source folder")
     parser.add_argument("--config", type=Path, help="that site's config.toml")
+    parser.add_argument("--enclosures", type=Path, help="JSON of each entry's expected enclosures")
     args = parser.parse_args(argv)
     if args.manifest and (args.sample_src or args.config):
         parser.error("give either --manifest or --sample-src with --config, not both")
@@ -391,6 +429,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.sample_src:
             expectations = from_sample_site(args.sample_src, args.config)
         count = check(args.outdir, expectations)
+        if args.enclosures:
+            check_enclosures(args.outdir, args.enclosures)
     except CheckFailure as failure:
         print(f"FAIL {failure}", file=sys.stderr)
         return 1
