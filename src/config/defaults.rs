@@ -147,17 +147,11 @@ pub(crate) fn documented() -> Vec<(&'static str, Option<String>)> {
         ("archives.folder", text(archives::FOLDER)),
     ]
     .into_iter()
-    .chain(sections_documented())
+    .chain(websub_documented())
+    .chain(server_documented())
+    .chain(deploy_documented())
+    .chain(podcast_documented())
     .collect()
-}
-
-/// [`documented`]'s rows of `[websub]`, `[server]`, `[deploy]` and `[podcast]`.
-#[cfg(test)]
-fn sections_documented() -> impl Iterator<Item = (&'static str, Option<String>)> {
-    (websub_documented().into_iter())
-        .chain(server_documented())
-        .chain(deploy_documented())
-        .chain(podcast_documented())
 }
 
 /// [`documented`]'s `[podcast]` rows.
