@@ -99,6 +99,8 @@ fn the_example_podcast_is_read_by_feedparser_podcastparser_and_feed_rs() {
         "check_podcast.py",
         [rss.as_os_str(), expectations.as_os_str()],
     );
+    let channel = rss::Channel::read_from(site.read_out("rss.xml").as_bytes()).expect("RSS");
+    rss::validation::Validate::validate(&channel).expect("the rss crate's validation passes");
 
     let episodes = expected["episodes"].as_array().expect("episodes");
     for document in ["rss.xml", "atom.xml", "feed.json"] {
