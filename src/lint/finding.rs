@@ -61,6 +61,13 @@ pub enum Code {
     SelfNotAddress,
     IndexVariant,
     IncompleteEnclosure,
+    PodcastImage,
+    PodcastNoImage,
+    EpisodeWithoutAudio,
+    PostWithoutAudio,
+    SerialWithoutNumber,
+    PodcastCategory,
+    PodcastOwner,
 }
 
 impl Code {
@@ -97,6 +104,13 @@ impl Code {
             Code::SelfNotAddress => "FD072",
             Code::IndexVariant => "FD073",
             Code::IncompleteEnclosure => "FD080",
+            Code::PodcastImage => "FD090",
+            Code::PodcastNoImage => "FD091",
+            Code::EpisodeWithoutAudio => "FD092",
+            Code::PostWithoutAudio => "FD093",
+            Code::SerialWithoutNumber => "FD094",
+            Code::PodcastCategory => "FD095",
+            Code::PodcastOwner => "FD096",
         }
     }
 }
@@ -119,7 +133,7 @@ const fn rule(code: Code, severity: Severity, what: &'static str, fix: &'static 
 use Severity::{Error, Info, Warning};
 
 /// Every rule, in code order (the README's table lists the same rows).
-pub const RULES: [Rule; 24] = [
+pub const RULES: [Rule; 31] = [
     rule(
         Code::PostProblem,
         Error,
@@ -263,6 +277,48 @@ pub const RULES: [Rule; 24] = [
         Warning,
         "an enclosure (RSS `enclosure`, Atom `link rel=\"enclosure\"`, JSON `attachments`) without a byte length or a type; podcast apps and directories refuse or mis-show it",
         "give it its size in bytes and its MIME type (feedd does for local media)",
+    ),
+    rule(
+        Code::PodcastImage,
+        Error,
+        "the podcast's cover art is missing, not a JPEG or PNG, not square, or outside 1400 to 3000 px, which Apple Podcasts refuses",
+        "make `[podcast] image` a square JPEG or PNG of 1400 to 3000 px (3000 × 3000 is best)",
+    ),
+    rule(
+        Code::PodcastNoImage,
+        Warning,
+        "a podcast without cover art (`itunes:image`); directories do not list it",
+        "set `[podcast] image` to a square JPEG or PNG of 1400 to 3000 px",
+    ),
+    rule(
+        Code::EpisodeWithoutAudio,
+        Error,
+        "an episode (it has `episode`, `season` or `episode_type`) without an audio or video enclosure; podcast apps skip it",
+        "attach the episode's file with front matter `media = \"episode.mp3\"`",
+    ),
+    rule(
+        Code::PostWithoutAudio,
+        Warning,
+        "a post in a podcast without an audio or video enclosure; podcast apps do not show it",
+        "attach the episode's file with front matter `media = \"episode.mp3\"`, or publish the post elsewhere",
+    ),
+    rule(
+        Code::SerialWithoutNumber,
+        Error,
+        "a full episode of a serial podcast without an episode number; Apple Podcasts requires one to play episodes in order",
+        "number the episode with front matter `episode = 1`, or make the show `type = \"episodic\"`",
+    ),
+    rule(
+        Code::PodcastCategory,
+        Error,
+        "an `itunes:category` not in Apple's list; Apple Podcasts refuses the feed",
+        "use a category from Apple's list, e.g. `category = \"Technology\"` or `\"Arts > Books\"`",
+    ),
+    rule(
+        Code::PodcastOwner,
+        Error,
+        "a podcast without its owner's e-mail (`itunes:owner`), where Apple Podcasts sends ownership checks",
+        "add `[podcast] owner = { name = \"…\", email = \"…\" }`",
     ),
 ];
 

@@ -87,7 +87,9 @@ fn channel(feed: &CleanFeed, link: &DocumentLink, items: Vec<Item>, thumbnails: 
         ..Link::default()
     }));
     let (namespaces, extensions) = history_marker(&feed.history, namespaces(thumbnails));
-    let (namespaces, extensions) = refresh(feed.max_age, namespaces, extensions);
+    let (mut namespaces, mut extensions) = refresh(feed.max_age, namespaces, extensions);
+    let itunes_ext = (feed.podcast.as_ref())
+        .map(|show| super::podcast::channel(show, &mut namespaces, &mut extensions));
     Channel {
         title: feed.title.clone(),
         link: feed.home_url.clone(),
@@ -104,6 +106,7 @@ fn channel(feed: &CleanFeed, link: &DocumentLink, items: Vec<Item>, thumbnails: 
         atom_ext: Some(AtomExtension { links }),
         namespaces,
         extensions,
+        itunes_ext,
         // `managingEditor` wants an e-mail address; `dc:creator` takes the name as given.
         dublin_core_ext: feed.author.as_ref().map(|author| DublinCoreExtension {
             creators: vec![author.clone()],
@@ -221,13 +224,17 @@ fn item(entry: &Entry, site_author: Option<&str>) -> Item {
             .map(|t| Category::from(t.as_str()))
             .collect(),
         pub_date: Some(rfc2822(entry.published)),
+        itunes_ext: super::podcast::item_itunes(entry),
         // RSS has one enclosure an item; the first is the one podcast apps play.
         enclosure: entry.enclosures.first().map(|e| Enclosure {
             url: e.url.clone(),
             length: e.length.to_string(),
             mime_type: e.mime.clone(),
         }),
-        extensions: entry.image.as_deref().map(thumbnail).unwrap_or_default(),
+        extensions: super::podcast::item_extensions(
+            entry,
+            entry.image.as_deref().map(thumbnail).unwrap_or_default(),
+        ),
         ..Item::default()
     }
 }
