@@ -9,6 +9,7 @@
 //! `127.0.0.1:0` and run the server in-process, and a socket handed over by systemd can be served
 //! the same way.
 
+mod body;
 mod clients;
 mod conditional;
 mod connection;
@@ -19,8 +20,10 @@ mod guarded;
 mod health;
 mod hub_endpoint;
 mod listener;
+mod media;
 mod metrics;
 mod negotiation;
+mod range;
 mod rate_limit;
 mod refuse;
 pub mod service;
@@ -35,10 +38,11 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
+pub use self::body::{FilePart, Payload};
 use self::connection::Server;
 pub use self::front::Front;
 pub use self::listener::bind;
-pub use self::service::respond;
+pub use self::service::{answer, respond};
 pub use self::tls::{Tls, TlsError};
 use crate::config;
 use crate::deploy::DeployStatus;
