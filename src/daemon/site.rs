@@ -251,7 +251,7 @@ impl Site {
             }
         }
         if let Some(folder) = &self.output {
-            match folder.write(&self.last.documents) {
+            match folder.publish(&self.last.documents, &self.last.media) {
                 Ok(report) => persisted.written = Some(report),
                 Err(e) => errors.push(Diagnostic::for_file(
                     folder.dir(),
