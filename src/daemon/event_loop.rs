@@ -243,10 +243,11 @@ impl EventLoop {
         let (documents, published, work) = (build.documents.len(), build.published, build.work);
         self.reported.log(&build.diagnostics);
         let problems = build.diagnostics.len();
-        let next = tokio::task::block_in_place(|| snapshot(&self.site, build, Some(&previous)));
+        let next = tokio::task::block_in_place(|| snapshot(&mut self.site, build, Some(&previous)));
         let generation = next.generation();
         let topics = changed_topics(&previous, &next, &self.site.config().base_url);
         self.publishing.publish(next);
+        tokio::task::block_in_place(|| self.site.tidy_media(&self.publishing.current()));
         let elapsed = started.elapsed();
         crate::metrics::global().rebuilt(elapsed);
         self.status
@@ -334,9 +335,11 @@ pub(super) fn persist(site: &mut Site) -> bool {
     persisted.errors_changed
 }
 
-/// The snapshot of `build` after `previous`, uncompressed. The disk's problems are added: they
-/// last until a write works, and `build` has not been written yet.
-pub(super) fn snapshot(site: &Site, build: Build, previous: Option<&Snapshot>) -> Snapshot {
+/// The snapshot of `build` after `previous`, uncompressed, serving its media from their copies
+/// (made now where a file changed). The disk's problems are added: they last until a write
+/// works, and `build` has not been written yet.
+pub(super) fn snapshot(site: &mut Site, build: Build, previous: Option<&Snapshot>) -> Snapshot {
+    let media = site.serve_media(&build.media, previous);
     let diagnostics = with_disk_problems(site, build.diagnostics);
     let built_at = built_at(&build.documents);
     let contents = Contents {
@@ -347,7 +350,7 @@ pub(super) fn snapshot(site: &Site, build: Build, previous: Option<&Snapshot>) -
         built_at,
         discovery: discovery(site.config()),
     };
-    Snapshot::from_build(contents, previous)
+    Snapshot::from_build(contents, previous).with_media(media)
 }
 
 /// The hubs feed responses name in `Link` headers, when any is configured.
@@ -361,6 +364,7 @@ fn discovery(config: &Config) -> Option<Discovery> {
 /// A build's problems and what could not be written to disk: both are served in `/healthz`.
 fn with_disk_problems(site: &Site, mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
     diagnostics.extend_from_slice(site.persist_errors());
+    diagnostics.extend_from_slice(site.media_problems());
     diagnostics
 }
 

@@ -76,7 +76,10 @@ fn a_changed_source_is_copied_again_and_the_source_is_never_touched() {
     scratch.folder().publish(&[], &[one]).unwrap();
     let one = scratch.media("episodes/one.mp3", b"second version");
     let source_stamp = stamp(&one.source).unwrap();
-    let report = scratch.folder().publish(&[], std::slice::from_ref(&one)).unwrap();
+    let report = scratch
+        .folder()
+        .publish(&[], std::slice::from_ref(&one))
+        .unwrap();
     assert_eq!(report.written, ["episodes/one.mp3"]);
     assert_eq!(
         std::fs::read(scratch.out("episodes/one.mp3")).unwrap(),
@@ -115,7 +118,10 @@ fn media_no_document_links_to_are_removed_but_foreign_files_stay() {
 fn a_missing_source_fails_the_run_and_changes_nothing() {
     let scratch = Scratch::new();
     let one = scratch.media("episodes/one.mp3", b"1");
-    scratch.folder().publish(&[], std::slice::from_ref(&one)).unwrap();
+    scratch
+        .folder()
+        .publish(&[], std::slice::from_ref(&one))
+        .unwrap();
     let mut gone = scratch.media("episodes/gone.mp3", b"2");
     std::fs::remove_file(&gone.source).unwrap();
     gone.path = "episodes/gone.mp3".into();
