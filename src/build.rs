@@ -21,7 +21,7 @@ use crate::feed::{
 };
 use crate::format::Format;
 use crate::ledger::IdLedger;
-use crate::media::MediaFile;
+use crate::media::{MediaFile, Src, published_url};
 use crate::post::{Content, ParseOptions, Post};
 use crate::post_cache::PostCache;
 use crate::render::html::{self, Index};
@@ -182,6 +182,7 @@ impl Pipeline {
             diagnostics.iter().map(|d| d.path.clone()).collect();
         diagnostics.extend(unrendered.into_iter().filter(|d| !known.contains(&d.path)));
         diagnostics.extend(self.index.diagnostics());
+        let media = self.published_media(config, cache, &mut diagnostics);
         diagnostics.sort();
         Build {
             documents: (self.documents.values().flatten())
@@ -197,8 +198,58 @@ impl Pipeline {
                 bodies,
                 feeds: changed.len(),
             },
-            media: Vec::new(),
+            media,
         }
+    }
+
+    /// Every local file the documents link to (entries' enclosures and images, the feed's
+    /// `icon` and `logo`), by path. A file whose path is also a document's is refused.
+    fn published_media(
+        &self,
+        config: &Config,
+        cache: &PostCache,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Vec<MediaFile> {
+        let mut media: BTreeMap<String, MediaFile> = BTreeMap::new();
+        for (key, src) in [("icon", &config.icon), ("logo", &config.logo)] {
+            if let Some(Src::Local(path)) = src {
+                match cache.site_file(key, path) {
+                    Ok(file) => drop(media.insert(file.path.clone(), file)),
+                    Err(problem) => diagnostics.push(problem),
+                }
+            }
+        }
+        let candidates: HashMap<String, &MediaFile> = (cache.posts_with_media())
+            .flat_map(|post| post.probed.files())
+            .map(|file| (published_url(&config.base_url, &file.path), file))
+            .collect();
+        if !candidates.is_empty() {
+            let pages = self
+                .documents
+                .keys()
+                .filter_map(|key| self.assembler.page(key));
+            for entry in pages.flat_map(|feed| &feed.entries) {
+                let urls = (entry.enclosures.iter().map(|e| &e.url)).chain(&entry.image);
+                for file in urls.filter_map(|url| candidates.get(url)) {
+                    media
+                        .entry(file.path.clone())
+                        .or_insert_with(|| (*file).clone());
+                }
+            }
+        }
+        let documents = (self.documents.values().flatten()).chain(&self.index_page);
+        for document in documents {
+            if let Some(file) = media.remove(&document.path) {
+                diagnostics.push(Diagnostic::for_file(
+                    &file.source,
+                    format!(
+                        "media at `{}` would replace the document published there: rename or move the file",
+                        file.path
+                    ),
+                ));
+            }
+        }
+        media.into_values().collect()
     }
 
     /// Renders the documents of the pages that changed, and with `pages` a page for people of
@@ -585,5 +636,78 @@ mod tests {
             .find(|d| d.path == "archive/2020-02/atom.xml")
             .unwrap();
         assert_eq!(page.lifetime, crate::render::Lifetime::Archived);
+    }
+
+    #[test]
+    fn media_goes_on_entries_and_only_linked_files_are_published() {
+        let wav = crate::media::probe::tests::wav(2);
+        let episode = "+++\ntitle = \"E\"\ndate = 2020-01-02\nmedia = [\"ep 1.wav\", \
+            { src = \"https://cdn.example.org/b.mp3\", length = 99, title = \"B\" }]\nimage = \"cover.png\"\n+++\nBody.\n";
+        let (dir, config, mut cache) = site_with(
+            "icon = \"icon.png\"\nlogo = \"https://cdn.example.org/logo.png\"\nmax_entries = 1\n",
+            &[
+                (
+                    "old.md",
+                    "+++\ntitle = \"Old\"\ndate = 2019-01-01\nmedia = \"old.wav\"\n+++\n<img src=\"a.png\">\n",
+                ),
+                (
+                    "text.md",
+                    "+++\ntitle = \"T\"\ndate = 2018-01-01\n+++\n![x](pic.jpg?a=1&b=2)\n",
+                ),
+            ],
+        );
+        let src = dir.path().join("feed-src");
+        for (name, bytes) in [
+            ("ep 1.wav", &wav[..]),
+            ("old.wav", &wav),
+            ("cover.png", b"png"),
+            ("icon.png", b"png"),
+        ] {
+            std::fs::write(src.join(name), bytes).unwrap();
+        }
+        std::fs::write(src.join("ep.md"), episode).unwrap();
+        cache.refresh_all().unwrap();
+        let build = Pipeline::open(IdLedger::default()).run_all(&config, &cache, Utc::now());
+        assert!(build.diagnostics.is_empty(), "{:?}", build.diagnostics);
+        let paths: Vec<&str> = build.media.iter().map(|m| m.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["cover.png", "ep 1.wav", "icon.png"],
+            "old.wav is on no document"
+        );
+        let pipeline_feed = |b: &Build| {
+            b.documents
+                .iter()
+                .find(|d| d.path == "feed.json")
+                .unwrap()
+                .body
+                .clone()
+        };
+        let json: serde_json::Value = serde_json::from_slice(&pipeline_feed(&build)).unwrap();
+        let item = &json["items"][0];
+        assert_eq!(
+            item["attachments"][0]["url"],
+            "https://example.org/ep%201.wav"
+        );
+        assert_eq!(item["attachments"][0]["size_in_bytes"], 16_044);
+        assert_eq!(item["attachments"][0]["duration_in_seconds"], 2);
+        assert_eq!(item["attachments"][1]["mime_type"], "audio/mpeg");
+        assert_eq!(item["image"], "https://example.org/cover.png");
+        assert_eq!(json["favicon"], "https://example.org/icon.png");
+        assert_eq!(json["icon"], "https://cdn.example.org/logo.png");
+    }
+
+    #[test]
+    fn a_missing_icon_is_reported() {
+        let (_dir, config, cache) = site_with("icon = \"nope.png\"\n", &[("a.md", &post("A", ""))]);
+        let build = Pipeline::open(IdLedger::default()).run_all(&config, &cache, Utc::now());
+        assert_eq!(build.diagnostics.len(), 1);
+        assert!(
+            build.diagnostics[0]
+                .message
+                .contains("`icon = \"nope.png\"`"),
+            "{:?}",
+            build.diagnostics
+        );
     }
 }

@@ -11,6 +11,8 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use url::Url;
 
+use crate::media::Src;
+
 use crate::format::Format;
 
 /// Why a config could not be used. Each message names the file, the key and what to write instead.
@@ -101,6 +103,11 @@ pub struct Config {
     pub follow_symlinks_outside: bool,
     /// Post files larger than this are errors, refused before they are read.
     pub max_post_bytes: u64,
+    /// The feed's small square icon (Atom `<icon>`, JSON Feed `favicon`): a path relative to
+    /// `source_dir`, published like posts' media, or an absolute URL.
+    pub icon: Option<Src>,
+    /// The feed's larger image (Atom `<logo>`, RSS `<image>`, JSON Feed `icon`).
+    pub logo: Option<Src>,
 }
 
 mod archives;
@@ -229,6 +236,8 @@ struct RawConfig {
     formats: Option<Vec<Format>>,
     follow_symlinks_outside: Option<bool>,
     max_post_bytes: Option<u64>,
+    icon: Option<String>,
+    logo: Option<String>,
     #[serde(default)]
     paths: RawPaths,
     #[serde(default)]
@@ -343,7 +352,13 @@ impl RawConfig {
         let paths = build_paths(self.paths)?;
         let server = build_server(self.server)?;
         let deploy = build_deploy(self.deploy, &server)?;
+        let site_src = |key: &str, raw: Option<String>| {
+            raw.map(|raw| crate::media::read_site_src(key, &raw))
+                .transpose()
+        };
         Ok(Config {
+            icon: site_src("icon", self.icon)?,
+            logo: site_src("logo", self.logo)?,
             post_path: check_post_path(self.post_path)?,
             formats: check_formats(self.formats)?,
             max_post_bytes: check_max_post_bytes(self.max_post_bytes)?,

@@ -15,6 +15,8 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::diagnostic::Diagnostic;
+use crate::media::MediaFile;
+use crate::media::probe::{FileStamp, Place, Prober};
 use crate::post::{Content, ParseOptions, Post, render_content};
 use crate::source::{Entry, Source, SourceError, SourceProblem};
 
@@ -28,6 +30,9 @@ struct Cached {
     stamp: Option<Stamp>,
     error: Option<Diagnostic>,
     last_good: Option<Arc<Post>>,
+    /// The local media files the file's latest version names, found or not, so a change to
+    /// one re-probes exactly the posts that name it.
+    media: Vec<PathBuf>,
 }
 
 /// What a refresh did, for the rebuild log.
@@ -70,8 +75,36 @@ impl From<&std::fs::Metadata> for Stamp {
 /// The outcome of reading one file, computed in parallel and applied in order.
 enum Read {
     Unchanged(Option<Stamp>),
-    Parsed(u64, Option<Stamp>, Box<Result<Post, Diagnostic>>),
+    Parsed(Box<Parsed>),
     Failed(Diagnostic),
+}
+
+/// A file read and parsed, its media probed.
+struct Parsed {
+    hash: u64,
+    stamp: Option<Stamp>,
+    result: Result<Post, Diagnostic>,
+    /// The local media files it names; `None` when it could not be parsed far enough to say.
+    media: Option<Vec<PathBuf>>,
+}
+
+fn has_media(cached: &Cached) -> bool {
+    (cached.last_good.as_ref()).is_some_and(|post| post.probed.files().next().is_some())
+}
+
+/// Whether what `cached` was probed with still holds: its media files have the size and time
+/// they had, and no media problem waits for a file to appear or change.
+fn media_fresh(cached: &Cached) -> bool {
+    if cached.media.is_empty() {
+        return true;
+    }
+    cached.error.is_none()
+        && cached.last_good.as_ref().is_none_or(|post| {
+            post.probed.files().all(|file| {
+                FileStamp::of(&file.source)
+                    .is_ok_and(|now| now.len == file.length && now.modified == file.modified)
+            })
+        })
 }
 
 /// Every post file of the source folder, parsed, keyed by its path.
@@ -87,6 +120,11 @@ pub struct PostCache {
     /// The files whose `error` is set, so listing the problems after an edit does not walk
     /// every file.
     failing: HashSet<PathBuf>,
+    /// What the media files posts declare were found to be.
+    prober: Prober,
+    /// The files whose last good post has local media, so a build of a site without media
+    /// does not look for any.
+    with_media: HashSet<PathBuf>,
 }
 
 impl PostCache {
@@ -97,6 +135,8 @@ impl PostCache {
             files: HashMap::new(),
             scan_problems: Vec::new(),
             failing: HashSet::new(),
+            prober: Prober::default(),
+            with_media: HashSet::new(),
         }
     }
 
@@ -131,6 +171,14 @@ impl PostCache {
             .filter(|(_, c)| c.error.is_some())
             .map(|(path, _)| path.clone())
             .collect();
+        let named: HashSet<&Path> = (self.files.values())
+            .flat_map(|c| c.media.iter().map(PathBuf::as_path))
+            .collect();
+        self.prober.retain(|path| named.contains(path));
+        self.with_media = (self.files.iter())
+            .filter(|(_, c)| has_media(c))
+            .map(|(path, _)| path.clone())
+            .collect();
         Ok(refresh)
     }
 
@@ -156,16 +204,36 @@ impl PostCache {
                 Entry::Problem(problem) => self.record_problem(path, problem, &mut refresh),
             }
         }
+        // A media file: the posts that name it are probed again.
+        let users = self.users_of(&named);
+        for user in users {
+            if !present.contains(&user) {
+                named.push(user.clone());
+                present.push(user);
+            }
+        }
         // Named by an event: read even if the stamp looks the same (a write within the
         // filesystem's timestamp resolution keeps it).
         self.reload_all(present, false, &mut refresh);
         for path in named {
+            match self.files.get(&path) {
+                Some(cached) if has_media(cached) => self.with_media.insert(path.clone()),
+                _ => self.with_media.remove(&path),
+            };
             match self.files.get(&path) {
                 Some(cached) if cached.error.is_some() => self.failing.insert(path),
                 _ => self.failing.remove(&path),
             };
         }
         refresh
+    }
+
+    /// The posts whose latest version names one of `media` (absolute paths).
+    fn users_of(&self, media: &[PathBuf]) -> Vec<PathBuf> {
+        (self.files.iter())
+            .filter(|(_, cached)| cached.media.iter().any(|m| media.contains(m)))
+            .map(|(path, _)| path.clone())
+            .collect()
     }
 
     fn record_problem(&mut self, path: &Path, problem: SourceProblem, refresh: &mut Refresh) {
@@ -188,23 +256,22 @@ impl PostCache {
         let files = &self.files;
         let options = &self.options;
         let source = &self.source;
+        let reader = Reader {
+            source,
+            options,
+            prober: &self.prober,
+        };
         let results: Vec<(PathBuf, Read)> = paths
             .into_par_iter()
             .map_init(Vec::new, |buffer, path| {
-                let known = files.get(&path);
+                let known = files.get(&path).filter(|cached| media_fresh(cached));
                 if let Some(cached) = known.filter(|_| trust_stamps) {
                     let stamp = Stamp::of(&path);
                     if stamp.is_some() && cached.stamp == stamp {
                         return (path, Read::Unchanged(stamp));
                     }
                 }
-                let read = read_one(
-                    source,
-                    &path,
-                    known.and_then(|c| c.text_hash),
-                    buffer,
-                    options,
-                );
+                let read = reader.read_one(&path, known.and_then(|c| c.text_hash), buffer);
                 (path, read)
             })
             .collect();
@@ -215,11 +282,20 @@ impl PostCache {
                     refresh.unchanged += 1;
                     cached.stamp = stamp;
                 }
-                Read::Parsed(hash, stamp, result) => {
+                Read::Parsed(parsed) => {
+                    let Parsed {
+                        hash,
+                        stamp,
+                        result,
+                        media,
+                    } = *parsed;
                     refresh.parsed += 1;
                     cached.text_hash = Some(hash);
                     cached.stamp = stamp;
-                    match *result {
+                    if let Some(media) = media {
+                        cached.media = media;
+                    }
+                    match result {
                         Ok(post) => {
                             cached.last_good = Some(Arc::new(post));
                             cached.error = None;
@@ -245,6 +321,22 @@ impl PostCache {
             .values()
             .filter_map(|c| c.last_good.clone())
             .collect()
+    }
+
+    /// The last good posts that attach local media files.
+    pub fn posts_with_media(&self) -> impl Iterator<Item = &Post> {
+        (self.with_media.iter()).filter_map(|path| self.files.get(path)?.last_good.as_deref())
+    }
+
+    /// A site-wide image (`icon`, `logo`) at `path` below the source folder, probed.
+    pub fn site_file(&self, key: &str, path: &str) -> Result<MediaFile, Diagnostic> {
+        let place = Place {
+            root: self.source.root(),
+            follow_symlinks_outside: self.source.policy().follow_symlinks_outside,
+        };
+        (self.prober)
+            .site_file(&place, key, path)
+            .map_err(|message| Diagnostic::for_file(self.source.root().join(path), message))
     }
 
     /// The last good post of one file.
@@ -274,26 +366,75 @@ impl PostCache {
     }
 }
 
-/// The stamp is the open file's, taken before reading, so a write during the read leaves a stale
-/// stamp and the next rescan reads the file again.
-fn read_one(
-    source: &Source,
-    path: &Path,
-    known: Option<u64>,
-    buffer: &mut Vec<u8>,
-    options: &ParseOptions,
-) -> Read {
-    match source.read_into(path, buffer) {
-        Ok((text, metadata)) => {
-            let stamp = Some(Stamp::from(&metadata));
-            let hash = xxhash_rust::xxh3::xxh3_64(text.as_bytes());
-            if known == Some(hash) {
-                Read::Unchanged(stamp)
-            } else {
-                Read::Parsed(hash, stamp, Box::new(Post::parse(path, text, options)))
+/// What reading one file needs, shared by the threads that read.
+struct Reader<'a> {
+    source: &'a Source,
+    options: &'a ParseOptions,
+    prober: &'a Prober,
+}
+
+impl Reader<'_> {
+    /// The stamp is the open file's, taken before reading, so a write during the read leaves a
+    /// stale stamp and the next rescan reads the file again. `known` is the hash of the text
+    /// last read, when what it was probed with still holds.
+    fn read_one(&self, path: &Path, known: Option<u64>, buffer: &mut Vec<u8>) -> Read {
+        match self.source.read_into(path, buffer) {
+            Ok((text, metadata)) => {
+                let stamp = Some(Stamp::from(&metadata));
+                let hash = xxhash_rust::xxh3::xxh3_64(text.as_bytes());
+                if known == Some(hash) {
+                    return Read::Unchanged(stamp);
+                }
+                let (result, media) = match Post::parse(path, text, self.options) {
+                    Ok(post) => {
+                        let media = self.media_files(&post);
+                        (self.probe(post), Some(media))
+                    }
+                    Err(diagnostic) => (Err(diagnostic), None),
+                };
+                Read::Parsed(Box::new(Parsed {
+                    hash,
+                    stamp,
+                    result,
+                    media,
+                }))
             }
+            Err(problem) => Read::Failed(problem.into()),
         }
-        Err(problem) => Read::Failed(problem.into()),
+    }
+
+    fn place(&self) -> Place<'_> {
+        Place {
+            root: self.source.root(),
+            follow_symlinks_outside: self.source.policy().follow_symlinks_outside,
+        }
+    }
+
+    /// Fills in what the post's media files are; a file that is missing or contradicts the
+    /// front matter makes the post fail like any other error in it.
+    fn probe(&self, mut post: Post) -> Result<Post, Diagnostic> {
+        if post.media.is_empty() && post.image.is_none() {
+            return Ok(post);
+        }
+        let probed = (self.prober)
+            .probe(&self.place(), &post.path, &post.media, post.image.as_ref())
+            .map_err(|(line, message)| Diagnostic::at_line(&post.path, line, message))?;
+        post.probed = probed;
+        Ok(post)
+    }
+
+    /// Every local file the post names, whether it is there or not.
+    fn media_files(&self, post: &Post) -> Vec<PathBuf> {
+        let place = self.place();
+        (post.media.iter().chain(&post.image))
+            .filter_map(|declared| match &declared.src {
+                crate::media::Src::Local(relative) => {
+                    crate::media::probe::resolve(&place, &post.path, relative).ok()
+                }
+                crate::media::Src::Url(_) => None,
+            })
+            .map(|(_, file)| file)
+            .collect()
     }
 }
 
@@ -408,5 +549,72 @@ mod tests {
         assert_eq!(refresh.removed, 1);
         assert!(cache.posts().is_empty());
         assert!(cache.diagnostics().is_empty());
+    }
+
+    fn episode(media: &str) -> String {
+        format!("+++\ntitle = \"E\"\ndate = 2020-01-01\nmedia = \"{media}\"\n+++\nBody.\n")
+    }
+
+    fn wav(secs: u32) -> Vec<u8> {
+        crate::media::probe::tests::wav(secs)
+    }
+
+    #[test]
+    fn a_changed_media_file_reprobes_exactly_the_posts_that_name_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir(root.join("ep")).unwrap();
+        std::fs::write(root.join("ep/a.wav"), wav(1)).unwrap();
+        std::fs::write(root.join("ep/a.md"), episode("a.wav")).unwrap();
+        std::fs::write(root.join("b.md"), episode("ep/a.wav")).unwrap();
+        std::fs::write(root.join("c.txt"), GOOD).unwrap();
+        let mut cache = cache(root);
+        cache.refresh_all().unwrap();
+        assert_eq!(cache.prober.reads(), 1);
+        let length = |cache: &PostCache, post: &str| {
+            cache.post(&root.join(post)).unwrap().probed.media[0].length
+        };
+        assert_eq!(length(&cache, "ep/a.md"), 8044);
+        // An unrelated edit probes nothing.
+        std::fs::write(root.join("c.txt"), GOOD.replace("Body", "Other")).unwrap();
+        cache.refresh_paths([&root.join("c.txt")]);
+        assert_eq!(cache.prober.reads(), 1);
+        std::fs::write(root.join("ep/a.wav"), wav(2)).unwrap();
+        let mut refresh = cache.refresh_paths([&root.join("ep/a.wav")]);
+        refresh.changed.sort();
+        assert_eq!(refresh.changed, [root.join("b.md"), root.join("ep/a.md")]);
+        assert_eq!(cache.prober.reads(), 2, "two posts, one file read");
+        assert_eq!(length(&cache, "b.md"), 16_044);
+        // Removed: both posts fail at their `media` line and keep their last good version.
+        std::fs::remove_file(root.join("ep/a.wav")).unwrap();
+        cache.refresh_paths([&root.join("ep/a.wav")]);
+        let diagnostics = cache.diagnostics();
+        assert_eq!(diagnostics.len(), 2, "{diagnostics:?}");
+        assert!(
+            diagnostics
+                .iter()
+                .all(|d| d.line == Some(4) && d.message.contains("no such file"))
+        );
+        assert_eq!(length(&cache, "b.md"), 16_044);
+        // Back, and a rescan (no event) notices.
+        std::fs::write(root.join("ep/a.wav"), wav(3)).unwrap();
+        let refresh = cache.refresh_all().unwrap();
+        assert_eq!(refresh.parsed, 2);
+        assert!(cache.diagnostics().is_empty());
+        assert_eq!(length(&cache, "ep/a.md"), 24_044);
+        let again = cache.refresh_all().unwrap();
+        assert_eq!(again.parsed, 0, "nothing changed since");
+    }
+
+    #[test]
+    fn a_new_post_with_missing_media_is_reported_not_published() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.md"), episode("gone.mp3")).unwrap();
+        let mut cache = cache(dir.path());
+        cache.refresh_all().unwrap();
+        assert!(cache.posts().is_empty());
+        let diagnostics = cache.diagnostics();
+        assert_eq!(diagnostics[0].path, dir.path().join("a.md"));
+        assert_eq!(diagnostics[0].line, Some(4));
     }
 }

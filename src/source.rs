@@ -201,6 +201,10 @@ impl Source {
         &self.root
     }
 
+    pub fn policy(&self) -> Policy {
+        self.policy
+    }
+
     /// Lists every post file below the source folder, and what could not be listed or read.
     ///
     /// Symlinks are followed within the rules; a symlink that leads back to one of its own

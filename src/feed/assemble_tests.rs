@@ -24,6 +24,9 @@ fn post(path: &str, date: &str, tags: &[&str]) -> Arc<Post> {
         link: None,
         lang: None,
         body_hash: 0,
+        media: Vec::new(),
+        image: None,
+        probed: Default::default(),
     })
 }
 

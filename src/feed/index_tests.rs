@@ -49,6 +49,9 @@ fn random_post(dice: &mut Dice, path: &Path, start: DateTime<Utc>) -> Option<Arc
         link: None,
         lang: None,
         body_hash: body as u64,
+        media: Vec::new(),
+        image: None,
+        probed: Default::default(),
     }))
 }
 

@@ -97,6 +97,8 @@ impl Identity<'_> {
                 .into_iter()
                 .map(String::from)
                 .collect(),
+            icon: config.icon.as_ref().map(|src| src.url(&config.base_url)),
+            logo: config.logo.as_ref().map(|src| src.url(&config.base_url)),
         }
     }
 }
@@ -136,14 +138,114 @@ pub(super) fn entry(config: &Config, listed: &Listed, content: Content) -> Entry
         updated: post.updated.unwrap_or(post.date),
         authors: post.authors.clone(),
         summary: post.summary.clone().unwrap_or(content.excerpt),
-        content_html: content.html,
         tags: post.tags.clone(),
         lang: post.lang.clone(),
-        enclosures: Vec::new(),
-        image: None,
+        enclosures: (post.probed.media.iter())
+            .map(|attachment| attachment.enclosure(&config.base_url))
+            .collect(),
+        image: match &post.probed.image {
+            Some(image) => Some(image.url(&config.base_url)),
+            None => first_image(&content.html),
+        },
+        content_html: content.html,
     }
+}
+
+/// The `src` of the first `<img>` in `html` (whose URLs are already absolute), when it is an
+/// http(s) URL: the entry's image when front matter names none.
+fn first_image(html: &str) -> Option<String> {
+    let mut rest = html;
+    while let Some(at) = find_ascii_ci(rest, "<img") {
+        rest = &rest[at + 4..];
+        if !rest.starts_with(|c: char| c.is_ascii_whitespace()) {
+            continue;
+        }
+        let tag = &rest[..rest.find('>').unwrap_or(rest.len())];
+        let Some(src) = attribute(tag, "src") else {
+            continue;
+        };
+        let src = decode_entities(src);
+        return (src.starts_with("https://") || src.starts_with("http://")).then_some(src);
+    }
+    None
+}
+
+fn find_ascii_ci(haystack: &str, needle: &str) -> Option<usize> {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .position(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// The value of `name` in the inside of a start tag.
+fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let mut rest = tag;
+    while let Some(at) = find_ascii_ci(rest, name) {
+        let before = rest[..at].chars().next_back();
+        let after = rest[at + name.len()..].trim_start();
+        rest = &rest[at + name.len()..];
+        if !before.is_some_and(|c| c.is_ascii_whitespace()) {
+            continue;
+        }
+        let Some(value) = after.strip_prefix('=').map(str::trim_start) else {
+            continue;
+        };
+        return Some(match value.chars().next() {
+            Some(quote @ ('"' | '\'')) => {
+                let value = &value[1..];
+                &value[..value.find(quote).unwrap_or(value.len())]
+            }
+            _ => {
+                &value[..value
+                    .find(|c: char| c.is_ascii_whitespace() || c == '>')
+                    .unwrap_or(value.len())]
+            }
+        });
+    }
+    None
+}
+
+/// The few entities an attribute written by the Markdown renderer or an author holds.
+fn decode_entities(text: &str) -> String {
+    text.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }
 
 fn epoch() -> DateTime<FixedOffset> {
     DateTime::<Utc>::UNIX_EPOCH.fixed_offset()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_image;
+
+    #[test]
+    fn the_first_image_of_the_content_is_the_default() {
+        let cases = [
+            (
+                "<p>x</p><img src=\"https://e.org/a.png\" alt=\"a\" /><img src=\"https://e.org/b.png\">",
+                Some("https://e.org/a.png"),
+            ),
+            (
+                "<IMG alt='x' SRC='https://e.org/a.png?x=1&amp;y=2'>",
+                Some("https://e.org/a.png?x=1&y=2"),
+            ),
+            (
+                "<img data-src=\"https://e.org/no.png\" src=https://e.org/yes.png>",
+                Some("https://e.org/yes.png"),
+            ),
+            (
+                "<imgx src=\"https://e.org/no.png\"><img src=\"data:image/png;base64,AA\">",
+                None,
+            ),
+            ("<p>no image</p>", None),
+            ("<img", None),
+        ];
+        for (html, want) in cases {
+            assert_eq!(first_image(html).as_deref(), want, "{html}");
+        }
+    }
 }

@@ -74,6 +74,10 @@ pub struct Feed {
     /// The WebSub hubs every document of the feed names (absolute URLs), so a reader can
     /// subscribe through one instead of polling; empty when none is configured.
     pub hubs: Vec<String>,
+    /// Absolute URL of the feed's small square icon (Atom `<icon>`, JSON Feed `favicon`).
+    pub icon: Option<String>,
+    /// Absolute URL of its larger image (Atom `<logo>`, RSS `<image>`, JSON Feed `icon`).
+    pub logo: Option<String>,
 }
 
 impl Feed {

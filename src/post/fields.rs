@@ -12,6 +12,7 @@ use super::front_matter::Syntax;
 use super::slug::{self, FileName};
 use super::{ParseOptions, Post, date};
 use crate::diagnostic::Diagnostic;
+use crate::media::{Declared, Probed};
 
 /// How the author of this file can supply what is missing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +43,8 @@ pub(super) struct Fields {
     pub lang: Option<String>,
     /// Fingerprint of the body (everything after the front matter or byline).
     pub body_hash: u64,
+    pub media: Vec<Declared>,
+    pub image: Option<Declared>,
 }
 
 impl Fields {
@@ -61,6 +64,8 @@ impl Fields {
             link: None,
             lang: None,
             body_hash: 0,
+            media: Vec::new(),
+            image: None,
         }
     }
 
@@ -104,6 +109,9 @@ impl Fields {
             link: self.link,
             lang: non_empty(self.lang),
             body_hash: self.body_hash,
+            media: self.media,
+            image: self.image,
+            probed: Probed::default(),
         })
     }
 

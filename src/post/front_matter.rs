@@ -63,6 +63,23 @@ impl Block<'_> {
     }
 }
 
+impl Block<'_> {
+    /// The first file line from `from` on that holds `text` (an item of a list, found by its
+    /// value); `from` itself when no later line does or `text` is empty.
+    pub fn line_containing(&self, from: usize, text: &str) -> usize {
+        if text.is_empty() {
+            return from;
+        }
+        let skip = from.saturating_sub(self.first_line);
+        self.text
+            .lines()
+            .enumerate()
+            .skip(skip)
+            .find(|(_, line)| line.contains(text))
+            .map_or(from, |(i, _)| self.first_line + i)
+    }
+}
+
 /// Splits `text` (BOM removed, `\n` line endings) into its front matter block and the body.
 pub fn split<'a>(path: &Path, text: &'a str) -> Result<(Option<Block<'a>>, &'a str), Diagnostic> {
     let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
@@ -112,6 +129,9 @@ pub struct FrontMatter {
     pub draft: bool,
     pub link: Option<String>,
     pub lang: Option<String>,
+    /// One item or a list; read by `media::read_media`, which names its own errors.
+    pub media: Option<serde_json::Value>,
+    pub image: Option<String>,
 }
 
 /// A date as written: a string, or a native TOML date-time turned back into its RFC 3339 text,

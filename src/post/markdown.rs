@@ -13,6 +13,7 @@ use super::fields::{Fields, Hints};
 use super::front_matter::{self, Block, DateText, FrontMatter, Syntax};
 use super::{Content, ParseOptions, date};
 use crate::diagnostic::Diagnostic;
+use crate::media::{self, Declared};
 
 /// Reads a Markdown post (BOM removed, `\n` line endings).
 pub(super) fn parse(path: &Path, text: &str, options: &ParseOptions) -> Result<Fields, Diagnostic> {
@@ -53,7 +54,40 @@ pub(super) fn parse(path: &Path, text: &str, options: &ParseOptions) -> Result<F
     fields.draft = front.draft;
     fields.lang = front.lang;
     fields.body_hash = super::fingerprint(body);
+    read_media(path, block.as_ref(), front.media, front.image, &mut fields)?;
     Ok(fields)
+}
+
+/// `media` and `image`, each item with the line it is written on.
+fn read_media(
+    path: &Path,
+    block: Option<&Block>,
+    media: Option<serde_json::Value>,
+    image: Option<String>,
+    fields: &mut Fields,
+) -> Result<(), Diagnostic> {
+    let Some(block) = block else {
+        return Ok(());
+    };
+    let at = |(line, message): media::LineError| Diagnostic::at_line(path, line, message);
+    if let Some(value) = media {
+        let key = block.key_line("media");
+        let line_of = |text: &str| block.line_containing(key, text);
+        fields.media = media::read_media(&value, line_of).map_err(at)?;
+    }
+    if let Some(image) = image {
+        let line = block.key_line("image");
+        let src = media::read_image(&image, line).map_err(at)?;
+        fields.image = Some(Declared {
+            src,
+            mime: None,
+            length: None,
+            duration_secs: None,
+            title: None,
+            line,
+        });
+    }
+    Ok(())
 }
 
 fn missing_title(path: &Path, has_front_matter: bool, syntax: Syntax) -> Diagnostic {
@@ -219,6 +253,76 @@ mod tests {
     fn read(text: &str) -> Result<Fields, String> {
         let options = ParseOptions { timezone: Tz::UTC };
         parse(Path::new("posts/a.md"), text, &options).map_err(|d| d.to_string())
+    }
+
+    #[test]
+    fn media_in_every_form_keeps_the_line_of_each_item() {
+        let one =
+            read("+++\ntitle = \"T\"\nmedia = \"ep1.mp3\"\nimage = \"cover.jpg\"\n+++\n").unwrap();
+        assert_eq!(one.media.len(), 1);
+        assert_eq!(one.media[0].src, media::Src::Local("ep1.mp3".into()));
+        assert_eq!(one.media[0].line, 3);
+        let image = one.image.unwrap();
+        assert_eq!(
+            (image.src, image.line),
+            (media::Src::Local("cover.jpg".into()), 4)
+        );
+        let toml = read(
+            "+++\ntitle = \"T\"\nmedia = [\n  \"a.mp3\",\n  { src = \"b.ogg\", type = \"audio/ogg\", length = 3, duration = \"00:01:02\", title = \"B\" },\n]\n+++\n",
+        )
+        .unwrap();
+        let lines: Vec<usize> = toml.media.iter().map(|m| m.line).collect();
+        assert_eq!(lines, [4, 5]);
+        assert_eq!(toml.media[1].duration_secs, Some(62));
+        let yaml = read(
+            "---\ntitle: T\nmedia:\n  - a.mp3\n  - src: https://cdn.example.org/b.mp3\n    length: 1000\n    duration: 61\nimage: https://e.org/c.png\n---\n",
+        )
+        .unwrap();
+        let lines: Vec<usize> = yaml.media.iter().map(|m| m.line).collect();
+        assert_eq!(lines, [4, 5]);
+        assert_eq!(yaml.media[1].mime.as_deref(), Some("audio/mpeg"));
+        assert_eq!(
+            yaml.image.unwrap().src,
+            media::Src::Url("https://e.org/c.png".into())
+        );
+        let table =
+            read("+++\ntitle = \"T\"\n[media]\nsrc = \"a.mp3\"\ntitle = \"A\"\n+++\n").unwrap();
+        assert_eq!(table.media[0].title.as_deref(), Some("A"));
+        assert_eq!(table.media[0].line, 4);
+    }
+
+    #[test]
+    fn media_errors_name_the_file_and_line() {
+        let cases = [
+            (
+                "+++\ntitle = \"T\"\n\nmedia = [\"a.mp3\", \"https://e.org/b.mp3\"]\n+++\n",
+                "posts/a.md:4: `media` https://e.org/b.mp3 is a URL",
+            ),
+            (
+                "---\ntitle: T\nmedia:\n  - a.mp3\n  - src: b.mp3\n    lenght: 3\n---\n",
+                "posts/a.md:5: `media` has no key `lenght`",
+            ),
+            (
+                "---\ntitle: T\nmedia:\n  - type: audio/mpeg\n---\n",
+                "posts/a.md:3: a `media` table has no `src`",
+            ),
+            (
+                "+++\ntitle = \"T\"\nmedia = { src = \"a.mp3\", duration = \"soon\" }\n+++\n",
+                "posts/a.md:3: `media` `duration` \"soon\" is not a duration",
+            ),
+            (
+                "+++\ntitle = \"T\"\nimage = \"/etc/c.png\"\n+++\n",
+                "posts/a.md:3: `image` \"/etc/c.png\" is an absolute path",
+            ),
+            (
+                "+++\ntitle = \"T\"\nimage = 3\n+++\n",
+                "posts/a.md:3: image: invalid type",
+            ),
+        ];
+        for (text, want) in cases {
+            let err = read(text).unwrap_err();
+            assert!(err.starts_with(want), "{err}\nwanted {want}");
+        }
     }
 
     #[test]

@@ -21,6 +21,7 @@ use chrono::{DateTime, FixedOffset};
 use chrono_tz::Tz;
 
 use crate::diagnostic::Diagnostic;
+use crate::media::{Declared, Probed};
 
 /// The kinds of source file feedd reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +76,13 @@ pub struct Post {
     /// A fingerprint of the body as written (not of the title or front matter), so a renamed
     /// file whose title was also edited can still be recognised.
     pub body_hash: u64,
+    /// Front matter `media`, as declared (Markdown posts only).
+    pub media: Vec<Declared>,
+    /// Front matter `image`, as declared.
+    pub image: Option<Declared>,
+    /// What the files and URLs of `media` and `image` turned out to be: filled by the cache's
+    /// probe (I/O) after the pure parse; empty until then.
+    pub probed: Probed,
 }
 
 /// Everything a parser needs besides the file itself.

@@ -3,6 +3,7 @@
 //! The crate escapes every text and writes `type="html"` content as escaped text (no CDATA), so
 //! markup and `]]>` in posts stay data. Dates keep the offset they were written with.
 
+use atom_syndication::extension::{Extension, ExtensionMap};
 use atom_syndication::{
     Category, Content, Entry as AtomEntry, Feed as AtomFeed, Generator, Link, Person, Text,
     WriteConfig,
@@ -12,6 +13,7 @@ use std::collections::BTreeMap;
 
 use super::GENERATOR;
 use super::history;
+use super::media_rss;
 use super::xml_text::CleanFeed;
 use crate::feed::{DocumentLink, Entry, History};
 use crate::format::Format;
@@ -23,7 +25,8 @@ pub(super) fn render(feed: &CleanFeed, link: &DocumentLink) -> Vec<u8> {
         .map(|e| atom_entry(e, feed.language.as_deref()))
         .collect();
     let anonymous = feed.entries.iter().any(|e| e.authors.is_empty());
-    let mut body = write(atom_feed(feed, link, entries, anonymous));
+    let thumbnails = media_rss::used_by(feed.entries.iter());
+    let mut body = write(atom_feed(feed, link, entries, (anonymous, thumbnails)));
     insert_history_marker(&mut body, &feed.history);
     body
 }
@@ -39,15 +42,16 @@ pub(super) fn fragment(entry: &Entry, feed_lang: Option<&str>) -> Vec<u8> {
 }
 
 /// `feed`'s document with `sentinel` as its only entry, for [`super::frame::Frame::around`];
-/// `anonymous` says whether any real entry has no author of its own.
+/// `anonymous` says whether any real entry has no author of its own, `thumbnails` whether any
+/// has an image.
 pub(super) fn shell(
     feed: &CleanFeed,
     link: &DocumentLink,
     sentinel: &Entry,
-    anonymous: bool,
+    (anonymous, thumbnails): (bool, bool),
 ) -> Vec<u8> {
     let entries = vec![atom_entry(sentinel, feed.language.as_deref())];
-    let mut body = write(atom_feed(feed, link, entries, anonymous));
+    let mut body = write(atom_feed(feed, link, entries, (anonymous, thumbnails)));
     insert_history_marker(&mut body, &feed.history);
     body
 }
@@ -61,7 +65,7 @@ fn atom_feed(
     feed: &CleanFeed,
     link: &DocumentLink,
     entries: Vec<AtomEntry>,
-    anonymous: bool,
+    (anonymous, thumbnails): (bool, bool),
 ) -> AtomFeed {
     // Atom requires an author on every entry, inherited from the feed when the entry has none.
     // Without a site author, the site's own name is the most honest stand-in.
@@ -90,10 +94,16 @@ fn atom_feed(
         rel: "hub".to_owned(),
         ..Link::default()
     }));
-    let namespaces = match history::marker(&feed.history) {
+    let mut namespaces = match history::marker(&feed.history) {
         Some(_) => BTreeMap::from([(history::PREFIX.to_owned(), history::NAMESPACE.to_owned())]),
         None => BTreeMap::new(),
     };
+    if thumbnails {
+        namespaces.insert(
+            media_rss::PREFIX.to_owned(),
+            media_rss::NAMESPACE.to_owned(),
+        );
+    }
     AtomFeed {
         id: feed.id.clone(),
         title: Text::plain(feed.title.clone()),
@@ -108,6 +118,8 @@ fn atom_feed(
         }),
         authors,
         lang: feed.language.clone(),
+        icon: feed.icon.clone(),
+        logo: feed.logo.clone(),
         entries,
         ..AtomFeed::default()
     }
@@ -148,11 +160,20 @@ fn atom_entry(entry: &Entry, feed_lang: Option<&str>) -> AtomEntry {
     AtomEntry {
         id: entry.id.clone(),
         title: text(&entry.title),
-        links: vec![Link {
+        links: std::iter::once(Link {
             href: entry.link.clone(),
             rel: "alternate".to_owned(),
             ..Link::default()
-        }],
+        })
+        .chain(entry.enclosures.iter().map(|e| Link {
+            href: e.url.clone(),
+            rel: "enclosure".to_owned(),
+            mime_type: Some(e.mime.clone()),
+            length: Some(e.length.to_string()),
+            title: e.title.clone(),
+            ..Link::default()
+        }))
+        .collect(),
         published: Some(entry.published),
         updated: entry.updated,
         authors: entry.authors.iter().map(|a| person(a)).collect(),
@@ -171,8 +192,22 @@ fn atom_entry(entry: &Entry, feed_lang: Option<&str>) -> AtomEntry {
             lang: lang.clone(),
             ..Content::default()
         }),
+        extensions: entry.image.as_deref().map(thumbnail).unwrap_or_default(),
         ..AtomEntry::default()
     }
+}
+
+/// The entry's image as `media:thumbnail`.
+fn thumbnail(url: &str) -> ExtensionMap {
+    let element = Extension {
+        name: format!("{}:thumbnail", media_rss::PREFIX),
+        attrs: BTreeMap::from([("url".to_owned(), url.to_owned())]),
+        ..Extension::default()
+    };
+    BTreeMap::from([(
+        media_rss::PREFIX.to_owned(),
+        BTreeMap::from([("thumbnail".to_owned(), vec![element])]),
+    )])
 }
 
 fn person(name: &str) -> Person {

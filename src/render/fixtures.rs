@@ -67,6 +67,8 @@ pub(crate) fn feed(entries: Vec<Entry>) -> Feed {
         entries: entries.into_iter().map(Arc::new).collect(),
         history: crate::feed::History::Unpaged,
         hubs: Vec::new(),
+        icon: None,
+        logo: None,
     }
 }
 

@@ -253,12 +253,14 @@ fn frame(head: &CleanFeed, link: &DocumentLink, feed: &Feed) -> Option<Frame> {
     let (shell, alone, separator) = match link.format {
         Format::Rss => {
             let author = head.author.as_deref();
-            let shell = rss::shell(head, link, &sentinel);
+            let thumbnails = super::media_rss::used_by(feed.entries.iter());
+            let shell = rss::shell(head, link, &sentinel, thumbnails);
             (shell, rss::fragment(&sentinel, author), &b""[..])
         }
         Format::Atom => {
             let anonymous = feed.entries.iter().any(|e| e.authors.is_empty());
-            let shell = atom::shell(head, link, &sentinel, anonymous);
+            let thumbnails = super::media_rss::used_by(feed.entries.iter());
+            let shell = atom::shell(head, link, &sentinel, (anonymous, thumbnails));
             let alone = atom::fragment(&sentinel, head.language.as_deref());
             (shell, alone, &b""[..])
         }

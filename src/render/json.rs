@@ -22,6 +22,12 @@ struct JsonFeed<'a> {
     next_url: Option<&'a str>,
     #[serde(skip_serializing_if = "str::is_empty")]
     description: &'a str,
+    /// The feed's larger image (`logo`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    icon: Option<&'a str>,
+    /// Its small square icon (`icon`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    favicon: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     language: Option<&'a str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -60,6 +66,21 @@ struct Item<'a> {
     tags: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     language: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    attachments: Vec<Attachment<'a>>,
+}
+
+#[derive(Serialize)]
+struct Attachment<'a> {
+    url: &'a str,
+    mime_type: &'a str,
+    size_in_bytes: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duration_in_seconds: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<&'a str>,
 }
 
 /// What comes between two items in the document: the pretty printer's comma and indent.
@@ -115,6 +136,8 @@ fn write<'a>(feed: &'a CleanFeed, link: &'a DocumentLink, items: Vec<Item<'a>>) 
         feed_url,
         next_url,
         description: &feed.description,
+        icon: feed.logo.as_deref(),
+        favicon: feed.icon.as_deref(),
         language: feed.language.as_deref(),
         authors: feed.author.as_deref().map(author).into_iter().collect(),
         hubs: (feed.hubs.iter())
@@ -147,6 +170,16 @@ fn item(entry: &Entry) -> Item<'_> {
         authors: entry.authors.iter().map(|a| author(a)).collect(),
         tags: &entry.tags,
         language: entry.lang.as_deref(),
+        image: entry.image.as_deref(),
+        attachments: (entry.enclosures.iter())
+            .map(|e| Attachment {
+                url: &e.url,
+                mime_type: &e.mime,
+                size_in_bytes: e.length,
+                duration_in_seconds: e.duration_secs,
+                title: e.title.as_deref(),
+            })
+            .collect(),
     }
 }
 

@@ -115,6 +115,21 @@ pub fn render_all<'a>(feeds: impl IntoIterator<Item = &'a Feed>) -> Vec<Document
 }
 
 /// The bytes of `link`'s document, every entry rendered in place.
+/// Media RSS (<https://www.rssboard.org/media-rss>): only its `media:thumbnail`, the entry's
+/// image for readers that show one beside each item. Declared on the root element of documents
+/// with an entry that has an image, so documents without media stay as they were.
+pub(super) mod media_rss {
+    pub const PREFIX: &str = "media";
+    pub const NAMESPACE: &str = "http://search.yahoo.com/mrss/";
+
+    /// Whether a document of these entries has a thumbnail, and so declares the namespace.
+    pub fn used_by<'a>(
+        mut entries: impl Iterator<Item = &'a std::sync::Arc<crate::feed::Entry>>,
+    ) -> bool {
+        entries.any(|entry| entry.image.is_some())
+    }
+}
+
 fn render_whole(feed: &CleanFeed, link: &DocumentLink) -> Vec<u8> {
     match link.format {
         Format::Rss => rss::render(feed, link),
@@ -333,6 +348,123 @@ mod tests {
             expected.extend(feed.hubs.iter().map(|h| ("hub".to_owned(), h.clone())));
             assert_eq!(links, expected, "{format:?}");
             read_back(document);
+        }
+    }
+
+    #[test]
+    fn media_is_rendered_in_every_format_and_spliced_as_rendered_whole() {
+        use crate::media::Enclosure;
+        let mut with_media = entry(1);
+        with_media.enclosures = vec![
+            Enclosure {
+                url: "https://example.com/ep%201.mp3".to_owned(),
+                mime: "audio/mpeg".to_owned(),
+                length: 12_345,
+                duration_secs: Some(61),
+                title: Some("Episode & one".to_owned()),
+            },
+            Enclosure {
+                url: "https://cdn.example.com/ep1.ogg?a=1&b=2".to_owned(),
+                mime: "audio/ogg".to_owned(),
+                length: 999,
+                duration_secs: None,
+                title: None,
+            },
+        ];
+        with_media.image = Some("https://example.com/cover.png".to_owned());
+        let mut feed = fixtures::feed(vec![with_media, entry(2)]);
+        feed.icon = Some("https://example.com/icon.png".to_owned());
+        feed.logo = Some("https://example.com/logo.png".to_owned());
+        for document in &render_all([&feed]) {
+            let format = document.format().expect("a feed document");
+            let whole = render(&feed, format).expect("format is built");
+            assert_eq!(document.body, whole.body, "{format:?}");
+            let read = read_back(document);
+            // feed-rs reads RSS enclosures as media, Atom's and JSON Feed's as links with a length.
+            let mut media: Vec<(String, Option<u64>, String)> = read.entries[0]
+                .media
+                .iter()
+                .flat_map(|m| &m.content)
+                .filter_map(|c| {
+                    let url = c.url.as_ref()?.to_string();
+                    Some((url, c.size, c.content_type.as_ref()?.to_string()))
+                })
+                .collect();
+            media.extend(
+                (read.entries[0].links.iter())
+                    .filter(|l| l.length.is_some())
+                    .map(|l| {
+                        (
+                            l.href.clone(),
+                            l.length,
+                            l.media_type.clone().unwrap_or_default(),
+                        )
+                    }),
+            );
+            let first = (
+                "https://example.com/ep%201.mp3".to_owned(),
+                Some(12_345),
+                "audio/mpeg".to_owned(),
+            );
+            let second = (
+                "https://cdn.example.com/ep1.ogg?a=1&b=2".to_owned(),
+                Some(999),
+                "audio/ogg".to_owned(),
+            );
+            match format {
+                Format::Rss => assert_eq!(media, [first], "one enclosure"),
+                _ => assert_eq!(media, [first, second], "{format:?}"),
+            }
+            assert!(read.entries[1].media.is_empty());
+            let text = std::str::from_utf8(&document.body).expect("UTF-8");
+            if format != Format::Json {
+                let xml = roxmltree::Document::parse(text).expect("well-formed");
+                let thumbnails: Vec<&str> = xml
+                    .descendants()
+                    .filter(|n| n.has_tag_name((media_rss::NAMESPACE, "thumbnail")))
+                    .filter_map(|n| n.attribute("url"))
+                    .collect();
+                assert_eq!(thumbnails, ["https://example.com/cover.png"], "{format:?}");
+            }
+            match format {
+                Format::Rss => {
+                    let channel = Channel::read_from(&document.body[..]).expect("RSS");
+                    let image = channel.image().expect("an <image>");
+                    assert_eq!(image.url(), "https://example.com/logo.png");
+                    assert_eq!(
+                        (image.title(), image.link()),
+                        ("Example Site", "https://example.com/")
+                    );
+                }
+                Format::Atom => {
+                    let atom: atom_syndication::Feed = text.parse().expect("Atom");
+                    assert_eq!(atom.icon(), Some("https://example.com/icon.png"));
+                    assert_eq!(atom.logo(), Some("https://example.com/logo.png"));
+                    let link = &atom.entries()[0].links()[1];
+                    assert_eq!(
+                        (link.rel(), link.title()),
+                        ("enclosure", Some("Episode & one"))
+                    );
+                }
+                Format::Json => {
+                    let json: serde_json::Value = serde_json::from_str(text).expect("JSON");
+                    assert_eq!(json["icon"], "https://example.com/logo.png");
+                    assert_eq!(json["favicon"], "https://example.com/icon.png");
+                    let item = &json["items"][0];
+                    assert_eq!(item["image"], "https://example.com/cover.png");
+                    assert_eq!(item["attachments"][0]["duration_in_seconds"], 61);
+                    assert_eq!(item["attachments"][0]["title"], "Episode & one");
+                    assert!(item["attachments"][1].get("duration_in_seconds").is_none());
+                }
+            }
+        }
+        let plain = fixtures::feed(vec![entry(1)]);
+        for document in &render_all([&plain]) {
+            let text = std::str::from_utf8(&document.body).expect("UTF-8");
+            assert!(
+                !text.contains("mrss") && !text.contains("enclosure"),
+                "{text}"
+            );
         }
     }
 

@@ -12,10 +12,11 @@ use chrono::{DateTime, Datelike, FixedOffset, TimeZone};
 use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::{self, DublinCoreExtension};
 use rss::extension::{Extension, ExtensionMap};
-use rss::{Category, Channel, Guid, Item};
+use rss::{Category, Channel, Enclosure, Guid, Image, Item};
 
 use super::GENERATOR;
 use super::history;
+use super::media_rss;
 use super::xml_text::CleanFeed;
 use crate::feed::polling::Refresh;
 use crate::feed::{DocumentLink, Entry, History};
@@ -30,7 +31,8 @@ pub(super) fn render(feed: &CleanFeed, link: &DocumentLink) -> Vec<u8> {
         .iter()
         .map(|e| item(e, feed.author.as_deref()))
         .collect();
-    write(channel(feed, link, items))
+    let thumbnails = media_rss::used_by(feed.entries.iter());
+    write(channel(feed, link, items, thumbnails))
 }
 
 /// The bytes `entry` has inside any channel of a site whose author is `site_author`: the
@@ -43,12 +45,19 @@ pub(super) fn fragment(entry: &Entry, site_author: Option<&str>) -> Vec<u8> {
     super::frame::element(&write(lone), b"<item>", b"</item>")
 }
 
-/// `feed`'s channel with `sentinel` as its only item, for [`super::frame::Frame::around`].
-pub(super) fn shell(feed: &CleanFeed, link: &DocumentLink, sentinel: &Entry) -> Vec<u8> {
+/// `feed`'s channel with `sentinel` as its only item, for [`super::frame::Frame::around`];
+/// `thumbnails` says whether any real entry has an image.
+pub(super) fn shell(
+    feed: &CleanFeed,
+    link: &DocumentLink,
+    sentinel: &Entry,
+    thumbnails: bool,
+) -> Vec<u8> {
     write(channel(
         feed,
         link,
         vec![item(sentinel, feed.author.as_deref())],
+        thumbnails,
     ))
 }
 
@@ -58,9 +67,9 @@ fn write(channel: Channel) -> Vec<u8> {
         .expect("writing XML into a Vec cannot fail")
 }
 
-fn channel(feed: &CleanFeed, link: &DocumentLink, items: Vec<Item>) -> Channel {
+fn channel(feed: &CleanFeed, link: &DocumentLink, items: Vec<Item>, thumbnails: bool) -> Channel {
     // Declared whether or not an item uses them, so the root element does not depend on content.
-    let namespaces = BTreeMap::from([
+    let mut namespaces = BTreeMap::from([
         (
             "atom".to_owned(),
             rss::extension::atom::NAMESPACE.to_owned(),
@@ -86,6 +95,12 @@ fn channel(feed: &CleanFeed, link: &DocumentLink, items: Vec<Item>) -> Channel {
         rel: "hub".to_owned(),
         ..Link::default()
     }));
+    if thumbnails {
+        namespaces.insert(
+            media_rss::PREFIX.to_owned(),
+            media_rss::NAMESPACE.to_owned(),
+        );
+    }
     let (namespaces, extensions) = history_marker(&feed.history, namespaces);
     let (namespaces, extensions) = refresh(feed.max_age, namespaces, extensions);
     Channel {
@@ -108,6 +123,12 @@ fn channel(feed: &CleanFeed, link: &DocumentLink, items: Vec<Item>) -> Channel {
         dublin_core_ext: feed.author.as_ref().map(|author| DublinCoreExtension {
             creators: vec![author.clone()],
             ..DublinCoreExtension::default()
+        }),
+        image: feed.logo.as_ref().map(|url| Image {
+            url: url.clone(),
+            title: feed.title.clone(),
+            link: feed.home_url.clone(),
+            ..Image::default()
         }),
         items,
         ..Channel::default()
@@ -189,8 +210,28 @@ fn item(entry: &Entry, site_author: Option<&str>) -> Item {
             .map(|t| Category::from(t.as_str()))
             .collect(),
         pub_date: Some(rfc2822(entry.published)),
+        // RSS has one enclosure an item; the first is the one podcast apps play.
+        enclosure: entry.enclosures.first().map(|e| Enclosure {
+            url: e.url.clone(),
+            length: e.length.to_string(),
+            mime_type: e.mime.clone(),
+        }),
+        extensions: entry.image.as_deref().map(thumbnail).unwrap_or_default(),
         ..Item::default()
     }
+}
+
+/// The entry's image as `media:thumbnail`.
+fn thumbnail(url: &str) -> ExtensionMap {
+    let element = Extension {
+        name: format!("{}:thumbnail", media_rss::PREFIX),
+        attrs: BTreeMap::from([("url".to_owned(), url.to_owned())]),
+        ..Extension::default()
+    };
+    BTreeMap::from([(
+        media_rss::PREFIX.to_owned(),
+        BTreeMap::from([("thumbnail".to_owned(), vec![element])]),
+    )])
 }
 
 /// Plain `text` as HTML that displays it.

@@ -49,6 +49,8 @@ impl CleanFeed {
             entries: _,
             history,
             hubs,
+            icon,
+            logo,
         } = feed;
         CleanFeed(Feed {
             id: clean(id),
@@ -64,6 +66,8 @@ impl CleanFeed {
             entries: Vec::new(),
             history: clean_history(history),
             hubs: hubs.iter().map(|hub| clean(hub)).collect(),
+            icon: icon.as_deref().map(clean),
+            logo: logo.as_deref().map(clean),
         })
     }
 }
