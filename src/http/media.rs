@@ -139,8 +139,12 @@ fn if_range_holds(headers: &HeaderMap, media: &ServedMedia) -> bool {
     if value.starts_with("W/") {
         return false;
     }
-    httpdate::parse_http_date(value)
-        .is_ok_and(|date| SystemTime::from(media.last_modified()) == date)
+    // HTTP dates count whole seconds: the date sent as `Last-Modified` is the time cut down.
+    let sent = media.last_modified().timestamp();
+    httpdate::parse_http_date(value).is_ok_and(|date| {
+        date.duration_since(SystemTime::UNIX_EPOCH)
+            .is_ok_and(|since| i64::try_from(since.as_secs()) == Ok(sent))
+    })
 }
 
 /// The one value of `name`, trimmed; `None` when absent, repeated or not text.

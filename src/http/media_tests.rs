@@ -21,7 +21,8 @@ fn media() -> ServedMedia {
         ETag::of(b"the bytes"),
         LENGTH,
         "audio/mpeg".into(),
-        UNIX_EPOCH + Duration::from_secs(MODIFIED),
+        // The file's time has nanoseconds; the date sent has whole seconds.
+        UNIX_EPOCH + Duration::from_secs(MODIFIED) + Duration::from_nanos(123_456_789),
     )
 }
 
