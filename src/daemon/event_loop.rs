@@ -75,7 +75,8 @@ impl EventLoop {
         status.disk_written(site.persist_errors());
         announce_start(&site, &notifier);
         // The manifest in `state_dir` says what the target holds: a restart sends only changes.
-        deployer.deploy(site.config(), &site.last().documents);
+        let last = site.last();
+        deployer.deploy(site.config(), &last.documents, &last.media);
         Ok(EventLoop {
             watch_settings: WatchSettings::from_config(site.config(), config_path),
             config_path: config_path.to_path_buf(),
@@ -173,7 +174,8 @@ impl EventLoop {
                 // The hub list in force from now on, even when no document changes with it.
                 (self.notifier).announce(&self.site.config().websub.hubs, Vec::new());
                 // A new `[deploy]` target gets the documents now, not at the next change.
-                (self.deployer).deploy(self.site.config(), &self.site.last().documents);
+                let last = self.site.last();
+                (self.deployer).deploy(self.site.config(), &last.documents, &last.media);
                 let after = &self.site.config().server;
                 let restart_only = |s: &crate::config::Server| {
                     let polite = (s.metrics, s.rate_limit);
@@ -254,7 +256,8 @@ impl EventLoop {
             .rebuilt(published, documents, problems, changed, Local::now());
         self.persist_and_report();
         // After the output folder is written: a `[deploy] command` works on its files.
-        (self.deployer).deploy(self.site.config(), &self.site.last().documents);
+        let last = self.site.last();
+        (self.deployer).deploy(self.site.config(), &last.documents, &last.media);
         // After the output folder is written too: a hub told of a change fetches it at once,
         // perhaps from a web server serving that folder.
         self.announce(topics);
