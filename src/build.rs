@@ -219,8 +219,11 @@ impl Pipeline {
                 }
             }
         }
+        if let Some(file) = podcast_artwork(config, cache, diagnostics) {
+            media.insert(file.path.clone(), file);
+        }
         let candidates: HashMap<String, &MediaFile> = (cache.posts_with_media())
-            .flat_map(|post| post.probed.files())
+            .flat_map(|post| post.probed.files().chain(post.episode_files.files()))
             .map(|file| (published_url(&config.base_url, &file.path), file))
             .collect();
         if !candidates.is_empty() {
@@ -229,7 +232,9 @@ impl Pipeline {
                 .keys()
                 .filter_map(|key| self.assembler.page(key));
             for entry in pages.flat_map(|feed| &feed.entries) {
-                let urls = (entry.enclosures.iter().map(|e| &e.url)).chain(&entry.image);
+                let urls = (entry.enclosures.iter().map(|e| &e.url))
+                    .chain(&entry.image)
+                    .chain(entry.episode.iter().flat_map(|e| e.urls()));
                 for file in urls.filter_map(|url| candidates.get(url)) {
                     media
                         .entry(file.path.clone())
@@ -391,6 +396,22 @@ fn summary_only(post: &Post) -> Content {
         html,
         excerpt: summary.clone(),
     }
+}
+
+/// `[podcast] image`, when it is a file of the source folder: published like `logo`.
+fn podcast_artwork(
+    config: &Config,
+    cache: &PostCache,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<MediaFile> {
+    let podcast = config.podcast.as_ref()?;
+    let Some(crate::config::Artwork::Local(path)) = &podcast.image else {
+        return None;
+    };
+    cache
+        .site_file("podcast.image", path)
+        .map_err(|problem| diagnostics.push(problem))
+        .ok()
 }
 
 #[cfg(test)]
@@ -708,6 +729,61 @@ mod tests {
                 .contains("`icon = \"nope.png\"`"),
             "{:?}",
             build.diagnostics
+        );
+    }
+
+    #[test]
+    fn a_podcasts_cover_transcripts_and_chapters_are_published_with_its_episodes() {
+        let wav = crate::media::probe::tests::wav(2);
+        let podcast = "[podcast]\nowner = { name = \"O\", email = \"o@example.org\" }\n\
+            category = \"News\"\nimage = \"art/cover.png\"\n";
+        let (dir, config, mut cache) = site_with(podcast, &[]);
+        let src = dir.path().join("feed-src");
+        std::fs::create_dir_all(src.join("art")).unwrap();
+        std::fs::create_dir_all(src.join("shows")).unwrap();
+        for (name, bytes) in [
+            ("art/cover.png", &b"\x89PNG\r\n\x1a\n"[..]),
+            ("shows/ep1.wav", &wav[..]),
+            ("shows/ep1.vtt", b"WEBVTT\n"),
+            ("shows/ep1.chapters.json", b"{}"),
+            ("shows/ep2.vtt", b"WEBVTT\n"),
+            (
+                "shows/ep1.md",
+                b"+++\ntitle = \"E\"\ndate = 2020-01-02\nmedia = \"ep1.wav\"\n+++\nBody.\n",
+            ),
+        ] {
+            std::fs::write(src.join(name), bytes).unwrap();
+        }
+        cache.refresh_all().unwrap();
+        let build = Pipeline::open(IdLedger::default()).run_all(&config, &cache, Utc::now());
+        assert!(build.diagnostics.is_empty(), "{:?}", build.diagnostics);
+        let published: Vec<(&str, &str)> = (build.media.iter())
+            .map(|m| (m.path.as_str(), m.mime.as_str()))
+            .collect();
+        assert_eq!(
+            published,
+            [
+                ("art/cover.png", "image/png"),
+                ("shows/ep1.chapters.json", "application/json"),
+                ("shows/ep1.vtt", "text/vtt"),
+                ("shows/ep1.wav", "audio/wav"),
+            ]
+        );
+        let rss = build
+            .documents
+            .iter()
+            .find(|d| d.path == "rss.xml")
+            .unwrap();
+        let rss = String::from_utf8_lossy(&rss.body);
+        assert!(
+            rss.contains(
+                r#"<podcast:transcript type="text/vtt" url="https://example.org/shows/ep1.vtt">"#
+            ),
+            "{rss}"
+        );
+        assert!(
+            rss.contains(r#"<itunes:image href="https://example.org/art/cover.png"/>"#),
+            "{rss}"
         );
     }
 }

@@ -75,7 +75,12 @@ const CONFIG_KEYS: &str = "\
            prefix = \"\", access_key_id_file = \"...\", secret_access_key_file = \"...\"
            (S3-compatible storage; keys default to AWS_ACCESS_KEY_ID and
            AWS_SECRET_ACCESS_KEY), or command = [\"rsync\", ...] run in output_dir with the
-           changed paths appended; timeout_secs = 60, attempts = 5";
+           changed paths appended; timeout_secs = 60, attempts = 5
+  [podcast] author = \"...\", owner = { name, email } (email required),
+           image = \"cover.png\" (below source_dir, 1400-3000 px square; or a URL),
+           category = \"Technology\" or [\"Arts > Books\", ...] from Apple's list,
+           explicit = false, type = \"episodic\" | \"serial\", locked = false
+           (the section makes the site a podcast: itunes: and podcast: tags in RSS)";
 
 const EXIT_CODES: &str = "\
 \x20\x200   success
@@ -495,16 +500,18 @@ mod tests {
     }
 
     /// Each `key = value` the config key list shows, keyed as `section.key` below `[paths]`,
-    /// `[html]`, `[archives]`, `[websub]`, `[server]` and `[deploy]`; a value is a quoted string, a `[…]` list or a bare
+    /// `[html]`, `[archives]`, `[websub]`, `[server]`, `[deploy]` and `[podcast]`; a value is a quoted string, a `[…]` list or a bare
     /// word.
     fn shown_in_help() -> Vec<(String, String)> {
         let mut shown = Vec::new();
         let mut section = "";
         for line in CONFIG_KEYS.lines() {
             let mut rest = line.trim_start();
-            if let Some(named) = ["paths", "html", "archives", "websub", "server", "deploy"]
-                .into_iter()
-                .find(|s| rest.starts_with(&format!("[{s}]")))
+            if let Some(named) = [
+                "paths", "html", "archives", "websub", "server", "deploy", "podcast",
+            ]
+            .into_iter()
+            .find(|s| rest.starts_with(&format!("[{s}]")))
             {
                 section = named;
                 rest = &rest[named.len() + 2..];

@@ -99,6 +99,8 @@ pub struct Config {
     pub server: Server,
     /// `[deploy]`: where changed documents are published after each rebuild, when configured.
     pub deploy: Option<Deploy>,
+    /// `[podcast]`: the site is a podcast, and its RSS feeds say so, when configured.
+    pub podcast: Option<Podcast>,
     /// Whether symlinks below `source_dir` may lead to files and folders outside it.
     pub follow_symlinks_outside: bool,
     /// Post files larger than this are errors, refused before they are read.
@@ -114,6 +116,7 @@ mod archives;
 pub mod defaults;
 mod deploy;
 mod html;
+mod podcast;
 mod websub;
 
 use html::RawHtml;
@@ -121,6 +124,7 @@ pub use html::{Html, INDEX_PATH};
 
 pub use archives::{Archives, PeriodLength};
 pub use deploy::{Deploy, DeployTarget, S3Target};
+pub use podcast::{Artwork, Podcast};
 pub use websub::{BuiltinHub, WebSub};
 
 /// Where each document is published, relative to `base_url` and the output folder.
@@ -249,6 +253,7 @@ struct RawConfig {
     #[serde(default)]
     server: RawServer,
     deploy: Option<deploy::RawDeploy>,
+    podcast: Option<podcast::RawPodcast>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -336,22 +341,14 @@ impl RawConfig {
         let base_url = parse_base_url(&self.base_url)?;
         let id_authority = validate_authority(&self.id_authority)?;
         let timezone = parse_timezone(self.timezone.as_deref())?;
-        let max_entries = self.max_entries.unwrap_or(defaults::MAX_ENTRIES);
-        if max_entries == 0 {
-            return Err("`max_entries` must be at least 1".into());
-        }
-        if self.title.trim().is_empty() {
-            return Err("`title` is empty; give the feed a name".into());
-        }
-        let lock_file = self.lock_file.unwrap_or_else(|| match &self.id_ledger {
-            // An old config named where ids are kept; the lock goes in the same folder,
-            // where feedd was already allowed to write.
-            Some(old) => crate::atomic_file::parent(old).join(defaults::LOCK_FILE),
-            None => defaults::LOCK_FILE.into(),
-        });
+        let max_entries = check_max_entries(self.max_entries)?;
+        check_title(&self.title)?;
+        let lock_file = lock_file(self.lock_file, self.id_ledger.as_deref());
         let paths = build_paths(self.paths)?;
         let server = build_server(self.server)?;
         let deploy = build_deploy(self.deploy, &server)?;
+        let formats = check_formats(self.formats)?;
+        let podcast = build_podcast(self.podcast, self.author.as_deref(), &formats)?;
         let site_src = |key: &str, raw: Option<String>| {
             raw.map(|raw| crate::media::read_site_src(key, &raw))
                 .transpose()
@@ -360,7 +357,8 @@ impl RawConfig {
             icon: site_src("icon", self.icon)?,
             logo: site_src("logo", self.logo)?,
             post_path: check_post_path(self.post_path)?,
-            formats: check_formats(self.formats)?,
+            formats,
+            podcast,
             max_post_bytes: check_max_post_bytes(self.max_post_bytes)?,
             html: self.html.build(
                 [&paths.rss, &paths.atom, &paths.json]
@@ -415,6 +413,47 @@ fn build_deploy(raw: Option<deploy::RawDeploy>, server: &Server) -> Result<Optio
         );
     }
     Ok(deploy)
+}
+
+fn check_max_entries(raw: Option<usize>) -> Result<usize, String> {
+    match raw.unwrap_or(defaults::MAX_ENTRIES) {
+        0 => Err("`max_entries` must be at least 1".into()),
+        max_entries => Ok(max_entries),
+    }
+}
+
+fn check_title(title: &str) -> Result<(), String> {
+    if title.trim().is_empty() {
+        return Err("`title` is empty; give the feed a name".into());
+    }
+    Ok(())
+}
+
+/// Where ids are kept: `lock_file`, else beside an old config's `id_ledger` (in the folder
+/// feedd was already allowed to write), else beside the config file.
+fn lock_file(raw: Option<PathBuf>, id_ledger: Option<&Path>) -> PathBuf {
+    raw.unwrap_or_else(|| match id_ledger {
+        Some(old) => crate::atomic_file::parent(old).join(defaults::LOCK_FILE),
+        None => defaults::LOCK_FILE.into(),
+    })
+}
+
+/// `[podcast]`, checked against `formats`: a podcast is an RSS feed.
+fn build_podcast(
+    raw: Option<podcast::RawPodcast>,
+    author: Option<&str>,
+    formats: &[Format],
+) -> Result<Option<Podcast>, String> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    if !formats.contains(&Format::Rss) {
+        return Err(
+            "`[podcast]` is written into the RSS feed, which `formats` leaves out; add \"rss\" to `formats`"
+                .into(),
+        );
+    }
+    raw.validate(author).map(Some)
 }
 
 fn parse_timezone(name: Option<&str>) -> Result<Tz, String> {

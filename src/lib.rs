@@ -44,6 +44,7 @@ pub mod media;
 pub mod metrics;
 pub mod once;
 pub mod output;
+pub mod podcast;
 pub mod post;
 pub mod post_cache;
 pub mod render;

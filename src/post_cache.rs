@@ -420,6 +420,11 @@ impl Reader<'_> {
             .probe(&self.place(), &post.path, &post.media, post.image.as_ref())
             .map_err(|(line, message)| Diagnostic::at_line(&post.path, line, message))?;
         post.probed = probed;
+        // The first media item is the episode RSS plays; its transcripts and chapters sit
+        // beside it.
+        if let Some(crate::media::Located::File(audio)) = post.probed.media.first().map(|a| &a.at) {
+            post.episode_files = crate::podcast::companions::beside(audio);
+        }
         Ok(post)
     }
 

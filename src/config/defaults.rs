@@ -70,6 +70,15 @@ pub mod deploy {
     pub const ATTEMPTS: u32 = 5;
 }
 
+/// `[podcast]`: what a podcast site says of itself when the key is left out.
+pub mod podcast {
+    use crate::podcast::ShowType;
+
+    pub const EXPLICIT: bool = false;
+    pub const TYPE: ShowType = ShowType::Episodic;
+    pub const LOCKED: bool = false;
+}
+
 /// `[server]`: the daemon. The per-client bounds follow nginx's defaults (`send_timeout`,
 /// `keepalive_requests`, `limit_conn`, `large_client_header_buffers`).
 pub mod server {
@@ -156,9 +165,34 @@ pub(crate) fn documented() -> Vec<(&'static str, Option<String>)> {
         ),
     ]
     .into_iter()
-    .chain(server_documented())
-    .chain(deploy_documented())
+    .chain(sections_documented())
     .collect()
+}
+
+/// [`documented`]'s rows of `[server]`, `[deploy]` and `[podcast]`.
+#[cfg(test)]
+fn sections_documented() -> impl Iterator<Item = (&'static str, Option<String>)> {
+    (server_documented().into_iter())
+        .chain(deploy_documented())
+        .chain(podcast_documented())
+}
+
+/// [`documented`]'s `[podcast]` rows.
+#[cfg(test)]
+fn podcast_documented() -> Vec<(&'static str, Option<String>)> {
+    let value = |v: &dyn std::fmt::Display| Some(v.to_string());
+    vec![
+        ("podcast.author", None),
+        ("podcast.owner", None),
+        ("podcast.image", None),
+        ("podcast.category", None),
+        ("podcast.explicit", value(&podcast::EXPLICIT)),
+        (
+            "podcast.type",
+            Some(format!("\"{}\"", podcast::TYPE.name())),
+        ),
+        ("podcast.locked", value(&podcast::LOCKED)),
+    ]
 }
 
 /// [`documented`]'s `[deploy]` rows.

@@ -23,10 +23,12 @@ fn post(path: &str, date: &str, tags: &[&str]) -> Arc<Post> {
         draft: false,
         link: None,
         lang: None,
+        episode: Default::default(),
         body_hash: 0,
         media: Vec::new(),
         image: None,
         probed: Default::default(),
+        episode_files: Default::default(),
     })
 }
 

@@ -48,10 +48,12 @@ fn random_post(dice: &mut Dice, path: &Path, start: DateTime<Utc>) -> Option<Arc
         draft: dice.roll(8) == 0,
         link: None,
         lang: None,
+        episode: Default::default(),
         body_hash: body as u64,
         media: Vec::new(),
         image: None,
         probed: Default::default(),
+        episode_files: Default::default(),
     }))
 }
 

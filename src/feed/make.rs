@@ -13,7 +13,10 @@ use super::index::{FeedIndex, Listed};
 use super::links::permalink;
 use super::polling::Policy;
 use super::{DocumentLink, Entry, Feed, History};
-use crate::config::Config;
+use crate::config::{Artwork, Config};
+use crate::format::Format;
+use crate::media::published_url;
+use crate::podcast::{Channel, Episode, Transcript};
 use crate::post::{Content, Post};
 
 /// Who a feed is, shared by its subscription document and its archive pages.
@@ -97,9 +100,36 @@ impl Identity<'_> {
                 .into_iter()
                 .map(String::from)
                 .collect(),
+            podcast: self.podcast_channel(),
             icon: config.icon.as_ref().map(|src| src.url(&config.base_url)),
             logo: config.logo.as_ref().map(|src| src.url(&config.base_url)),
         }
+    }
+
+    /// The show as this feed's RSS channel names it; its `podcast:guid` is that of the feed's
+    /// own address (every archive page carries its subscription document's).
+    fn podcast_channel(&self) -> Option<Channel> {
+        let config = self.config;
+        let podcast = config.podcast.as_ref()?;
+        let feed_url = self
+            .documents(self.folder)
+            .into_iter()
+            .find(|d| d.format == Format::Rss)?
+            .url;
+        let image = podcast.image.as_ref().map(|artwork| match artwork {
+            Artwork::Local(path) => published_url(&config.base_url, path),
+            Artwork::Url(url) => url.to_string(),
+        });
+        Some(Channel {
+            author: podcast.author.clone(),
+            owner: podcast.owner.clone(),
+            image,
+            categories: podcast.categories.clone(),
+            explicit: podcast.explicit,
+            show_type: podcast.show_type,
+            locked: podcast.locked,
+            guid: crate::podcast::guid::of_feed_url(&feed_url),
+        })
     }
 }
 
@@ -140,6 +170,7 @@ pub(super) fn entry(config: &Config, listed: &Listed, content: Content) -> Entry
         summary: post.summary.clone().unwrap_or(content.excerpt),
         tags: post.tags.clone(),
         lang: post.lang.clone(),
+        episode: config.podcast.as_ref().map(|_| episode(config, post)),
         enclosures: (post.probed.media.iter())
             .map(|attachment| attachment.enclosure(&config.base_url))
             .collect(),
@@ -212,6 +243,22 @@ fn decode_entities(text: &str) -> String {
         .replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&amp;", "&")
+}
+
+/// What the post says as an episode of the site's podcast.
+fn episode(config: &Config, post: &Post) -> Episode {
+    let url = |file: &crate::media::MediaFile| published_url(&config.base_url, &file.path);
+    let files = &post.episode_files;
+    Episode {
+        keys: post.episode,
+        transcripts: (files.transcripts.iter())
+            .map(|file| Transcript {
+                url: url(file),
+                mime: file.mime.clone(),
+            })
+            .collect(),
+        chapters: files.chapters.as_ref().map(url),
+    }
 }
 
 fn epoch() -> DateTime<FixedOffset> {

@@ -9,6 +9,7 @@ use chrono::{DateTime, FixedOffset};
 
 use crate::format::Format;
 use crate::media::Enclosure;
+use crate::podcast::{Channel, Episode};
 
 /// One entry as every format renders it.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +35,8 @@ pub struct Entry {
     pub enclosures: Vec<Enclosure>,
     /// Absolute URL of the entry's image (JSON Feed `image`, `media:thumbnail`).
     pub image: Option<String>,
+    /// On a podcast site, what RSS says of the entry as an episode; `None` elsewhere.
+    pub episode: Option<Episode>,
 }
 
 /// Where one rendered document of a feed lives.
@@ -74,6 +77,8 @@ pub struct Feed {
     /// The WebSub hubs every document of the feed names (absolute URLs), so a reader can
     /// subscribe through one instead of polling; empty when none is configured.
     pub hubs: Vec<String>,
+    /// On a podcast site, what its RSS channel says of the show; `None` elsewhere.
+    pub podcast: Option<Channel>,
     /// Absolute URL of the feed's small square icon (Atom `<icon>`, JSON Feed `favicon`).
     pub icon: Option<String>,
     /// Absolute URL of its larger image (Atom `<logo>`, RSS `<image>`, JSON Feed `icon`).

@@ -60,6 +60,13 @@ pub enum Code {
     UnnormalizedUrl,
     SelfNotAddress,
     IndexVariant,
+    PodcastImage,
+    PodcastNoImage,
+    EpisodeWithoutAudio,
+    PostWithoutAudio,
+    SerialWithoutNumber,
+    PodcastCategory,
+    PodcastOwner,
 }
 
 impl Code {
@@ -95,6 +102,13 @@ impl Code {
             Code::UnnormalizedUrl => "FD071",
             Code::SelfNotAddress => "FD072",
             Code::IndexVariant => "FD073",
+            Code::PodcastImage => "FD080",
+            Code::PodcastNoImage => "FD081",
+            Code::EpisodeWithoutAudio => "FD082",
+            Code::PostWithoutAudio => "FD083",
+            Code::SerialWithoutNumber => "FD084",
+            Code::PodcastCategory => "FD085",
+            Code::PodcastOwner => "FD086",
         }
     }
 }
@@ -117,7 +131,7 @@ const fn rule(code: Code, severity: Severity, what: &'static str, fix: &'static 
 use Severity::{Error, Info, Warning};
 
 /// Every rule, in code order (the README's table lists the same rows).
-pub const RULES: [Rule; 23] = [
+pub const RULES: [Rule; 30] = [
     rule(
         Code::PostProblem,
         Error,
@@ -255,6 +269,48 @@ pub const RULES: [Rule; 23] = [
         Info,
         "the self link names an `index.*` file, so the feed has two addresses (…/ and …/index.xml)",
         "link the one address subscribers should use",
+    ),
+    rule(
+        Code::PodcastImage,
+        Error,
+        "the podcast's cover art is missing, not a JPEG or PNG, not square, or outside 1400 to 3000 px, which Apple Podcasts refuses",
+        "make `[podcast] image` a square JPEG or PNG of 1400 to 3000 px (3000 × 3000 is best)",
+    ),
+    rule(
+        Code::PodcastNoImage,
+        Warning,
+        "a podcast without cover art (`itunes:image`); directories do not list it",
+        "set `[podcast] image` to a square JPEG or PNG of 1400 to 3000 px",
+    ),
+    rule(
+        Code::EpisodeWithoutAudio,
+        Error,
+        "an episode (it has `episode`, `season` or `episode_type`) without an audio or video enclosure; podcast apps skip it",
+        "attach the episode's file with front matter `media = \"episode.mp3\"`",
+    ),
+    rule(
+        Code::PostWithoutAudio,
+        Warning,
+        "a post in a podcast without an audio or video enclosure; podcast apps do not show it",
+        "attach the episode's file with front matter `media = \"episode.mp3\"`, or publish the post elsewhere",
+    ),
+    rule(
+        Code::SerialWithoutNumber,
+        Error,
+        "a full episode of a serial podcast without an episode number; Apple Podcasts requires one to play episodes in order",
+        "number the episode with front matter `episode = 1`, or make the show `type = \"episodic\"`",
+    ),
+    rule(
+        Code::PodcastCategory,
+        Error,
+        "an `itunes:category` not in Apple's list; Apple Podcasts refuses the feed",
+        "use a category from Apple's list, e.g. `category = \"Technology\"` or `\"Arts > Books\"`",
+    ),
+    rule(
+        Code::PodcastOwner,
+        Error,
+        "a podcast without its owner's e-mail (`itunes:owner`), where Apple Podcasts sends ownership checks",
+        "add `[podcast] owner = { name = \"…\", email = \"…\" }`",
     ),
 ];
 

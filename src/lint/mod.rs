@@ -16,6 +16,7 @@ pub mod input;
 mod json;
 mod links;
 mod model;
+mod podcast;
 pub mod report;
 pub mod site;
 mod size;
@@ -58,6 +59,9 @@ pub fn lint_document(bytes: &[u8], cx: &Context<'_>) -> Vec<Finding> {
             findings.extend(dates::check(&feed, cx));
             findings.extend(summary::check(&feed, cx));
             findings.extend(content_html::check(&feed, cx));
+            if podcast::is_podcast(text) {
+                findings.extend(podcast::check(text, cx));
+            }
         }
         Err(err) => findings.push(Finding::new(
             Code::Unreadable,

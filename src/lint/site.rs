@@ -53,6 +53,7 @@ pub fn lint(config: &Config, judged: &Judged, now: DateTime<Utc>) -> Vec<Finding
         );
     }
     findings.extend(changed_ids(config, judged, &posts));
+    findings.extend(super::podcast::artwork(config));
     merge(findings)
 }
 

@@ -13,6 +13,7 @@ use super::slug::{self, FileName};
 use super::{ParseOptions, Post, date};
 use crate::diagnostic::Diagnostic;
 use crate::media::{Declared, Probed};
+use crate::podcast::EpisodeKeys;
 
 /// How the author of this file can supply what is missing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +42,7 @@ pub(super) struct Fields {
     pub draft: bool,
     pub link: Option<String>,
     pub lang: Option<String>,
+    pub episode: EpisodeKeys,
     /// Fingerprint of the body (everything after the front matter or byline).
     pub body_hash: u64,
     pub media: Vec<Declared>,
@@ -63,6 +65,7 @@ impl Fields {
             draft: false,
             link: None,
             lang: None,
+            episode: EpisodeKeys::default(),
             body_hash: 0,
             media: Vec::new(),
             image: None,
@@ -108,10 +111,12 @@ impl Fields {
             draft: self.draft,
             link: self.link,
             lang: non_empty(self.lang),
+            episode: self.episode,
             body_hash: self.body_hash,
             media: self.media,
             image: self.image,
             probed: Probed::default(),
+            episode_files: Default::default(),
         })
     }
 

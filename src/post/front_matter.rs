@@ -129,6 +129,11 @@ pub struct FrontMatter {
     pub draft: bool,
     pub link: Option<String>,
     pub lang: Option<String>,
+    /// Podcast episode keys; meaningful on a site with `[podcast]`.
+    pub episode: Option<i64>,
+    pub season: Option<i64>,
+    pub episode_type: Option<String>,
+    pub explicit: Option<bool>,
     /// One item or a list; read by `media::read_media`, which names its own errors.
     pub media: Option<serde_json::Value>,
     pub image: Option<String>,

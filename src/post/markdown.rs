@@ -14,6 +14,7 @@ use super::front_matter::{self, Block, DateText, FrontMatter, Syntax};
 use super::{Content, ParseOptions, date};
 use crate::diagnostic::Diagnostic;
 use crate::media::{self, Declared};
+use crate::podcast::{EpisodeKeys, EpisodeType};
 
 /// Reads a Markdown post (BOM removed, `\n` line endings).
 pub(super) fn parse(path: &Path, text: &str, options: &ParseOptions) -> Result<Fields, Diagnostic> {
@@ -25,6 +26,8 @@ pub(super) fn parse(path: &Path, text: &str, options: &ParseOptions) -> Result<F
     let syntax = block.as_ref().map_or(Syntax::Toml, |b| b.syntax);
     let line_of = |key: &str| block.as_ref().map_or(1, |b: &Block| b.key_line(key));
 
+    let episode = episode_keys(&front, syntax)
+        .map_err(|(key, m)| Diagnostic::at_line(path, line_of(key), m))?;
     let Some(title) = front.title else {
         return Err(missing_title(path, block.is_some(), syntax));
     };
@@ -53,9 +56,49 @@ pub(super) fn parse(path: &Path, text: &str, options: &ParseOptions) -> Result<F
     fields.slug = front.slug.map(|slug| (slug, line_of("slug")));
     fields.draft = front.draft;
     fields.lang = front.lang;
+    fields.episode = episode;
     fields.body_hash = super::fingerprint(body);
     read_media(path, block.as_ref(), front.media, front.image, &mut fields)?;
     Ok(fields)
+}
+
+/// The podcast episode keys, each checked; an error names its key, for its line.
+fn episode_keys(
+    front: &FrontMatter,
+    syntax: Syntax,
+) -> Result<EpisodeKeys, (&'static str, String)> {
+    let count = |key: &'static str, value: Option<i64>| match value {
+        None => Ok(None),
+        Some(n) => u32::try_from(n)
+            .ok()
+            .filter(|n| *n >= 1)
+            .map(Some)
+            .ok_or_else(|| {
+                (
+                    key,
+                    format!(
+                        "`{key}` is {n}: number from 1, e.g. {}",
+                        syntax.example(key, "1")
+                    ),
+                )
+            }),
+    };
+    let kind = match front.episode_type.as_deref() {
+        None => None,
+        Some(text) => Some(EpisodeType::parse(text.trim()).ok_or_else(|| {
+            let names = EpisodeType::NAMES.map(|n| format!("\"{n}\"")).join(", ");
+            (
+                "episode_type",
+                format!("`episode_type` is \"{text}\": write one of {names}"),
+            )
+        })?),
+    };
+    Ok(EpisodeKeys {
+        number: count("episode", front.episode)?,
+        season: count("season", front.season)?,
+        kind,
+        explicit: front.explicit,
+    })
 }
 
 /// `media` and `image`, each item with the line it is written on.
@@ -253,6 +296,60 @@ mod tests {
     fn read(text: &str) -> Result<Fields, String> {
         let options = ParseOptions { timezone: Tz::UTC };
         parse(Path::new("posts/a.md"), text, &options).map_err(|d| d.to_string())
+    }
+
+    #[test]
+    fn reads_the_podcast_episode_keys() {
+        let fields = read(
+            "+++\ntitle = \"T\"\nepisode = 3\nseason = 1\nepisode_type = \"trailer\"\nexplicit = true\n+++\n",
+        )
+        .unwrap();
+        let want = EpisodeKeys {
+            number: Some(3),
+            season: Some(1),
+            kind: Some(EpisodeType::Trailer),
+            explicit: Some(true),
+        };
+        assert_eq!(fields.episode, want);
+        let fields = read("---\ntitle: T\nepisode: 12\nepisode_type: bonus\n---\n").unwrap();
+        assert_eq!(fields.episode.number, Some(12));
+        assert_eq!(fields.episode.kind, Some(EpisodeType::Bonus));
+        assert!(!read("+++\ntitle = \"T\"\n+++\n").unwrap().episode.is_set());
+    }
+
+    #[test]
+    fn a_wrong_episode_key_is_reported_at_its_line() {
+        for (text, line, wanted) in [
+            (
+                "+++\ntitle = \"T\"\n\nepisode = 0\n+++\n",
+                4,
+                "`episode` is 0: number from 1, e.g. `episode = 1`",
+            ),
+            (
+                "---\ntitle: T\nseason: -2\n---\n",
+                3,
+                "`season` is -2: number from 1, e.g. `season: 1`",
+            ),
+            (
+                "+++\ntitle = \"T\"\nepisode_type = \"extra\"\n+++\n",
+                3,
+                "write one of \"full\", \"trailer\", \"bonus\"",
+            ),
+            (
+                "+++\ntitle = \"T\"\nexplicit = \"yes\"\n+++\n",
+                3,
+                "explicit",
+            ),
+            (
+                "+++\ntitle = \"T\"\nepisode = \"three\"\n+++\n",
+                3,
+                "episode",
+            ),
+        ] {
+            let err = read(text).unwrap_err();
+            assert!(err.starts_with(&format!("posts/a.md:{line}: ")), "{err}");
+            assert!(err.contains(wanted), "{err}");
+        }
     }
 
     #[test]

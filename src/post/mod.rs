@@ -73,6 +73,9 @@ pub struct Post {
     /// An external URL the entry points to instead of its permalink.
     pub link: Option<String>,
     pub lang: Option<String>,
+    /// Podcast episode keys (`episode`, `season`, `episode_type`, `explicit`), used when the
+    /// site is a podcast.
+    pub episode: crate::podcast::EpisodeKeys,
     /// A fingerprint of the body as written (not of the title or front matter), so a renamed
     /// file whose title was also edited can still be recognised.
     pub body_hash: u64,
@@ -83,6 +86,9 @@ pub struct Post {
     /// What the files and URLs of `media` and `image` turned out to be: filled by the cache's
     /// probe (I/O) after the pure parse; empty until then.
     pub probed: Probed,
+    /// Transcripts and chapters found beside the first media file, when it is local; filled
+    /// in with `probed`.
+    pub episode_files: crate::podcast::companions::EpisodeFiles,
 }
 
 /// Everything a parser needs besides the file itself.

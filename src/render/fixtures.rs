@@ -31,6 +31,7 @@ pub(crate) fn entry(n: u32) -> Entry {
         lang: None,
         enclosures: Vec::new(),
         image: None,
+        episode: None,
     }
 }
 
@@ -67,6 +68,7 @@ pub(crate) fn feed(entries: Vec<Entry>) -> Feed {
         entries: entries.into_iter().map(Arc::new).collect(),
         history: crate::feed::History::Unpaged,
         hubs: Vec::new(),
+        podcast: None,
         icon: None,
         logo: None,
     }
@@ -93,4 +95,64 @@ pub(crate) fn hostile_feed() -> Feed {
     f.description = format!("About {HOSTILE}");
     f.author = Some(format!("Owner {HOSTILE}"));
     f
+}
+
+/// A podcast of three episodes: the first with audio, transcripts and chapters and every
+/// episode key, the second with audio only, the third with neither.
+pub(crate) fn podcast_feed() -> Feed {
+    use crate::media::Enclosure;
+    use crate::podcast::{
+        Category, Channel, Episode, EpisodeKeys, EpisodeType, Owner, ShowType, Transcript,
+    };
+    let audio = |n: u32, secs| Enclosure {
+        url: format!("{HOME}episodes/ep{n}.mp3"),
+        mime: "audio/mpeg".to_owned(),
+        length: 1000 + u64::from(n),
+        duration_secs: Some(secs),
+        title: None,
+    };
+    let mut first = entry(1);
+    first.enclosures = vec![audio(1, 3723)];
+    first.episode = Some(Episode {
+        keys: EpisodeKeys {
+            number: Some(1),
+            season: Some(2),
+            kind: Some(EpisodeType::Trailer),
+            explicit: Some(true),
+        },
+        transcripts: vec![Transcript {
+            url: format!("{HOME}episodes/ep1.vtt"),
+            mime: "text/vtt".to_owned(),
+        }],
+        chapters: Some(format!("{HOME}episodes/ep1.chapters.json")),
+    });
+    let mut second = entry(2);
+    second.enclosures = vec![audio(2, 61)];
+    second.episode = Some(Episode::default());
+    let mut third = entry(3);
+    third.episode = Some(Episode::default());
+    let mut feed = feed(vec![third, second, first]);
+    feed.podcast = Some(Channel {
+        author: "Pod Caster".to_owned(),
+        owner: Owner {
+            name: "Owner Name".to_owned(),
+            email: "owner@example.com".to_owned(),
+        },
+        image: Some(format!("{HOME}cover.png")),
+        categories: vec![
+            Category {
+                name: "Technology",
+                subcategory: None,
+            },
+            Category {
+                name: "Society & Culture",
+                subcategory: Some("Documentary"),
+            },
+        ],
+        explicit: false,
+        show_type: ShowType::Serial,
+        locked: true,
+        guid: crate::podcast::guid::of_feed_url(&format!("{HOME}rss.xml")),
+    });
+    feed
 }

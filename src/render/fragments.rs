@@ -288,6 +288,7 @@ fn sentinel(feed: &Feed) -> Entry {
         lang: None,
         enclosures: Vec::new(),
         image: None,
+        episode: None,
     }
 }
 

@@ -13,6 +13,7 @@ mod frame;
 mod history;
 pub mod html;
 mod json;
+mod podcast;
 mod rss;
 mod xml_text;
 
@@ -89,7 +90,7 @@ impl Document {
 /// Renders `feed` in `format` whole, as the reference the spliced documents must equal; `None`
 /// when the feed has no document of that format.
 #[cfg(test)]
-fn render(feed: &Feed, format: Format) -> Option<Document> {
+pub(crate) fn render(feed: &Feed, format: Format) -> Option<Document> {
     let clean = CleanFeed::new(feed);
     let link = clean.document(format)?;
     let body = render_whole(&clean, link);

@@ -77,6 +77,52 @@ fn channel(feed: &CleanFeed, link: &DocumentLink, items: Vec<Item>, thumbnails: 
         ("content".to_owned(), CONTENT_NAMESPACE.to_owned()),
         ("dc".to_owned(), dublincore::NAMESPACE.to_owned()),
     ]);
+    let links = atom_links(feed, link);
+    if thumbnails {
+        namespaces.insert(
+            media_rss::PREFIX.to_owned(),
+            media_rss::NAMESPACE.to_owned(),
+        );
+    }
+    let (namespaces, extensions) = history_marker(&feed.history, namespaces);
+    let (mut namespaces, mut extensions) = refresh(feed.max_age, namespaces, extensions);
+    let itunes_ext = (feed.podcast.as_ref())
+        .map(|show| super::podcast::channel(show, &mut namespaces, &mut extensions));
+    Channel {
+        title: feed.title.clone(),
+        link: feed.home_url.clone(),
+        // RSS requires a description; the title is the best one there is when none was given.
+        description: if feed.description.is_empty() {
+            feed.title.clone()
+        } else {
+            feed.description.clone()
+        },
+        language: feed.language.clone(),
+        last_build_date: Some(rfc2822(feed.updated)),
+        ttl: Some(Refresh::of(feed.max_age).ttl_minutes.to_string()),
+        generator: Some(GENERATOR.to_owned()),
+        atom_ext: Some(AtomExtension { links }),
+        namespaces,
+        extensions,
+        itunes_ext,
+        // `managingEditor` wants an e-mail address; `dc:creator` takes the name as given.
+        dublin_core_ext: feed.author.as_ref().map(|author| DublinCoreExtension {
+            creators: vec![author.clone()],
+            ..DublinCoreExtension::default()
+        }),
+        image: feed.logo.as_ref().map(|url| Image {
+            url: url.clone(),
+            title: feed.title.clone(),
+            link: feed.home_url.clone(),
+            ..Image::default()
+        }),
+        items,
+        ..Channel::default()
+    }
+}
+
+/// The channel's `atom:link`s: `self`, its RFC 5005 neighbours, and its WebSub hubs.
+fn atom_links(feed: &CleanFeed, link: &DocumentLink) -> Vec<Link> {
     let atom_link = |rel: &str, href: &str| Link {
         href: href.to_owned(),
         rel: rel.to_owned(),
@@ -95,44 +141,7 @@ fn channel(feed: &CleanFeed, link: &DocumentLink, items: Vec<Item>, thumbnails: 
         rel: "hub".to_owned(),
         ..Link::default()
     }));
-    if thumbnails {
-        namespaces.insert(
-            media_rss::PREFIX.to_owned(),
-            media_rss::NAMESPACE.to_owned(),
-        );
-    }
-    let (namespaces, extensions) = history_marker(&feed.history, namespaces);
-    let (namespaces, extensions) = refresh(feed.max_age, namespaces, extensions);
-    Channel {
-        title: feed.title.clone(),
-        link: feed.home_url.clone(),
-        // RSS requires a description; the title is the best one there is when none was given.
-        description: if feed.description.is_empty() {
-            feed.title.clone()
-        } else {
-            feed.description.clone()
-        },
-        language: feed.language.clone(),
-        last_build_date: Some(rfc2822(feed.updated)),
-        ttl: Some(Refresh::of(feed.max_age).ttl_minutes.to_string()),
-        generator: Some(GENERATOR.to_owned()),
-        atom_ext: Some(AtomExtension { links }),
-        namespaces,
-        extensions,
-        // `managingEditor` wants an e-mail address; `dc:creator` takes the name as given.
-        dublin_core_ext: feed.author.as_ref().map(|author| DublinCoreExtension {
-            creators: vec![author.clone()],
-            ..DublinCoreExtension::default()
-        }),
-        image: feed.logo.as_ref().map(|url| Image {
-            url: url.clone(),
-            title: feed.title.clone(),
-            link: feed.home_url.clone(),
-            ..Image::default()
-        }),
-        items,
-        ..Channel::default()
-    }
+    links
 }
 
 /// RFC 5005's namespace (added to `namespaces`) and its `fh:complete` or `fh:archive` element,
@@ -210,13 +219,17 @@ fn item(entry: &Entry, site_author: Option<&str>) -> Item {
             .map(|t| Category::from(t.as_str()))
             .collect(),
         pub_date: Some(rfc2822(entry.published)),
+        itunes_ext: super::podcast::item_itunes(entry),
         // RSS has one enclosure an item; the first is the one podcast apps play.
         enclosure: entry.enclosures.first().map(|e| Enclosure {
             url: e.url.clone(),
             length: e.length.to_string(),
             mime_type: e.mime.clone(),
         }),
-        extensions: entry.image.as_deref().map(thumbnail).unwrap_or_default(),
+        extensions: super::podcast::item_extensions(
+            entry,
+            entry.image.as_deref().map(thumbnail).unwrap_or_default(),
+        ),
         ..Item::default()
     }
 }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use crate::feed::{DocumentLink, Entry, Feed, History};
 use crate::media::Enclosure;
+use crate::podcast::{Channel, Episode, Owner, Transcript};
 
 /// A feed whose every string holds only characters XML 1.0 can represent.
 ///
@@ -49,6 +50,7 @@ impl CleanFeed {
             entries: _,
             history,
             hubs,
+            podcast,
             icon,
             logo,
         } = feed;
@@ -66,6 +68,7 @@ impl CleanFeed {
             entries: Vec::new(),
             history: clean_history(history),
             hubs: hubs.iter().map(|hub| clean(hub)).collect(),
+            podcast: podcast.as_ref().map(clean_channel),
             icon: icon.as_deref().map(clean),
             logo: logo.as_deref().map(clean),
         })
@@ -125,6 +128,7 @@ pub(super) fn clean_entry(entry: &Entry) -> Entry {
         lang,
         enclosures,
         image,
+        episode,
     } = entry;
     Entry {
         id: clean(id),
@@ -149,6 +153,53 @@ pub(super) fn clean_entry(entry: &Entry) -> Entry {
             })
             .collect(),
         image: image.as_deref().map(clean),
+        episode: episode.as_ref().map(clean_episode),
+    }
+}
+
+fn clean_episode(episode: &Episode) -> Episode {
+    let Episode {
+        keys,
+        transcripts,
+        chapters,
+    } = episode;
+    Episode {
+        keys: *keys,
+        transcripts: transcripts
+            .iter()
+            .map(|t| Transcript {
+                url: clean(&t.url),
+                mime: clean(&t.mime),
+            })
+            .collect(),
+        chapters: chapters.as_deref().map(clean),
+    }
+}
+
+fn clean_channel(channel: &Channel) -> Channel {
+    let Channel {
+        author,
+        owner,
+        image,
+        categories,
+        explicit,
+        show_type,
+        locked,
+        guid,
+    } = channel;
+    Channel {
+        author: clean(author),
+        owner: Owner {
+            name: clean(&owner.name),
+            email: clean(&owner.email),
+        },
+        image: image.as_deref().map(clean),
+        // Apple's names, from a fixed list.
+        categories: categories.clone(),
+        explicit: *explicit,
+        show_type: *show_type,
+        locked: *locked,
+        guid: guid.clone(),
     }
 }
 

@@ -26,6 +26,7 @@ mod once;
 mod output_folder;
 mod pages;
 mod parsers;
+mod podcast;
 mod properties;
 mod serving;
 mod systemd;
