@@ -1,6 +1,7 @@
 //! A real podcast client, gPodder's command line `gpo` (Debian's `gpodder`), against the running
-//! daemon: it subscribes to the RSS feed, downloads every episode byte for byte, and resumes an
-//! interrupted download with a `Range` request.
+//! daemon: it subscribes to the podcast example's RSS feed and downloads every episode byte for
+//! byte, and resumes an interrupted download (of a larger episode, on a site made here) with a
+//! `Range` request.
 //!
 //! `gpo` runs headless with its home, data and download folders in a temporary folder. gPodder
 //! writes a download to `<episode file>.partial` and, finding one, asks for the rest with
@@ -8,7 +9,7 @@
 //! bandwidth limit, killed once its `.partial` file has grown.
 
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -76,10 +77,7 @@ impl Gpo {
 /// A daemon on a port chosen first, so the site's `base_url` (which the enclosure URLs are
 /// made from) is the daemon's own address.
 fn podcast_daemon(episodes: &[(&str, Vec<u8>)]) -> (Site, Daemon, String) {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
+    let port = free_port();
     let base = format!("http://127.0.0.1:{port}/");
     let config = BASE_CONFIG.replace("https://example.org/", &base);
     let site = Site::with_config(&config);
@@ -91,6 +89,63 @@ fn podcast_daemon(episodes: &[(&str, Vec<u8>)]) -> (Site, Daemon, String) {
     command.args(["--listen", &listen]);
     let daemon = Daemon::spawn(command);
     (site, daemon, format!("{base}rss.xml"))
+}
+
+/// A port nothing listens on now, for a daemon whose `base_url` must name it.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// A copy of `examples/podcast` in a temporary folder.
+fn podcast_example() -> tempfile::TempDir {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/podcast");
+    let copy = tempfile::tempdir().expect("temp dir");
+    for entry in walkdir::WalkDir::new(&example) {
+        let entry = entry.expect("example entry");
+        let to = copy
+            .path()
+            .join(entry.path().strip_prefix(&example).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&to).expect("folder");
+        } else {
+            std::fs::copy(entry.path(), &to).expect("copy");
+        }
+    }
+    copy
+}
+
+#[test]
+fn gpodder_subscribes_to_the_podcast_example_and_downloads_every_episode() {
+    let site = podcast_example();
+    let port = free_port();
+    let config_path = site.path().join("config.toml");
+    let config = std::fs::read_to_string(&config_path).expect("config");
+    let base = format!("http://127.0.0.1:{port}/");
+    std::fs::write(
+        &config_path,
+        config.replace("https://podcast.example.org/", &base),
+    )
+    .expect("config");
+    let mut command = Daemon::command(&config_path);
+    command.args(["--listen", &format!("127.0.0.1:{port}")]);
+    let _daemon = Daemon::spawn(command);
+
+    let gpo = Gpo::new();
+    gpo.run(&["subscribe", &format!("{base}rss.xml")]);
+    gpo.run(&["download"]);
+    let files = gpo.files();
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["ep1.mp3", "ep2.mp3", "ep3.mp3"], "every episode");
+    for (name, path) in &files {
+        let source = site.path().join("feed-src/episodes").join(name);
+        assert!(
+            std::fs::read(path).unwrap() == std::fs::read(&source).unwrap(),
+            "{name} is byte for byte the source"
+        );
+    }
 }
 
 #[test]
