@@ -1,8 +1,9 @@
 //! The HTTP server: an accept loop that cannot spin and never leaves a client queued, HTTP/1.1
 //! keep-alive and HTTP/2 under per-client bounds (`connection.rs`: connections per address,
 //! header bytes, header-read and send timeouts, requests and lifetime per connection, streams
-//! per HTTP/2 connection), optional TLS (`tls.rs`), and a graceful shutdown with a deadline. What each request gets is decided by [`respond`] (`service.rs`), a pure
-//! function of the current snapshot; this module only moves bytes. Building and publishing
+//! per HTTP/2 connection), optional TLS (`tls.rs`), and a graceful shutdown with a deadline. What each request gets is decided by [`answer`] (`service.rs`: documents by
+//! [`respond`], media files by `media.rs`, byte ranges by `range.rs`), a pure function of the
+//! current snapshot; this module only moves bytes, a media file's streamed from disk (`body.rs`). Building and publishing
 //! snapshots is the daemon's.
 //!
 //! The caller injects the listener, the [`Publisher`] and the shutdown token, so tests bind
