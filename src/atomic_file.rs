@@ -9,7 +9,7 @@
 //! flushed with one [`sync_all`] before any of it is renamed: the files' flushes then overlap,
 //! where one `fsync` after another waits for the disk once per file.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -47,6 +47,46 @@ impl Staged {
         })
     }
 
+    /// Copies `source` beside `dest` in chunks (never whole in memory), not yet flushed, and
+    /// returns the xxh3-128 hash of the bytes copied (an [`crate::etag::ETag`]'s) and how many
+    /// there were. What the source held while it was read is what is copied: a caller that must
+    /// not copy a file being written compares its metadata before and after.
+    pub fn copy(source: &Path, dest: &Path) -> std::io::Result<(Staged, Copied)> {
+        let mut input = std::fs::File::open(source)?;
+        let mut file = tempfile::Builder::new()
+            .prefix(TEMP_PREFIX)
+            .suffix(".tmp")
+            .tempfile_in(parent(dest))
+            .map_err(without_temp_path)?;
+        let mut hasher = xxhash_rust::xxh3::Xxh3Default::new();
+        let mut chunk = vec![0; COPY_CHUNK];
+        let mut length = 0u64;
+        loop {
+            let read = match input.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(read) => read,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            hasher.update(&chunk[..read]);
+            file.write_all(&chunk[..read])?;
+            length += read as u64;
+        }
+        set_readable(file.as_file())?;
+        let staged = Staged {
+            temp: file.into_temp_path(),
+            dest: dest.to_path_buf(),
+        };
+        let hash = hasher.digest128();
+        Ok((staged, Copied { hash, length }))
+    }
+
+    /// The same temporary file, to be renamed to `dest` instead (in the same folder: a rename
+    /// cannot cross filesystems).
+    pub fn with_dest(self, dest: PathBuf) -> Staged {
+        Staged { dest, ..self }
+    }
+
     pub fn dest(&self) -> &Path {
         &self.dest
     }
@@ -63,6 +103,17 @@ impl Staged {
         self.temp.persist(&self.dest).map_err(|e| e.error)
     }
 }
+
+/// What [`Staged::copy`] copied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Copied {
+    /// xxh3-128 of the bytes.
+    pub hash: u128,
+    pub length: u64,
+}
+
+/// How much of a file [`Staged::copy`] holds at once.
+const COPY_CHUNK: usize = 256 * 1024;
 
 /// Replaces `path` with `bytes` atomically and durably, creating its folder if needed.
 pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -179,6 +230,26 @@ mod tests {
             (path, error.kind()),
             (missing, std::io::ErrorKind::NotFound)
         );
+    }
+
+    #[test]
+    fn a_copy_is_staged_with_the_hash_an_etag_of_its_bytes_has() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("episode.mp3");
+        let bytes: Vec<u8> = (0..700_000u32).map(|i| (i % 253) as u8).collect();
+        std::fs::write(&source, &bytes).unwrap();
+        let dest = dir.path().join("copy.mp3");
+        let (staged, copied) = Staged::copy(&source, &dest).unwrap();
+        assert_eq!(copied.length, 700_000);
+        assert_eq!(
+            crate::etag::ETag::from_hash(copied.hash),
+            crate::etag::ETag::of(&bytes)
+        );
+        assert!(!dest.exists());
+        let elsewhere = dir.path().join("elsewhere.mp3");
+        staged.with_dest(elsewhere.clone()).commit().unwrap();
+        assert_eq!(std::fs::read(&elsewhere).unwrap(), bytes);
+        assert_eq!(names(dir.path()), ["elsewhere.mp3", "episode.mp3"]);
     }
 
     #[test]

@@ -153,7 +153,10 @@ fn run_once(
             ..
         } => (
             ping.then(|| once::written_topics(&config, build, written)),
-            deploy.then(|| deploy::Job::new(&config, build.documents.clone(), &out)),
+            deploy.then(|| {
+                let (documents, media) = (build.documents.clone(), build.media.clone());
+                deploy::Job::new(&config, documents, media, &out)
+            }),
         ),
         _ => (None, None),
     };

@@ -135,7 +135,7 @@ impl Site {
                 recorded: None,
             });
         };
-        let written = folder.write(&build.documents)?;
+        let written = folder.publish(&build.documents, &build.media)?;
         let recorded = if options.locked {
             None
         } else {

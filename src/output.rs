@@ -8,13 +8,18 @@
 //! so static hosts and rsync see no change). Files feedd wrote before and no longer produces (a
 //! tag that went away) are removed; the list of what feedd wrote is kept in the state folder
 //! (never in the output folder, which holds only what is published), so files that other tools
-//! put in the same folder are never touched.
+//! put in the same folder are never touched. The media files the documents link to are copied
+//! beside them under the same rules (`media`).
 
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 
 use crate::atomic_file::{self, Staged};
 use crate::render::Document;
+
+mod media;
+
+pub use media::{CopyError, copy_whole, stamp};
 
 /// Where earlier versions kept the list of written files, inside the output folder itself.
 const LEGACY_MANIFEST: &str = ".feedd-manifest";
@@ -36,6 +41,8 @@ pub enum OutputError {
         path: PathBuf,
         error: std::io::Error,
     },
+    #[error("{0}; the previous files were left as they were")]
+    Media(CopyError),
     #[error("cannot {what} {}: {error}", path.display())]
     Tidy {
         what: &'static str,

@@ -75,7 +75,8 @@ impl EventLoop {
         status.disk_written(site.persist_errors());
         announce_start(&site, &notifier);
         // The manifest in `state_dir` says what the target holds: a restart sends only changes.
-        deployer.deploy(site.config(), &site.last().documents);
+        let last = site.last();
+        deployer.deploy(site.config(), &last.documents, &last.media);
         Ok(EventLoop {
             watch_settings: WatchSettings::from_config(site.config(), config_path),
             config_path: config_path.to_path_buf(),
@@ -173,7 +174,8 @@ impl EventLoop {
                 // The hub list in force from now on, even when no document changes with it.
                 (self.notifier).announce(&self.site.config().websub.hubs, Vec::new());
                 // A new `[deploy]` target gets the documents now, not at the next change.
-                (self.deployer).deploy(self.site.config(), &self.site.last().documents);
+                let last = self.site.last();
+                (self.deployer).deploy(self.site.config(), &last.documents, &last.media);
                 let after = &self.site.config().server;
                 let restart_only = |s: &crate::config::Server| {
                     let polite = (s.metrics, s.rate_limit);
@@ -243,17 +245,19 @@ impl EventLoop {
         let (documents, published, work) = (build.documents.len(), build.published, build.work);
         self.reported.log(&build.diagnostics);
         let problems = build.diagnostics.len();
-        let next = tokio::task::block_in_place(|| snapshot(&self.site, build, Some(&previous)));
+        let next = tokio::task::block_in_place(|| snapshot(&mut self.site, build, Some(&previous)));
         let generation = next.generation();
         let topics = changed_topics(&previous, &next, &self.site.config().base_url);
         self.publishing.publish(next);
+        tokio::task::block_in_place(|| self.site.tidy_media(&self.publishing.current()));
         let elapsed = started.elapsed();
         crate::metrics::global().rebuilt(elapsed);
         self.status
             .rebuilt(published, documents, problems, changed, Local::now());
         self.persist_and_report();
         // After the output folder is written: a `[deploy] command` works on its files.
-        (self.deployer).deploy(self.site.config(), &self.site.last().documents);
+        let last = self.site.last();
+        (self.deployer).deploy(self.site.config(), &last.documents, &last.media);
         // After the output folder is written too: a hub told of a change fetches it at once,
         // perhaps from a web server serving that folder.
         self.announce(topics);
@@ -334,9 +338,11 @@ pub(super) fn persist(site: &mut Site) -> bool {
     persisted.errors_changed
 }
 
-/// The snapshot of `build` after `previous`, uncompressed. The disk's problems are added: they
-/// last until a write works, and `build` has not been written yet.
-pub(super) fn snapshot(site: &Site, build: Build, previous: Option<&Snapshot>) -> Snapshot {
+/// The snapshot of `build` after `previous`, uncompressed, serving its media from their copies
+/// (made now where a file changed). The disk's problems are added: they last until a write
+/// works, and `build` has not been written yet.
+pub(super) fn snapshot(site: &mut Site, build: Build, previous: Option<&Snapshot>) -> Snapshot {
+    let media = site.serve_media(&build.media, previous);
     let diagnostics = with_disk_problems(site, build.diagnostics);
     let built_at = built_at(&build.documents);
     let contents = Contents {
@@ -347,7 +353,7 @@ pub(super) fn snapshot(site: &Site, build: Build, previous: Option<&Snapshot>) -
         built_at,
         discovery: discovery(site.config()),
     };
-    Snapshot::from_build(contents, previous)
+    Snapshot::from_build(contents, previous).with_media(media)
 }
 
 /// The hubs feed responses name in `Link` headers, when any is configured.
@@ -361,6 +367,7 @@ fn discovery(config: &Config) -> Option<Discovery> {
 /// A build's problems and what could not be written to disk: both are served in `/healthz`.
 fn with_disk_problems(site: &Site, mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
     diagnostics.extend_from_slice(site.persist_errors());
+    diagnostics.extend_from_slice(site.media_problems());
     diagnostics
 }
 

@@ -12,6 +12,7 @@ mod certificate;
 mod change_times;
 mod compressor;
 mod event_loop;
+mod media_store;
 mod problems;
 mod signals;
 mod site;
@@ -90,7 +91,8 @@ pub async fn run(
     reported.log(&site.last().diagnostics);
     // Written first, so a disk that cannot be written shows in the first snapshot's problems.
     event_loop::persist(&mut site);
-    let publisher = Publisher::new(first_snapshot(&site));
+    let publisher = Publisher::new(first_snapshot(&mut site));
+    site.tidy_media(&publisher.current());
 
     let (listener, tls) = listen_on(&site.config().server, listen, inherited).await?;
     let shutdown = CancellationToken::new();
@@ -194,7 +196,7 @@ async fn first_build(
 }
 
 /// The first snapshot is compressed before feedd reports ready; later ones in the background.
-fn first_snapshot(site: &Site) -> Snapshot {
+fn first_snapshot(site: &mut Site) -> Snapshot {
     tokio::task::block_in_place(|| {
         let first = event_loop::snapshot(site, site.last().clone(), None);
         first.compressed().unwrap_or(first)

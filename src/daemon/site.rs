@@ -19,6 +19,8 @@ use crate::source::SourceError;
 use crate::watch::Batch;
 
 use super::change_times::ChangeTimes;
+use super::media_store::MediaStore;
+use crate::snapshot::{ServedMedia, Snapshot};
 
 /// Why the daemon cannot start.
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +72,8 @@ pub struct Site {
     persist_errors: Vec<Diagnostic>,
     /// When each served document's bytes last changed: its `Last-Modified`.
     times: ChangeTimes,
+    /// The copies the media files are served from.
+    media: MediaStore,
     last: Build,
     /// Why the site as a whole is not as configured, reported beside the posts' problems.
     problems: SiteProblems,
@@ -107,6 +111,7 @@ impl Site {
         times.stamp_views(&mut last.views);
         Ok(Site {
             times,
+            media: MediaStore::open(&config.state_dir),
             config_path: config_path.to_path_buf(),
             config,
             pipeline,
@@ -157,6 +162,7 @@ impl Site {
         self.output = output;
         if config.state_dir != self.config.state_dir {
             self.times = ChangeTimes::load(&config.state_dir);
+            self.media = MediaStore::open(&config.state_dir);
         }
         let options = parse_options(&config);
         let source = config.source();
@@ -225,6 +231,26 @@ impl Site {
         }
     }
 
+    /// `media` (a build's) as served from their copies, made now where a file changed; a file
+    /// that cannot be copied keeps what `previous` served at its path.
+    pub fn serve_media(
+        &mut self,
+        media: &[crate::media::MediaFile],
+        previous: Option<&Snapshot>,
+    ) -> Vec<ServedMedia> {
+        self.media.publish(media, previous)
+    }
+
+    /// Removes the media copies `current` (just published) does not serve.
+    pub fn tidy_media(&self, current: &Snapshot) {
+        self.media.tidy(current);
+    }
+
+    /// The media files the last build's snapshot could not copy.
+    pub fn media_problems(&self) -> &[Diagnostic] {
+        self.media.problems()
+    }
+
     pub fn lock_path(&self) -> &Path {
         self.lock.path()
     }
@@ -252,7 +278,7 @@ impl Site {
             }
         }
         if let Some(folder) = &self.output {
-            match folder.write(&self.last.documents) {
+            match folder.publish(&self.last.documents, &self.last.media) {
                 Ok(report) => persisted.written = Some(report),
                 Err(e) => errors.push(Diagnostic::for_file(
                     folder.dir(),

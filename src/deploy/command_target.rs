@@ -1,5 +1,5 @@
 //! The command target: `command = ["rsync", …]`, run in the output folder once per round with
-//! the paths of the changed documents appended as arguments (relative to the folder, `/`
+//! the paths of the changed documents and media files appended as arguments (relative to the folder, `/`
 //! separated), after the folder is written. The paths of documents that went away are passed in
 //! `FEEDD_REMOVED`, one per line, for a command that deletes. A run that exits non-zero, cannot
 //! start, or outlives the timeout (it is killed) fails the round, which is retried whole.
@@ -106,8 +106,8 @@ mod tests {
     fn upload(path: &str) -> Upload {
         Upload {
             path: path.into(),
-            body: bytes::Bytes::new(),
-            content_type: "text/plain",
+            body: super::super::plan::Body::Bytes(bytes::Bytes::new()),
+            content_type: "text/plain".into(),
             cache_control: String::new(),
             fingerprint: "f".into(),
         }

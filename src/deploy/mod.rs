@@ -23,6 +23,7 @@ use tokio::sync::watch;
 
 use crate::config::{Config, Deploy, DeployTarget};
 use crate::feed::polling::Policy;
+use crate::media::MediaFile;
 use crate::render::Document;
 use crate::websub::Retry;
 use command_target::CommandTarget;
@@ -50,6 +51,8 @@ pub enum DeployError {
 pub struct Job {
     pub deploy: Deploy,
     pub documents: Vec<Document>,
+    /// The media files the documents link to, uploaded beside them.
+    pub media: Vec<MediaFile>,
     pub policy: Policy,
     /// The folder the documents were written to: where a command runs.
     pub folder: PathBuf,
@@ -57,11 +60,18 @@ pub struct Job {
 }
 
 impl Job {
-    /// The job for `documents` under `config`; `None` when `[deploy]` is not configured.
-    pub fn new(config: &Config, documents: Vec<Document>, folder: &Path) -> Option<Job> {
+    /// The job for `documents` and `media` under `config`; `None` when `[deploy]` is not
+    /// configured.
+    pub fn new(
+        config: &Config,
+        documents: Vec<Document>,
+        media: Vec<MediaFile>,
+        folder: &Path,
+    ) -> Option<Job> {
         Some(Job {
             deploy: config.deploy.clone()?,
             documents,
+            media,
             policy: Policy::from_server(&config.server),
             folder: folder.to_path_buf(),
             state_dir: config.state_dir.clone(),
@@ -200,16 +210,17 @@ impl Deployer {
         Deployer { sender, status }
     }
 
-    /// Replaces the build to publish with `documents` and returns at once; does nothing but
-    /// clear the status when `[deploy]` is not configured.
-    pub fn deploy(&self, config: &Config, documents: &[Document]) {
+    /// Replaces the build to publish with `documents` and `media` and returns at once; does
+    /// nothing but clear the status when `[deploy]` is not configured.
+    pub fn deploy(&self, config: &Config, documents: &[Document], media: &[MediaFile]) {
         self.status
             .set_target(config.deploy.as_ref().map(Deploy::describe));
         // Checked first: a site without `[deploy]` does not even copy the document list.
         if config.deploy.is_none() {
             return;
         }
-        if let Some(job) = Job::new(config, documents.to_vec(), &config.output_dir) {
+        let (documents, media) = (documents.to_vec(), media.to_vec());
+        if let Some(job) = Job::new(config, documents, media, &config.output_dir) {
             self.sender.send_replace(Some(Arc::new(job)));
         }
     }
@@ -234,7 +245,7 @@ async fn run(mut receiver: watch::Receiver<Option<Arc<Job>>>, status: DeployStat
                 Err(_) => return,
             },
         };
-        let uploads = plan::uploads(&job.documents, job.policy);
+        let uploads = plan::uploads(&job.documents, &job.media, job.policy);
         let target = job.deploy.describe();
         let mut attempts = 1;
         loop {
@@ -292,7 +303,7 @@ pub fn deploy_once(job: &Job) -> Result<Report, DeployError> {
         .map_err(|e| DeployError::Setup(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {
         let status = DeployStatus::default();
-        let uploads = plan::uploads(&job.documents, job.policy);
+        let uploads = plan::uploads(&job.documents, &job.media, job.policy);
         let mut session = None;
         let mut attempts = 1;
         loop {

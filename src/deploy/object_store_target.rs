@@ -1,5 +1,6 @@
 //! The object storage target: each document one object, uploaded with the headers the HTTP
-//! server sends (`Content-Type`, `Cache-Control`), through the `object_store` crate.
+//! server sends (`Content-Type`, `Cache-Control`), through the `object_store` crate. A media
+//! file is uploaded the same way (never compressed), in parts read from disk as they go.
 //!
 //! One uncompressed object per document, at the document's own path: S3 serves an object's
 //! bytes as stored whatever the request's `Accept-Encoding`, so an object stored compressed would
@@ -13,17 +14,22 @@ use std::sync::Arc;
 use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as ObjectPath;
 use object_store::{
-    Attribute, Attributes, ClientOptions, ObjectStore, ObjectStoreExt, PutOptions, PutPayload,
-    RetryConfig,
+    Attribute, Attributes, ClientOptions, ObjectStore, ObjectStoreExt, PutMultipartOptions,
+    PutOptions, PutPayload, RetryConfig, WriteMultipart,
 };
+use tokio::io::AsyncReadExt;
 use tokio::task::JoinSet;
 
 use super::DeployError;
-use super::plan::{Manifest, Plan, Upload};
+use super::plan::{Body, Manifest, Plan, Upload};
 use crate::config::{Deploy, S3Target};
 
 /// Uploads in flight at once: enough to hide a round trip, few enough to be polite.
 const CONCURRENT_UPLOADS: usize = 8;
+/// How much of a media file one read takes; `WriteMultipart` gathers them into parts (5 MiB).
+const FILE_CHUNK: usize = 256 * 1024;
+/// Parts of one media file in flight at once.
+const PARTS_IN_FLIGHT: usize = 2;
 
 /// A store and the key prefix documents go under.
 #[derive(Debug, Clone)]
@@ -136,15 +142,51 @@ impl ObjectStoreTarget {
 
 async fn put(store: &dyn ObjectStore, key: &ObjectPath, upload: &Upload) -> Result<(), String> {
     let mut attributes = Attributes::new();
-    attributes.insert(Attribute::ContentType, upload.content_type.into());
+    attributes.insert(Attribute::ContentType, upload.content_type.clone().into());
     attributes.insert(Attribute::CacheControl, upload.cache_control.clone().into());
+    let bytes = match &upload.body {
+        Body::Bytes(bytes) => bytes.clone(),
+        Body::File(file) => return put_file(store, key, file, attributes).await,
+    };
     let options = PutOptions::from(attributes);
-    let payload = PutPayload::from_bytes(upload.body.clone());
     store
-        .put_opts(key, payload, options)
+        .put_opts(key, PutPayload::from_bytes(bytes), options)
         .await
         .map(drop)
         .map_err(|e| e.to_string())
+}
+
+/// Uploads a media file in parts, read as they are sent, so an episode is never whole in memory.
+async fn put_file(
+    store: &dyn ObjectStore,
+    key: &ObjectPath,
+    file: &std::path::Path,
+    attributes: Attributes,
+) -> Result<(), String> {
+    let read_error = |e: std::io::Error| format!("cannot read {}: {e}", file.display());
+    let mut input = tokio::fs::File::open(file).await.map_err(read_error)?;
+    let options = PutMultipartOptions {
+        attributes,
+        ..PutMultipartOptions::default()
+    };
+    let upload = (store.put_multipart_opts(key, options).await).map_err(|e| e.to_string())?;
+    let mut writer = WriteMultipart::new(upload);
+    let mut chunk = vec![0; FILE_CHUNK];
+    loop {
+        let read = match input.read(&mut chunk).await {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(error) => {
+                let _ = writer.abort().await;
+                return Err(read_error(error));
+            }
+        };
+        if let Err(error) = writer.wait_for_capacity(PARTS_IN_FLIGHT).await {
+            return Err(error.to_string());
+        }
+        writer.write(&chunk[..read]);
+    }
+    writer.finish().await.map(drop).map_err(|e| e.to_string())
 }
 
 /// The access key pair (and session token) read from the configured files, else from the
@@ -201,6 +243,7 @@ mod tests {
         let mut manifest = Manifest::new();
         let first = uploads(
             &[document("atom.xml", "1"), document("tags/x/atom.xml", "1")],
+            &[],
             policy,
         );
         target
@@ -220,7 +263,7 @@ mod tests {
                 .map(|v| v.as_ref()),
             Some("public, max-age=60")
         );
-        let second = uploads(&[document("atom.xml", "2")], policy);
+        let second = uploads(&[document("atom.xml", "2")], &[], policy);
         target
             .apply(&second, &plan(&second, &manifest), &mut manifest)
             .await
@@ -239,5 +282,50 @@ mod tests {
             .await;
         assert_eq!(body.unwrap(), Bytes::from_static(b"2"));
         assert_eq!(manifest.keys().collect::<Vec<_>>(), ["atom.xml"]);
+    }
+
+    #[tokio::test]
+    async fn a_media_file_is_uploaded_in_parts_with_its_type_and_no_coding() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("one.mp3");
+        // Over one part (5 MiB), so it goes up in several.
+        let bytes: Vec<u8> = (0..6_000_000u32).map(|i| (i % 249) as u8).collect();
+        std::fs::write(&source, &bytes).unwrap();
+        let (length, modified) = crate::output::stamp(&source).unwrap();
+        let file = crate::media::MediaFile {
+            path: "episodes/one.mp3".into(),
+            source,
+            mime: "audio/mpeg".into(),
+            length,
+            modified,
+        };
+        let store = Arc::new(InMemory::new());
+        let target = ObjectStoreTarget::new(store.clone(), "");
+        let policy = Policy {
+            max_age: 60,
+            archive_max_age: 600,
+        };
+        let mut manifest = Manifest::new();
+        let wanted = uploads(&[document("atom.xml", "1")], &[file], policy);
+        target
+            .apply(&wanted, &plan(&wanted, &manifest), &mut manifest)
+            .await
+            .unwrap();
+        let got = store
+            .get(&ObjectPath::from("episodes/one.mp3"))
+            .await
+            .unwrap();
+        let attribute = |name| got.attributes.get(&name).map(|v| v.to_string());
+        assert_eq!(
+            attribute(Attribute::ContentType).as_deref(),
+            Some("audio/mpeg")
+        );
+        assert_eq!(attribute(Attribute::ContentEncoding), None);
+        assert_eq!(
+            attribute(Attribute::CacheControl).as_deref(),
+            Some("public, max-age=60")
+        );
+        assert!(got.bytes().await.unwrap() == bytes);
+        assert_eq!(manifest.len(), 2);
     }
 }

@@ -1,5 +1,5 @@
-//! What a deploy round must do: which documents to upload and which objects to delete, from the
-//! documents a build wrote and the manifest of what the target already holds. Pure.
+//! What a deploy round must do: which documents and media files to upload and which objects to
+//! delete, from what a build published and the manifest of what the target already holds. Pure.
 //!
 //! A document is uploaded when its fingerprint (ETag, `Content-Type` and `Cache-Control`
 //! together) differs from the one recorded when it was last uploaded, so a changed `max_age`
@@ -8,21 +8,34 @@
 
 use std::collections::BTreeMap;
 
+use std::path::PathBuf;
+use std::time::UNIX_EPOCH;
+
 use bytes::Bytes;
 
 use crate::feed::polling::Policy;
+use crate::media::MediaFile;
 use crate::render::{Document, Lifetime};
 
-/// One document as the target should hold it.
+/// One document or media file as the target should hold it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Upload {
-    /// The document's path below `base_url` (and the output folder), e.g. `tags/rust/rss.xml`.
+    /// Its path below `base_url` (and the output folder), e.g. `tags/rust/rss.xml`.
     pub path: String,
-    pub body: Bytes,
-    pub content_type: &'static str,
+    pub body: Body,
+    pub content_type: String,
     pub cache_control: String,
     /// Hex hash of the body's ETag and both headers: what the manifest records.
     pub fingerprint: String,
+}
+
+/// What an upload sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    /// A document's bytes.
+    Bytes(Bytes),
+    /// A media file, read from disk as it is sent.
+    File(PathBuf),
 }
 
 impl Upload {
@@ -30,26 +43,56 @@ impl Upload {
     pub fn new(document: &Document, policy: Policy) -> Upload {
         let content_type = document.content_type();
         let cache_control = policy.cache_control(document.lifetime == Lifetime::Archived);
-        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
         // The ETag is already a hash of the body: hashing it instead keeps a round cheap.
         let etag = document.etag.as_str().as_bytes();
-        for part in [content_type.as_bytes(), cache_control.as_bytes(), etag] {
-            hasher.update(&(part.len() as u64).to_le_bytes());
-            hasher.update(part);
-        }
         Upload {
             path: document.path.clone(),
-            body: document.body.clone(),
-            content_type,
+            body: Body::Bytes(document.body.clone()),
+            content_type: content_type.to_owned(),
+            fingerprint: fingerprint(&[content_type.as_bytes(), cache_control.as_bytes(), etag]),
             cache_control,
-            fingerprint: format!("{:032x}", hasher.digest128()),
+        }
+    }
+
+    /// `file` with the headers the HTTP server sends it with, never compressed. Its length and
+    /// modification time stand for its bytes in the fingerprint, so a round reads no file that
+    /// did not change.
+    pub fn media(file: &MediaFile, policy: Policy) -> Upload {
+        let cache_control = policy.media_cache_control();
+        let since = file.modified.duration_since(UNIX_EPOCH).unwrap_or_default();
+        let stamp = format!("{}:{}", file.length, since.as_nanos());
+        let parts = [
+            file.mime.as_bytes(),
+            cache_control.as_bytes(),
+            stamp.as_bytes(),
+        ];
+        Upload {
+            path: file.path.clone(),
+            body: Body::File(file.source.clone()),
+            content_type: file.mime.clone(),
+            fingerprint: fingerprint(&parts),
+            cache_control,
         }
     }
 }
 
-/// Every document of a build, as uploads.
-pub fn uploads(documents: &[Document], policy: Policy) -> Vec<Upload> {
-    documents.iter().map(|d| Upload::new(d, policy)).collect()
+/// Hex hash of `parts`, each prefixed by its length so no two lists hash alike by accident.
+fn fingerprint(parts: &[&[u8]]) -> String {
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    for part in parts {
+        hasher.update(&(part.len() as u64).to_le_bytes());
+        hasher.update(part);
+    }
+    format!("{:032x}", hasher.digest128())
+}
+
+/// Every document and media file of a build, as uploads: the media first, so a document never
+/// reaches the target before what it links to.
+pub fn uploads(documents: &[Document], media: &[MediaFile], policy: Policy) -> Vec<Upload> {
+    let media = media.iter().map(|m| Upload::media(m, policy));
+    media
+        .chain(documents.iter().map(|d| Upload::new(d, policy)))
+        .collect()
 }
 
 /// Path → fingerprint of what the target holds, as far as feedd uploaded it.
@@ -133,7 +176,7 @@ mod tests {
             document("atom.xml", "one", Lifetime::Current),
             document("tags/gone/rss.xml", "one", Lifetime::Current),
         ];
-        let done = manifest(&uploads(&old, POLICY));
+        let done = manifest(&uploads(&old, &[], POLICY));
         let longer = Policy {
             max_age: 600,
             ..POLICY
@@ -179,7 +222,7 @@ mod tests {
             ),
         ];
         for (name, documents, policy, put, delete) in cases {
-            let wanted = uploads(&documents, policy);
+            let wanted = uploads(&documents, &[], policy);
             let plan = plan(&wanted, &done);
             let put_paths: Vec<&str> = plan.put.iter().map(|&i| wanted[i].path.as_str()).collect();
             assert_eq!(put_paths, put, "{name}");
@@ -187,5 +230,32 @@ mod tests {
             assert_eq!(plan.unchanged, wanted.len() - put.len(), "{name}");
         }
         assert!(plan(&[], &Manifest::new()).is_empty());
+    }
+
+    #[test]
+    fn media_go_first_with_their_type_and_are_sent_again_only_when_they_change() {
+        let file = MediaFile {
+            path: "episodes/one.mp3".into(),
+            source: PathBuf::from("/src/episodes/one.mp3"),
+            mime: "audio/mpeg".into(),
+            length: 1000,
+            modified: UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000),
+        };
+        let docs = [document("rss.xml", "a", Lifetime::Current)];
+        let first = uploads(&docs, std::slice::from_ref(&file), POLICY);
+        assert_eq!(first[0].path, "episodes/one.mp3");
+        assert_eq!(first[0].content_type, "audio/mpeg");
+        assert_eq!(first[0].cache_control, "public, max-age=300");
+        assert_eq!(first[0].body, Body::File(file.source.clone()));
+        let done = manifest(&first);
+        assert!(plan(&uploads(&docs, std::slice::from_ref(&file), POLICY), &done).is_empty());
+        let changed = MediaFile {
+            length: 1001,
+            ..file
+        };
+        let plan = plan(&uploads(&docs, &[changed], POLICY), &done);
+        assert_eq!(plan.put, [0]);
+        let gone = super::plan(&uploads(&docs, &[], POLICY), &done);
+        assert_eq!(gone.delete, ["episodes/one.mp3"]);
     }
 }

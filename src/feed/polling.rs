@@ -7,6 +7,8 @@
 //!   (a conditional request costs a 304 and no body).
 //! - An archive page is fixed once written: `[server] archive_max_age`, and `immutable` (RFC 8246)
 //!   so a reload does not revalidate it either.
+//! - A media file (an episode) may be replaced at its address: `[server] max_age`, as a
+//!   subscription document; revalidating it costs a 304.
 //! - `/healthz` and `/metrics` describe this instant: [`NO_STORE`].
 //!
 //! Clients that poll faster than this anyway are what `[server] rate_limit` is for (`http`).
@@ -50,6 +52,13 @@ impl Policy {
         } else {
             format!("public, max-age={max_age}")
         }
+    }
+
+    /// The `Cache-Control` of a media file: a subscription document's. An episode may be
+    /// replaced at the same address, and asking again costs a 304; `immutable` would keep a
+    /// corrected file from listeners for as long as an archive page is kept.
+    pub fn media_cache_control(&self) -> String {
+        self.cache_control(false)
     }
 }
 
@@ -133,6 +142,7 @@ mod tests {
             archive_max_age: 86_400,
         };
         assert_eq!(policy.cache_control(false), "public, max-age=300");
+        assert_eq!(policy.media_cache_control(), "public, max-age=300");
         assert_eq!(
             policy.cache_control(true),
             "public, max-age=86400, immutable"

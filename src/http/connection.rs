@@ -17,11 +17,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::header::{CONNECTION, HeaderValue};
+use hyper::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use hyper::service::service_fn;
-use hyper::{Method, Request, Response, Version};
+use hyper::{Method, Request, Response, StatusCode, Version};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -30,6 +29,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::Settings;
+use super::body::{self, Body, Payload};
 use super::clients::{Activity, Clients, Ticket};
 use super::front::Front;
 use super::guarded::Guarded;
@@ -45,8 +45,6 @@ pub(super) const MAX_CONCURRENT_STREAMS: u32 = 128;
 const EVICTION_GRACE: Duration = Duration::from_millis(500);
 /// How long a newcomer at the cap waits for the slot an eviction frees before it gets a 503.
 const EVICTION_WAIT: Duration = Duration::from_secs(1);
-/// How long a response under way when the connection's lifetime ends may still take.
-const LIFETIME_GRACE: Duration = Duration::from_secs(30);
 
 /// What the accept loop and every connection task share.
 pub(super) struct Server {
@@ -223,15 +221,26 @@ impl Server {
         // (HTTP/1.1) or after a GOAWAY that admits no new stream (HTTP/2).
         connection.as_mut().graceful_shutdown();
         let grace = match ending {
-            Ending::Shutdown => None,
-            Ending::Lifetime | Ending::Requests => Some(LIFETIME_GRACE),
+            Ending::Shutdown | Ending::Lifetime | Ending::Requests => None,
             Ending::Evicted => Some(EVICTION_GRACE),
             Ending::Quiet => Some(self.settings.send_timeout),
+        };
+        // A response under way at the end of the connection's lifetime (a long download) goes on
+        // for as long as it moves bytes; one that stalls is cut by the send timeout, and the
+        // quiet bound below catches one stalled by HTTP/2 flow control.
+        let progressing = matches!(ending, Ending::Lifetime | Ending::Requests);
+        let stalled = async {
+            if progressing {
+                quiet(&ticket.activity, self.quiet_limit()).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
         };
         tokio::select! {
             result = connection.as_mut() => log_end(peer, result),
             () = self.deadline.cancelled() => {}
             () = sleep_or_never(grace) => tracing::debug!(%peer, ?ending, "closed mid-response"),
+            () = stalled => tracing::debug!(%peer, ?ending, "closed mid-response: no progress"),
         }
     }
 
@@ -252,7 +261,7 @@ impl Server {
         count: u64,
         peer: IpAddr,
         retire: &CancellationToken,
-    ) -> Response<Full<Bytes>> {
+    ) -> Response<Body> {
         let version = request.version();
         if let Some(hub) = self
             .hub
@@ -262,15 +271,43 @@ impl Server {
             let (method, path) = (request.method().clone(), request.uri().path().to_owned());
             let response = hub_endpoint::answer(hub, &self.snapshots, &self.settings, request);
             let ending = (version, count, retire);
-            return self.finish(response.await, &method, &path, ending);
+            return self.finish(response.await.map(Body::from), &method, &path, ending);
         }
         // The body of a GET or HEAD is not read; dropping it lets hyper discard it.
         let (parts, _body) = request.into_parts();
         let request = Request::from_parts(parts, ());
-        let snapshot = self.snapshots.load();
-        let response = self.front.answer(&snapshot, &self.settings, &request, peer);
+        let response = self.read(&request, peer).await;
         let ending = (version, count, retire);
         self.finish(response, request.method(), request.uri().path(), ending)
+    }
+
+    /// The answer from the current snapshot, with a media file opened. A file missing at that
+    /// moment was removed because a newer snapshot replaced the one answering (`daemon` removes
+    /// the copies no snapshot names after each publish): the request is answered again, once,
+    /// from the newer one.
+    async fn read(&self, request: &Request<()>, peer: IpAddr) -> Response<Body> {
+        let mut retried = false;
+        loop {
+            let response = {
+                let snapshot = self.snapshots.load();
+                self.front.answer(&snapshot, &self.settings, request, peer)
+            };
+            let (parts, payload) = response.into_parts();
+            let part = match payload {
+                Payload::Bytes(bytes) => return Response::from_parts(parts, Body::from(bytes)),
+                Payload::File(part) => part,
+            };
+            match body::open(&part).await {
+                Ok(body) => return Response::from_parts(parts, body),
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound && !retried => {
+                    retried = true;
+                }
+                Err(error) => {
+                    tracing::error!(path = request.uri().path(), %error, "cannot serve a media file");
+                    return unreadable();
+                }
+            }
+        }
     }
 
     /// `response` as sent, and logged. At the connection's request cap (the `count`th request,
@@ -278,11 +315,11 @@ impl Server {
     /// such header, so `retire` has the connection sent a GOAWAY instead.
     fn finish(
         &self,
-        mut response: Response<Bytes>,
+        mut response: Response<Body>,
         method: &Method,
         path: &str,
         (version, count, retire): (Version, u64, &CancellationToken),
-    ) -> Response<Full<Bytes>> {
+    ) -> Response<Body> {
         if count >= self.settings.max_requests_per_connection {
             if version == Version::HTTP_2 {
                 retire.cancel();
@@ -299,8 +336,22 @@ impl Server {
             status = response.status().as_u16(),
             "request"
         );
-        response.map(Full::new)
+        response
     }
+}
+
+/// A 500 for a media file that cannot be read; the log says why.
+fn unreadable() -> Response<Body> {
+    let text = "the file cannot be read now; try again later\n";
+    let mut response = Response::new(Body::from(Bytes::from_static(text.as_bytes())));
+    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_LENGTH, HeaderValue::from(text.len()));
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
 }
 
 async fn sleep_or_never(duration: Option<Duration>) {

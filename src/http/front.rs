@@ -1,4 +1,4 @@
-//! What stands between a request and [`respond`]: `/metrics` (`metrics.rs`), the per-client
+//! What stands between a request and [`answer`] (`respond`, and the media files): `/metrics` (`metrics.rs`), the per-client
 //! rate limit (`rate_limit.rs`), and counting every answer. These need the client's address
 //! or shared state, which the pure `respond` is kept free of.
 
@@ -9,9 +9,10 @@ use bytes::Bytes;
 use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use hyper::{Method, Request, Response, StatusCode};
 
+use super::body::Payload;
 use super::connection::client_key;
 use super::rate_limit::{RateLimiter, retry_after};
-use super::{Settings, metrics, respond};
+use super::{Settings, answer, metrics};
 use crate::snapshot::Snapshot;
 
 /// The state the front keeps between requests. Public so the benches can time a request's
@@ -34,7 +35,7 @@ impl Front {
         settings: &Settings,
         request: &Request<()>,
         peer: IpAddr,
-    ) -> Response<Bytes> {
+    ) -> Response<Payload> {
         let endpoint = settings
             .metrics
             .then(|| {
@@ -47,8 +48,8 @@ impl Front {
             })
             .flatten();
         let response = match endpoint {
-            Some(response) => response,
-            None => self.limited(respond(snapshot, settings, request), request.method(), peer),
+            Some(response) => response.map(Payload::Bytes),
+            None => self.limited(answer(snapshot, settings, request), request.method(), peer),
         };
         if settings.metrics {
             metrics::record(snapshot, request, &response);
@@ -59,7 +60,12 @@ impl Front {
     /// `response`, or a 429 when it costs something and `peer` has used up its allowance. The
     /// response is made first since it is cheap (the body is shared, not copied), and a 304 is
     /// never refused.
-    fn limited(&self, response: Response<Bytes>, method: &Method, peer: IpAddr) -> Response<Bytes> {
+    fn limited(
+        &self,
+        response: Response<Payload>,
+        method: &Method,
+        peer: IpAddr,
+    ) -> Response<Payload> {
         let Some(limiter) = &self.limiter else {
             return response;
         };
@@ -70,7 +76,7 @@ impl Front {
             Ok(()) => response,
             Err(wait) => {
                 crate::metrics::global().rate_limited();
-                too_many_requests(method, retry_after(wait))
+                too_many_requests(method, retry_after(wait)).map(Payload::Bytes)
             }
         }
     }

@@ -8,7 +8,7 @@
 //! outside). To anyone else the address does not exist (404).
 //!
 //! Labels stay bounded whatever clients ask for: a request for one of the snapshot's documents
-//! is counted under that document's path, `/healthz` and `/metrics` under theirs, and anything
+//! or media files is counted under its path, `/healthz` and `/metrics` under theirs, and anything
 //! else under `other`.
 
 use std::borrow::Cow;
@@ -21,7 +21,8 @@ use hyper::header::{
 };
 use hyper::{Method, Request, Response, StatusCode};
 
-use super::service::{HEALTH_PATH, lookup};
+use super::body::Payload;
+use super::service::{HEALTH_PATH, lookup, lookup_media};
 use crate::deploy::DeployStatus;
 use crate::feed::polling;
 use crate::metrics::{self, DeliveryFacts, SiteFacts};
@@ -93,17 +94,22 @@ fn deploy_facts(deploy: &DeployStatus) -> Option<DeliveryFacts> {
 }
 
 /// Counts `response`, the answer to `request`.
-pub(super) fn record(snapshot: &Snapshot, request: &Request<()>, response: &Response<Bytes>) {
+pub(super) fn record(snapshot: &Snapshot, request: &Request<()>, response: &Response<Payload>) {
     let path = request.uri().path();
     let document = match path {
         HEALTH_PATH | METRICS_PATH => None,
         _ => lookup(snapshot, path),
     };
-    let label = match (path, document) {
-        (HEALTH_PATH, _) => Cow::Borrowed(HEALTH_PATH),
-        (METRICS_PATH, _) => Cow::Borrowed(METRICS_PATH),
-        (_, Some(document)) => Cow::Owned(format!("/{}", document.path())),
-        (_, None) => Cow::Borrowed("other"),
+    // A media file is counted under its path too: the snapshot bounds those as well.
+    let media = (document.is_none() && path != HEALTH_PATH && path != METRICS_PATH)
+        .then(|| lookup_media(snapshot, path))
+        .flatten();
+    let label = match (path, document, media) {
+        (HEALTH_PATH, _, _) => Cow::Borrowed(HEALTH_PATH),
+        (METRICS_PATH, _, _) => Cow::Borrowed(METRICS_PATH),
+        (_, Some(document), _) => Cow::Owned(format!("/{}", document.path())),
+        (_, None, Some(media)) => Cow::Owned(format!("/{}", media.path())),
+        (_, None, None) => Cow::Borrowed("other"),
     };
     let status = response.status();
     let encoding = (document.is_some() && status == StatusCode::OK).then(|| {
@@ -129,7 +135,7 @@ pub(super) fn record(snapshot: &Snapshot, request: &Request<()>, response: &Resp
     metrics::global().request(metrics::Request {
         document: label,
         status: status_class(status),
-        bytes: response.body().len() as u64,
+        bytes: response.body().len(),
         encoding,
         polling,
     });

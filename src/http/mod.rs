@@ -1,14 +1,16 @@
 //! The HTTP server: an accept loop that cannot spin and never leaves a client queued, HTTP/1.1
 //! keep-alive and HTTP/2 under per-client bounds (`connection.rs`: connections per address,
 //! header bytes, header-read and send timeouts, requests and lifetime per connection, streams
-//! per HTTP/2 connection), optional TLS (`tls.rs`), and a graceful shutdown with a deadline. What each request gets is decided by [`respond`] (`service.rs`), a pure
-//! function of the current snapshot; this module only moves bytes. Building and publishing
+//! per HTTP/2 connection), optional TLS (`tls.rs`), and a graceful shutdown with a deadline. What each request gets is decided by [`answer`] (`service.rs`: documents by
+//! [`respond`], media files by `media.rs`, byte ranges by `range.rs`), a pure function of the
+//! current snapshot; this module only moves bytes, a media file's streamed from disk (`body.rs`). Building and publishing
 //! snapshots is the daemon's.
 //!
 //! The caller injects the listener, the [`Publisher`] and the shutdown token, so tests bind
 //! `127.0.0.1:0` and run the server in-process, and a socket handed over by systemd can be served
 //! the same way.
 
+mod body;
 mod clients;
 mod conditional;
 mod connection;
@@ -19,8 +21,10 @@ mod guarded;
 mod health;
 mod hub_endpoint;
 mod listener;
+mod media;
 mod metrics;
 mod negotiation;
+mod range;
 mod rate_limit;
 mod refuse;
 pub mod service;
@@ -35,10 +39,11 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
+pub use self::body::{FilePart, Payload};
 use self::connection::Server;
 pub use self::front::Front;
 pub use self::listener::bind;
-pub use self::service::respond;
+pub use self::service::{answer, respond};
 pub use self::tls::{Tls, TlsError};
 use crate::config;
 use crate::deploy::DeployStatus;

@@ -16,13 +16,14 @@ use hyper::header::{
 use hyper::{Method, Request, Response, StatusCode, Version};
 use percent_encoding::percent_decode_str;
 
-use super::{Settings, conditional, discovery, encoding, health, negotiation};
+use super::body::Payload;
+use super::{Settings, conditional, discovery, encoding, health, media, negotiation};
 use crate::config::INDEX_PATH;
 use crate::feed::polling;
 use crate::format::DocumentKind;
 use crate::render::Lifetime;
 use crate::render::html::CONTENT_SECURITY_POLICY;
-use crate::snapshot::{ServedDocument, Snapshot, Variant};
+use crate::snapshot::{ServedDocument, ServedMedia, Snapshot, Variant};
 
 /// Where monitors ask whether the last build was clean.
 pub const HEALTH_PATH: &str = "/healthz";
@@ -71,6 +72,25 @@ pub fn respond(snapshot: &Snapshot, settings: &Settings, request: &Request<()>) 
     response
 }
 
+/// [`respond`], and the media files published beside the documents: their bodies stay on disk
+/// (`media`). A document's path wins over a media file's, which a build never lets them share.
+pub fn answer(
+    snapshot: &Snapshot,
+    settings: &Settings,
+    request: &Request<()>,
+) -> Response<Payload> {
+    let path = request.uri().path();
+    if host_is_valid(request) && lookup(snapshot, path).is_none() {
+        if let Some(file) = lookup_media(snapshot, path) {
+            if !is_read(request.method()) {
+                return method_not_allowed().map(Payload::Bytes);
+            }
+            return media::respond(file, settings, request);
+        }
+    }
+    respond(snapshot, settings, request).map(Payload::Bytes)
+}
+
 /// RFC 9112 §3.2: a request with more than one `Host`, or an HTTP/1.1 request with none, is a
 /// 400. HTTP/1.0 may omit it.
 fn host_is_valid(request: &Request<()>) -> bool {
@@ -94,6 +114,13 @@ pub(super) fn lookup<'s>(snapshot: &'s Snapshot, path: &str) -> Option<&'s Serve
     let relative = path.strip_prefix('/')?;
     let decoded = percent_decode_str(relative).decode_utf8().ok()?;
     snapshot.get(&decoded)
+}
+
+/// The media file at the request path `path`, decoded as [`lookup`] decodes it.
+pub(super) fn lookup_media<'s>(snapshot: &'s Snapshot, path: &str) -> Option<&'s ServedMedia> {
+    let relative = path.strip_prefix('/')?;
+    let decoded = percent_decode_str(relative).decode_utf8().ok()?;
+    snapshot.media(&decoded)
 }
 
 /// `document` under conditional GET and content coding; `vary` names what chose it.

@@ -72,7 +72,10 @@ impl Server {
             },
             None,
         );
-        let snapshot = snapshot.compressed().unwrap_or(snapshot);
+        Server::serving(settings, snapshot.compressed().unwrap_or(snapshot)).await
+    }
+
+    async fn serving(settings: Settings, snapshot: Snapshot) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let shutdown = CancellationToken::new();
@@ -440,4 +443,109 @@ fn backoff_doubles_up_to_one_second() {
     let mut backoff = Backoff(None);
     let delays: Vec<u128> = (0..10).map(|_| backoff.next().as_millis()).collect();
     assert_eq!(delays, [10, 20, 40, 80, 160, 320, 640, 1000, 1000, 1000]);
+}
+
+/// A server of one media file, `episode.bin`, holding `bytes` (in a temporary folder that lives
+/// as long as the returned guard).
+async fn media_server(settings: Settings, bytes: &[u8]) -> (Server, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("copy");
+    std::fs::write(&file, bytes).unwrap();
+    let media = crate::snapshot::ServedMedia::new(
+        "episode.bin".into(),
+        file,
+        ETag::of(bytes),
+        bytes.len() as u64,
+        "application/octet-stream".into(),
+        std::time::UNIX_EPOCH,
+    );
+    let contents = Contents {
+        built_at: Utc::now(),
+        ..Contents::default()
+    };
+    let snapshot = Snapshot::from_build(contents, None).with_media(vec![media]);
+    (Server::serving(settings, snapshot).await, dir)
+}
+
+fn media_bytes(length: usize) -> Vec<u8> {
+    (0..length).map(|i| (i * 7 % 256) as u8).collect()
+}
+
+#[tokio::test]
+async fn a_media_file_is_streamed_whole_or_in_part_over_a_socket() {
+    let bytes = media_bytes(3 << 20);
+    let (server, _dir) = media_server(settings(), &bytes).await;
+    let mut client = Client::connect(server.addr).await;
+    client.request("GET", "/episode.bin").await;
+    let reply = client.head().await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(client.body(&reply).await, bytes);
+    client
+        .send("GET /episode.bin HTTP/1.1\r\nHost: test\r\nRange: bytes=1000000-1999999\r\n\r\n")
+        .await;
+    let reply = client.head().await;
+    assert_eq!(reply.status, 206);
+    assert_eq!(
+        reply.header("content-range"),
+        Some("bytes 1000000-1999999/3145728")
+    );
+    assert_eq!(client.body(&reply).await, &bytes[1_000_000..2_000_000]);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_media_copy_that_is_gone_is_a_500_not_a_cut_connection() {
+    let (server, dir) = media_server(settings(), b"bytes").await;
+    drop(dir);
+    let mut client = Client::connect(server.addr).await;
+    client.request("GET", "/episode.bin").await;
+    let reply = client.head().await;
+    assert_eq!(reply.status, 500);
+    assert!(
+        client
+            .body(&reply)
+            .await
+            .starts_with(b"the file cannot be read")
+    );
+    // The connection is still usable.
+    client.request("GET", "/atom.xml").await;
+    assert_eq!(client.head().await.status, 404);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_download_that_keeps_moving_outlives_the_connection_lifetime() {
+    let lifetime = Duration::from_millis(300);
+    let bytes = media_bytes(BIG);
+    let settings = Settings {
+        connection_lifetime: lifetime,
+        send_timeout: Duration::from_secs(2),
+        ..settings()
+    };
+    let (server, _dir) = media_server(settings, &bytes).await;
+    let mut client = Client::connect_small_buffer(server.addr).await;
+    client.request("GET", "/episode.bin").await;
+    let reply = client.head().await;
+    assert_eq!(reply.status, 200);
+    let started = Instant::now();
+    let mut body = vec![0; bytes.len()];
+    let mut read = 0;
+    // Steadily, over about four lifetimes.
+    let step = bytes.len() / 40;
+    while read < body.len() {
+        let end = (read + step).min(body.len());
+        tokio::time::timeout(PROMPTLY, client.0.read_exact(&mut body[read..end]))
+            .await
+            .unwrap()
+            .unwrap();
+        read = end;
+        tokio::time::sleep(lifetime / 10).await;
+    }
+    assert!(
+        started.elapsed() > lifetime * 3,
+        "the download outlasted the lifetime"
+    );
+    assert!(body == bytes, "every byte arrived");
+    assert!(client.closed().await, "then the connection is closed");
+    server.stop().await;
 }

@@ -10,10 +10,12 @@
 //! to `http`, writing files to `output`.
 
 mod codec;
+mod media;
 mod publisher;
 mod served;
 
 pub use codec::Encoding;
+pub use media::ServedMedia;
 pub use publisher::Publisher;
 pub use served::{Contents, Discovery, ServedDocument, Snapshot, Variant};
 

@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use url::Url;
 
 use super::codec::Encoding;
+use super::media::ServedMedia;
 use crate::diagnostic::Diagnostic;
 use crate::etag::ETag;
 use crate::format::DocumentKind;
@@ -216,6 +217,8 @@ pub struct Snapshot {
     documents: BTreeMap<String, ServedDocument>,
     /// By the path of the feed each one shows.
     views: BTreeMap<String, ServedDocument>,
+    /// The media files published beside the documents, by path.
+    media: BTreeMap<String, ServedMedia>,
 }
 
 impl Snapshot {
@@ -251,6 +254,7 @@ impl Snapshot {
             discovery,
             documents: serve(documents, built_at, &reusable),
             views: serve(views, built_at, &reusable),
+            media: BTreeMap::new(),
         }
     }
 
@@ -273,6 +277,7 @@ impl Snapshot {
         Some(Snapshot {
             documents,
             views,
+            media: self.media.clone(),
             diagnostics: self.diagnostics.clone(),
             discovery: self.discovery.clone(),
             ..*self
@@ -286,6 +291,7 @@ impl Snapshot {
             generation: self.generation.wrapping_add(1),
             documents: self.documents.clone(),
             views: self.views.clone(),
+            media: self.media.clone(),
             diagnostics,
             discovery: self.discovery.clone(),
             ..*self
@@ -328,6 +334,26 @@ impl Snapshot {
     /// The page a browser is shown instead of the feed at `path`, when there is one.
     pub fn view(&self, path: &str) -> Option<&ServedDocument> {
         self.views.get(path)
+    }
+
+    /// The same snapshot serving `media` beside its documents (a build's media are published
+    /// into files of their own first, so they join the snapshot in a step of their own).
+    pub fn with_media(mut self, media: Vec<ServedMedia>) -> Snapshot {
+        let built_at = self.built_at;
+        self.media = (media.into_iter())
+            .map(|m| (m.path().to_owned(), m.clamped(built_at)))
+            .collect();
+        self
+    }
+
+    /// The media file served at `path` (below `base_url`, no leading `/`).
+    pub fn media(&self, path: &str) -> Option<&ServedMedia> {
+        self.media.get(path)
+    }
+
+    /// Every media file, ordered by path.
+    pub fn media_files(&self) -> impl ExactSizeIterator<Item = &ServedMedia> {
+        self.media.values()
     }
 }
 

@@ -408,7 +408,10 @@ fn a_failing_deploy_shows_in_healthz_and_metrics_without_a_503_and_serving_goes_
     let failing = metrics
         .lines()
         .find(|line| line.starts_with("feedd_deploy_failing{target=\"s3://b/"));
-    assert!(failing.is_some_and(|line| line.ends_with(" 1")), "{metrics}");
+    assert!(
+        failing.is_some_and(|line| line.ends_with(" 1")),
+        "{metrics}"
+    );
     assert!(
         !metrics.contains("feedd_deploy_last_success_timestamp_seconds{"),
         "{metrics}"

@@ -166,8 +166,24 @@ where
 
 /// A valid WAV file of `secs` seconds of silence (8 kHz, 8-bit mono: 8,000 bytes a second).
 pub fn wav(secs: u32) -> Vec<u8> {
-    let data = 8000 * secs;
-    let mut bytes = Vec::new();
+    wav_around(vec![0x80; 8000 * secs as usize])
+}
+
+/// A valid WAV file of `length` bytes in all (as [`wav`]), its samples pseudo-random from
+/// `seed`, so no two seeds give the same bytes.
+pub fn noisy_wav(length: usize, seed: u32) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    let samples = (44..length).map(|_| {
+        state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        (state >> 24) as u8
+    });
+    wav_around(samples.collect())
+}
+
+/// `samples` (8 kHz, 8-bit mono) behind a 44-byte WAV header.
+fn wav_around(samples: Vec<u8>) -> Vec<u8> {
+    let data = u32::try_from(samples.len()).expect("a WAV file under 4 GB");
+    let mut bytes = Vec::with_capacity(44 + samples.len());
     bytes.extend_from_slice(b"RIFF");
     bytes.extend_from_slice(&(36 + data).to_le_bytes());
     bytes.extend_from_slice(b"WAVEfmt ");
@@ -176,7 +192,7 @@ pub fn wav(secs: u32) -> Vec<u8> {
     }
     bytes.extend_from_slice(b"data");
     bytes.extend_from_slice(&data.to_le_bytes());
-    bytes.resize(bytes.len() + data as usize, 0x80);
+    bytes.extend(samples);
     bytes
 }
 
