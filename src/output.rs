@@ -165,6 +165,40 @@ impl OutputFolder {
         Ok(staged)
     }
 
+    /// Removes the files `previous` (a manifest's text: one path a line) lists that `current`
+    /// does not, then records `current` in `manifest` (`recording` says what, for the error). Paths that are not plainly below the
+    /// folder are never touched, whatever a damaged manifest says.
+    fn retire(
+        &self,
+        previous: &str,
+        current: &BTreeSet<&str>,
+        manifest: &Path,
+        recording: &'static str,
+        report: &mut WriteReport,
+    ) -> Result<(), OutputError> {
+        let tidy = |what: &'static str, path: &Path| {
+            let path = path.to_path_buf();
+            move |error| OutputError::Tidy { what, path, error }
+        };
+        for stale in previous
+            .lines()
+            .filter(|p| is_safe_relative(p) && !current.contains(p))
+        {
+            let path = self.dir.join(stale);
+            match std::fs::remove_file(&path) {
+                Ok(()) => report.removed.push(stale.to_string()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(tidy("remove", &path)(e)),
+            }
+            remove_empty_parents(&self.dir, &path);
+        }
+        let listing: String = current.iter().map(|p| format!("{p}\n")).collect();
+        if std::fs::read_to_string(manifest).ok().as_ref() != Some(&listing) {
+            atomic_file::write(manifest, listing.as_bytes()).map_err(tidy(recording, manifest))?;
+        }
+        Ok(())
+    }
+
     /// Removes documents listed in the last manifest that are no longer produced, then records
     /// the current list.
     fn remove_stale(
@@ -180,23 +214,13 @@ impl OutputFolder {
         let previous = std::fs::read_to_string(&self.manifest)
             .or_else(|_| std::fs::read_to_string(&legacy))
             .unwrap_or_default();
-        for stale in previous
-            .lines()
-            .filter(|p| is_safe_relative(p) && !current.contains(p))
-        {
-            let path = self.dir.join(stale);
-            match std::fs::remove_file(&path) {
-                Ok(()) => report.removed.push(stale.to_string()),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(tidy("remove", &path)(e)),
-            }
-            remove_empty_parents(&self.dir, &path);
-        }
-        let listing: String = current.iter().map(|p| format!("{p}\n")).collect();
-        if std::fs::read_to_string(&self.manifest).ok().as_ref() != Some(&listing) {
-            atomic_file::write(&self.manifest, listing.as_bytes())
-                .map_err(tidy("record the documents in", &self.manifest))?;
-        }
+        self.retire(
+            &previous,
+            current,
+            &self.manifest,
+            "record the documents in",
+            report,
+        )?;
         if legacy.exists() {
             std::fs::remove_file(&legacy).map_err(tidy("remove", &legacy))?;
             tracing::info!(

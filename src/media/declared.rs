@@ -30,7 +30,8 @@ pub struct Declared {
 }
 
 impl Declared {
-    fn new(src: Src, line: usize) -> Declared {
+    /// An item with only its source known, as a bare path or URL declares it.
+    pub fn new(src: Src, line: usize) -> Declared {
         Declared {
             src,
             mime: None,

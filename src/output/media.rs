@@ -15,7 +15,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use super::{OutputError, OutputFolder, WriteReport, is_safe_relative, remove_empty_parents};
+use super::{OutputError, OutputFolder, WriteReport};
 use crate::atomic_file::{self, Copied, Staged};
 use crate::media::MediaFile;
 
@@ -132,29 +132,15 @@ impl OutputFolder {
         report: &mut WriteReport,
     ) -> Result<(), OutputError> {
         let manifest = self.media_manifest();
-        let tidy = |what: &'static str, path: &Path| {
-            let path = path.to_path_buf();
-            move |error| OutputError::Tidy { what, path, error }
-        };
         let current: BTreeSet<&str> = media.iter().map(|m| m.path.as_str()).collect();
         let previous = std::fs::read_to_string(&manifest).unwrap_or_default();
-        for stale in previous
-            .lines()
-            .filter(|p| is_safe_relative(p) && !current.contains(p))
-        {
-            let path = self.dir.join(stale);
-            match std::fs::remove_file(&path) {
-                Ok(()) => report.removed.push(stale.to_string()),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(tidy("remove", &path)(e)),
-            }
-            remove_empty_parents(&self.dir, &path);
-        }
-        let listing: String = current.iter().map(|p| format!("{p}\n")).collect();
-        if previous != listing {
-            atomic_file::write(&manifest, listing.as_bytes())
-                .map_err(tidy("record the media files in", &manifest))?;
-        }
+        self.retire(
+            &previous,
+            &current,
+            &manifest,
+            "record the media files in",
+            report,
+        )?;
         Ok(())
     }
 }

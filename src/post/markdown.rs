@@ -121,14 +121,7 @@ fn read_media(
     if let Some(image) = image {
         let line = block.key_line("image");
         let src = media::read_image(&image, line).map_err(at)?;
-        fields.image = Some(Declared {
-            src,
-            mime: None,
-            length: None,
-            duration_secs: None,
-            title: None,
-            line,
-        });
+        fields.image = Some(Declared::new(src, line));
     }
     Ok(())
 }
