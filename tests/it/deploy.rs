@@ -1,7 +1,8 @@
-//! `[deploy]` against a real S3-compatible server (moto's, from `target/py`, started here on
-//! 127.0.0.1) and through a command: what is uploaded, with which headers, and that a second
-//! run rewrites exactly the documents whose bytes changed and deletes the ones that went away,
-//! after the new ones are in place.
+//! `[deploy]` against a real S3-compatible server started here on 127.0.0.1 (moto's, from
+//! `target/py`; or Garage when `FEEDD_GARAGE` names its binary, as `scripts/test-garage` does)
+//! and through a command: what is uploaded, with which headers, and that a second run rewrites
+//! exactly the documents whose bytes changed and deletes the ones that went away, after the new
+//! ones are in place.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -20,18 +21,35 @@ use crate::support::{BASE_CONFIG, BIN, Site, assert_success, md, python, stderr}
 
 const BUCKET: &str = "feeds";
 const PREFIX: &str = "blog";
+/// A key in the form Garage imports (moto takes any).
+const ACCESS_KEY_ID: &str = "GK0123456789abcdef01234567";
+const SECRET_ACCESS_KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
-/// moto's S3 server on a free 127.0.0.1 port, killed on drop.
+/// An S3 server on a free 127.0.0.1 port with an empty bucket [`BUCKET`] that the key above may
+/// write, killed on drop.
 struct S3Server {
     child: Child,
     addr: SocketAddr,
+    /// Garage's configuration, metadata and data.
+    _state: Option<tempfile::TempDir>,
+}
+
+fn free_addr() -> SocketAddr {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
 }
 
 impl S3Server {
     fn start() -> S3Server {
-        let addr = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port");
+        match std::env::var_os("FEEDD_GARAGE") {
+            Some(garage) => S3Server::garage(Path::new(&garage)),
+            None => S3Server::moto(),
+        }
+    }
+
+    fn moto() -> S3Server {
+        let addr = free_addr();
         let child = Command::new(python())
             .args(["-m", "moto.server", "-H", "127.0.0.1", "-p"])
             .arg(addr.port().to_string())
@@ -39,11 +57,72 @@ impl S3Server {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start moto: {e}; run scripts/install-deps"));
-        let server = S3Server { child, addr };
+        let server = S3Server {
+            child,
+            addr,
+            _state: None,
+        };
         let deadline = Instant::now() + Duration::from_secs(30);
         while server.http("PUT", &format!("/{BUCKET}")) != Some(200) {
             assert!(Instant::now() < deadline, "moto did not start on {addr}");
             std::thread::sleep(Duration::from_millis(100));
+        }
+        server
+    }
+
+    /// A one-node Garage cluster: started, given a layout, the bucket and the key.
+    fn garage(binary: &Path) -> S3Server {
+        let state = tempfile::tempdir().expect("a folder for Garage");
+        let (addr, rpc) = (free_addr(), free_addr());
+        let config = state.path().join("garage.toml");
+        let dir = state.path().display();
+        let toml = format!(
+            "metadata_dir = \"{dir}/meta\"\ndata_dir = \"{dir}/data\"\ndb_engine = \"lmdb\"\n\
+             replication_factor = 1\nrpc_bind_addr = \"{rpc}\"\nrpc_public_addr = \"{rpc}\"\n\
+             rpc_secret = \"{SECRET_ACCESS_KEY}\"\n[s3_api]\ns3_region = \"us-east-1\"\n\
+             api_bind_addr = \"{addr}\"\nroot_domain = \".s3.localhost\"\n"
+        );
+        std::fs::write(&config, toml).expect("Garage's config");
+        let garage = |args: &[&str]| {
+            Command::new(binary)
+                .arg("-c")
+                .arg(&config)
+                .args(args)
+                .output()
+                .unwrap_or_else(|e| panic!("cannot run {}: {e}", binary.display()))
+        };
+        let child = Command::new(binary)
+            .arg("-c")
+            .arg(&config)
+            .arg("server")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+        let server = S3Server {
+            child,
+            addr,
+            _state: Some(state),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let node = loop {
+            let id = garage(&["node", "id", "-q"]);
+            if id.status.success() {
+                break String::from_utf8_lossy(&id.stdout).trim().to_owned();
+            }
+            assert!(Instant::now() < deadline, "Garage did not start on {addr}");
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        let node = node.split('@').next().unwrap_or_default();
+        for step in [
+            &["layout", "assign", "-z", "dc1", "-c", "1G", node][..],
+            &["layout", "apply", "--version", "1"],
+            &["bucket", "create", BUCKET],
+            &["key", "import", "--yes", "-n", "feedd", ACCESS_KEY_ID, SECRET_ACCESS_KEY],
+            &["bucket", "allow", "--read", "--write", "--owner", BUCKET, "--key", "feedd"],
+        ] {
+            let output = garage(step);
+            assert!(output.status.success(), "garage {step:?}: {}", stderr(&output));
         }
         server
     }
@@ -74,8 +153,8 @@ impl S3Server {
             .with_region("us-east-1")
             .with_endpoint(self.endpoint())
             .with_allow_http(true)
-            .with_access_key_id("test")
-            .with_secret_access_key("test")
+            .with_access_key_id(ACCESS_KEY_ID)
+            .with_secret_access_key(SECRET_ACCESS_KEY)
             .build()
             .expect("an S3 client");
         let store: Arc<dyn ObjectStore> = Arc::new(store);
@@ -183,8 +262,8 @@ fn once_deploy(site: &Site) -> Output {
         .arg("--config")
         .arg(site.config())
         .args(["--once", "--deploy"])
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
         .env_remove("RUST_LOG")
         .output()
         .expect("run feedd")
@@ -298,8 +377,8 @@ fn the_daemon_deploys_each_edit_and_shows_it_in_healthz() {
     let server = S3Server::start();
     let site = s3_site(&server);
     let env = [
-        ("AWS_ACCESS_KEY_ID", "test"),
-        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY),
     ];
     let daemon = Daemon::start_with(&site.config(), &[], &env);
     let deployed = |check: &dyn Fn(&serde_json::Value) -> bool| {
@@ -345,10 +424,7 @@ fn the_daemon_deploys_each_edit_and_shows_it_in_healthz() {
 
 #[test]
 fn a_store_that_cannot_be_reached_fails_with_exit_4_after_writing() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
+    let port = free_addr().port();
     let config = format!(
         "{BASE_CONFIG}[deploy]\nbucket = \"b\"\nendpoint = \"http://127.0.0.1:{port}\"\n\
          attempts = 2\ntimeout_secs = 2\n"
@@ -370,10 +446,7 @@ fn a_store_that_cannot_be_reached_fails_with_exit_4_after_writing() {
 
 #[test]
 fn a_failing_deploy_shows_in_healthz_and_metrics_without_a_503_and_serving_goes_on() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
+    let port = free_addr().port();
     let config = format!(
         "{BASE_CONFIG}[server]\nmetrics = true\n[deploy]\nbucket = \"b\"\n\
          endpoint = \"http://127.0.0.1:{port}\"\nattempts = 1\ntimeout_secs = 2\n"
@@ -381,8 +454,8 @@ fn a_failing_deploy_shows_in_healthz_and_metrics_without_a_503_and_serving_goes_
     let site = Site::with_config(&config);
     posts(&site);
     let env = [
-        ("AWS_ACCESS_KEY_ID", "test"),
-        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY),
     ];
     let daemon = Daemon::start_with(&site.config(), &[], &env);
     let deadline = Instant::now() + Duration::from_secs(20);
