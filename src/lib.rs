@@ -6,6 +6,8 @@
 //! ```text
 //! feed-src/ on disk ──source──▶ source files (path, text)
 //!    ──post::Post::parse──▶ Post | Diagnostic          pure, one file at a time (post_cache)
+//!    ──media::probe──▶ enclosures (length, type, time)  I/O: the files a post attaches, kept
+//!                                                       by file stamp (post_cache)
 //!    ──feed::FeedIndex──▶ ids, order, tags, schedule    pure, kept; an edit updates its post
 //!    ──feed::Assembler::select──▶ posts shown           pure: subscription documents, and
 //!                                                       the archive pages that changed
@@ -16,13 +18,16 @@
 //!    ──snapshot──▶ Arc<Snapshot>                        immutable; swapped whole
 //!    ──▶ http (serves the current snapshot)  ──▶ output (atomic writes to a folder)
 //!    ──▶ deploy (the changed documents to object storage or a command, in the background)
+//! media files a document links to (`build::Build::media`) are published beside it, never
+//! read into memory: copied by `output`, served by `http` from `daemon::media_store`'s copies.
 //! ```
 //!
 //! `once` (build, write, exit) and `daemon` (build, serve, watch, rebuild) are two drivers of the
 //! same pipeline (`build::Pipeline`); the daemon keeps it between rebuilds.
 //!
 //! Below them all sits the shared vocabulary, which imports nothing from the crate: `format` (the
-//! document kinds, their media types and default paths) and `etag` (entity tags); `config` holds
+//! document kinds, their media types and default paths), `media` (`Enclosure`, `MediaFile`) and
+//! `etag` (entity tags); `config` holds
 //! every key's default in `config::defaults`. No module imports one that imports it back
 //! (`tests/it/layering.rs` checks).
 

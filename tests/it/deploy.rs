@@ -118,11 +118,25 @@ impl S3Server {
             &["layout", "assign", "-z", "dc1", "-c", "1G", node][..],
             &["layout", "apply", "--version", "1"],
             &["bucket", "create", BUCKET],
-            &["key", "import", "--yes", "-n", "feedd", ACCESS_KEY_ID, SECRET_ACCESS_KEY],
-            &["bucket", "allow", "--read", "--write", "--owner", BUCKET, "--key", "feedd"],
+            &[
+                "key",
+                "import",
+                "--yes",
+                "-n",
+                "feedd",
+                ACCESS_KEY_ID,
+                SECRET_ACCESS_KEY,
+            ],
+            &[
+                "bucket", "allow", "--read", "--write", "--owner", BUCKET, "--key", "feedd",
+            ],
         ] {
             let output = garage(step);
-            assert!(output.status.success(), "garage {step:?}: {}", stderr(&output));
+            assert!(
+                output.status.success(),
+                "garage {step:?}: {}",
+                stderr(&output)
+            );
         }
         server
     }
