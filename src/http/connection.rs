@@ -33,8 +33,8 @@ use super::body::{self, Body, Payload};
 use super::clients::{Activity, Clients, Ticket};
 use super::front::Front;
 use super::guarded::Guarded;
-use super::hub_endpoint;
 use super::refuse::{Refusal, refuse};
+use super::{hub_endpoint, metrics};
 use crate::snapshot::Publisher;
 use crate::websub::hub::Hub;
 
@@ -270,8 +270,12 @@ impl Server {
         {
             let (method, path) = (request.method().clone(), request.uri().path().to_owned());
             let response = hub_endpoint::answer(hub, &self.snapshots, &self.settings, request);
+            let response = response.await;
+            if self.settings.metrics {
+                metrics::record_hub(hub.path(), &response);
+            }
             let ending = (version, count, retire);
-            return self.finish(response.await.map(Body::from), &method, &path, ending);
+            return self.finish(response.map(Body::from), &method, &path, ending);
         }
         // The body of a GET or HEAD is not read; dropping it lets hyper discard it.
         let (parts, _body) = request.into_parts();

@@ -141,6 +141,18 @@ pub(super) fn record(snapshot: &Snapshot, request: &Request<()>, response: &Resp
     });
 }
 
+/// Counts a response of the built-in WebSub hub's endpoint, under the hub's path (subscription
+/// requests are neither reads of a document nor validated, so only status and bytes count).
+pub(super) fn record_hub(hub_path: &str, response: &Response<Bytes>) {
+    metrics::global().request(metrics::Request {
+        document: Cow::Owned(hub_path.to_owned()),
+        status: status_class(response.status()),
+        bytes: u64::try_from(response.body().len()).unwrap_or(u64::MAX),
+        encoding: None,
+        polling: None,
+    });
+}
+
 fn status_class(status: StatusCode) -> &'static str {
     match status.as_u16() {
         200 => "200",

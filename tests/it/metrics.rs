@@ -334,3 +334,29 @@ fn open_and_refused_connections_are_counted() {
         "the held connection and the scrape's"
     );
 }
+
+#[test]
+fn the_built_in_hubs_requests_are_counted_under_its_path() {
+    let site = Site::with_config(&format!(
+        "{BASE_CONFIG}[server]\nmetrics = true\n[websub]\nhub = \"builtin\"\n"
+    ));
+    site.write(
+        "2024-05-01-first.md",
+        &md("First", "2024-05-01", "", "The first post."),
+    );
+    let daemon = Daemon::start(&site.config());
+    let (before, _) = scrape(&daemon);
+    // Not a subscription request: a GET, which the hub answers 405.
+    assert_eq!(daemon.get("/websub").status, 405);
+    let (after, _) = scrape(&daemon);
+    let labels = [("document", "/websub"), ("status", "4xx")];
+    assert_eq!(
+        after.get(REQUESTS, &labels) - before.get(REQUESTS, &labels),
+        1.0
+    );
+    assert_eq!(
+        after.get(REQUESTS, &[("document", "other"), ("status", "4xx")]),
+        before.get(REQUESTS, &[("document", "other"), ("status", "4xx")]),
+        "counted once, under the hub's path"
+    );
+}
