@@ -24,6 +24,7 @@ use crate::deploy::Deployer;
 use crate::diagnostic::Diagnostic;
 use crate::format::DocumentKind;
 use crate::http::Tls;
+use crate::media::MediaFile;
 use crate::snapshot::{Contents, Discovery, Publisher, Snapshot};
 use crate::systemd;
 use crate::watch::{self, Batch, WatchSettings, Watching};
@@ -75,8 +76,7 @@ impl EventLoop {
         status.disk_written(site.persist_errors());
         announce_start(&site, &notifier);
         // The manifest in `state_dir` says what the target holds: a restart sends only changes.
-        let last = site.last();
-        deployer.deploy(site.config(), &last.documents, &last.media);
+        deploy(&deployer, &site, &publisher.current());
         Ok(EventLoop {
             watch_settings: WatchSettings::from_config(site.config(), config_path),
             config_path: config_path.to_path_buf(),
@@ -174,8 +174,7 @@ impl EventLoop {
                 // The hub list in force from now on, even when no document changes with it.
                 (self.notifier).announce(&self.site.config().websub.hubs, Vec::new());
                 // A new `[deploy]` target gets the documents now, not at the next change.
-                let last = self.site.last();
-                (self.deployer).deploy(self.site.config(), &last.documents, &last.media);
+                deploy(&self.deployer, &self.site, &self.publishing.current());
                 let after = &self.site.config().server;
                 let restart_only = |s: &crate::config::Server| {
                     let polite = (s.metrics, s.rate_limit);
@@ -256,8 +255,7 @@ impl EventLoop {
             .rebuilt(published, documents, problems, changed, Local::now());
         self.persist_and_report();
         // After the output folder is written: a `[deploy] command` works on its files.
-        let last = self.site.last();
-        (self.deployer).deploy(self.site.config(), &last.documents, &last.media);
+        deploy(&self.deployer, &self.site, &self.publishing.current());
         // After the output folder is written too: a hub told of a change fetches it at once,
         // perhaps from a web server serving that folder.
         self.announce(topics);
@@ -312,6 +310,23 @@ fn announce_start(site: &Site, notifier: &Notifier) {
         );
         notifier.announce(&config.websub.hubs, topics);
     }
+}
+
+/// Hands the last build to the deployer, its media read from `served`'s copies of them
+/// (`media_store`) rather than from the source folder: a copy never changes, so an upload cannot
+/// mix two versions of a file rewritten while it is sent. A file with no copy is read where it is.
+fn deploy(deployer: &Deployer, site: &Site, served: &Snapshot) {
+    let last = site.last();
+    let media: Vec<MediaFile> = (last.media.iter())
+        .map(|file| match served.media(&file.path) {
+            Some(copy) => MediaFile {
+                source: copy.file().to_path_buf(),
+                ..file.clone()
+            },
+            None => file.clone(),
+        })
+        .collect();
+    deployer.deploy(site.config(), &last.documents, &media);
 }
 
 /// Brings the lock file and the output folder in step with the last build; `Site::persist` logs

@@ -17,7 +17,7 @@ use object_store::path::Path as ObjectPath;
 use object_store::{Attribute, ObjectStore, ObjectStoreExt};
 
 use crate::running::Daemon;
-use crate::support::{BASE_CONFIG, BIN, Site, assert_success, md, python, stderr};
+use crate::support::{BASE_CONFIG, BIN, Site, assert_success, md, noisy_wav, python, stderr};
 
 const BUCKET: &str = "feeds";
 const PREFIX: &str = "blog";
@@ -575,4 +575,54 @@ fn a_command_that_hangs_is_killed_at_the_timeout_and_reported() {
         "{}",
         stderr(&output)
     );
+}
+
+#[test]
+fn the_daemon_uploads_an_episode_whole_with_its_type_and_a_replaced_one_again() {
+    let server = S3Server::start();
+    let config = format!(
+        "{BASE_CONFIG}[deploy]\nbucket = \"{BUCKET}\"\nendpoint = \"{}\"\nprefix = \"{PREFIX}\"\n",
+        server.endpoint()
+    );
+    let site = Site::with_config(&config);
+    let first = noisy_wav(300_000, 1);
+    crate::media_serving::episode(&site, "one", &first);
+    let env = [
+        ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY),
+    ];
+    let _daemon = Daemon::start_with(&site.config(), &[], &env);
+    let uploaded = |bytes: &[u8]| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let objects = server.objects();
+            if let Some(object) = objects.get("episodes/one.wav").filter(|o| o.body == bytes) {
+                return object.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "not uploaded: {:?}",
+                objects.keys()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let object = uploaded(&first);
+    assert!(
+        object
+            .content_type
+            .as_deref()
+            .is_some_and(|t| t.contains("wav")),
+        "{object:?}"
+    );
+    assert_eq!(
+        object.content_encoding, None,
+        "media are stored as they are"
+    );
+    // Replaced the way an editor saves: a new file renamed over the old one.
+    let second = noisy_wav(200_000, 2);
+    let staged = site.src().join("episodes/one.wav.new");
+    std::fs::write(&staged, &second).expect("the new episode");
+    std::fs::rename(&staged, site.src().join("episodes/one.wav")).expect("replace");
+    uploaded(&second);
 }
