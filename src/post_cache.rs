@@ -93,7 +93,8 @@ fn has_media(cached: &Cached) -> bool {
 }
 
 /// Whether what `cached` was probed with still holds: its media files have the size and time
-/// they had, and no media problem waits for a file to appear or change.
+/// they had, the transcripts and chapters beside its episode are the ones it was probed with,
+/// and no media problem waits for a file to appear or change.
 fn media_fresh(cached: &Cached) -> bool {
     if cached.media.is_empty() {
         return true;
@@ -103,8 +104,18 @@ fn media_fresh(cached: &Cached) -> bool {
             post.probed.files().all(|file| {
                 FileStamp::of(&file.source)
                     .is_ok_and(|now| now.len == file.length && now.modified == file.modified)
-            })
+            }) && companions_fresh(post)
         })
+}
+
+/// Whether the files beside the post's episode are still those it was probed with.
+fn companions_fresh(post: &Post) -> bool {
+    match post.probed.media.first().map(|a| &a.at) {
+        Some(crate::media::Located::File(audio)) => {
+            crate::podcast::companions::beside(audio) == post.episode_files
+        }
+        _ => true,
+    }
 }
 
 /// Every post file of the source folder, parsed, keyed by its path.
@@ -426,18 +437,24 @@ impl Reader<'_> {
         Ok(post)
     }
 
-    /// Every local file the post names, whether it is there or not.
+    /// Every local file the post names, whether it is there or not, and where the first one's
+    /// transcripts and chapters would be: a change to any of them probes the post again.
     fn media_files(&self, post: &Post) -> Vec<PathBuf> {
         let place = self.place();
-        (post.media.iter().chain(&post.image))
-            .filter_map(|declared| match &declared.src {
-                crate::media::Src::Local(relative) => {
-                    crate::media::probe::resolve(&place, &post.path, relative).ok()
-                }
-                crate::media::Src::Url(_) => None,
-            })
+        let local = |declared: &crate::media::Declared| match &declared.src {
+            crate::media::Src::Local(relative) => {
+                crate::media::probe::resolve(&place, &post.path, relative).ok()
+            }
+            crate::media::Src::Url(_) => None,
+        };
+        let mut files: Vec<PathBuf> = (post.media.iter().chain(&post.image))
+            .filter_map(local)
             .map(|(_, file)| file)
-            .collect()
+            .collect();
+        if let Some((_, audio)) = post.media.first().and_then(local) {
+            files.extend(crate::podcast::companions::candidates(&audio));
+        }
+        files
     }
 }
 

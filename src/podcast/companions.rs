@@ -5,6 +5,7 @@
 //! `episode-12.chapters.json` (which is not a transcript although it ends in `.json`). Pure: it
 //! looks at a listing of the audio's folder, so the rule is tested without files.
 
+use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::media::MediaFile;
@@ -81,6 +82,21 @@ pub struct Companions {
     /// Names with their media types, in [`TRANSCRIPT_TYPES`]' order.
     pub transcripts: Vec<(String, &'static str)>,
     pub chapters: Option<String>,
+}
+
+/// Every path a companion of the audio file at `audio` could have, whether it exists or not: a
+/// file appearing at one of them is news for the post that attaches `audio`.
+pub fn candidates(audio: &Path) -> Vec<PathBuf> {
+    let stem = audio.with_extension("");
+    let named = |suffix: &str| {
+        let mut name = stem.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
+    };
+    (TRANSCRIPT_TYPES.iter())
+        .map(|(ext, _)| named(&format!(".{ext}")))
+        .chain([named(CHAPTERS_SUFFIX)])
+        .collect()
 }
 
 /// The companions of the audio file named `audio` among `names` (the names in its folder).

@@ -4,9 +4,11 @@
 //! Podcasts would refuse, naming the fix.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::running::Daemon;
 use crate::support::{Site, assert_success, md, run_python_checker, stderr};
 
 const BASE: &str = "https://podcast.example.org/";
@@ -233,4 +235,28 @@ fn a_site_without_podcast_gains_no_itunes_or_podcast_tags() {
     assert_success(&site.once());
     let rss = site.read_out("rss.xml");
     assert!(!rss.contains("itunes") && !rss.contains("podcast"), "{rss}");
+}
+
+#[test]
+fn a_transcript_added_beside_an_episode_is_named_by_the_running_daemon() {
+    let site = example();
+    let daemon = Daemon::start(&site.config());
+    let transcript_of_ep2 = |rss: &str| rss.contains("episodes/ep2.vtt");
+    assert!(!transcript_of_ep2(&daemon.get("/rss.xml").text()));
+    std::fs::write(
+        site.src().join("episodes/ep2.vtt"),
+        "WEBVTT\n\n00:00.000 --> 00:02.000\n(silence)\n",
+    )
+    .expect("a transcript");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !transcript_of_ep2(&daemon.get("/rss.xml").text()) {
+        assert!(
+            Instant::now() < deadline,
+            "the new transcript was not named"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let served = daemon.get("/episodes/ep2.vtt");
+    assert_eq!(served.status, 200);
+    assert!(served.text().starts_with("WEBVTT"));
 }
