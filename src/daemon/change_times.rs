@@ -18,6 +18,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::atomic_file;
+use crate::diagnostic::Diagnostic;
 use crate::render::Document;
 
 /// The file in `state_dir` the stamps are kept in.
@@ -104,19 +105,45 @@ impl ChangeTimes {
         }
     }
 
-    /// Writes the stamps when they changed since the last save.
-    pub fn save(&mut self) -> std::io::Result<()> {
+    /// The stamps as the file is to hold them, when they changed since they were last taken:
+    /// the daemon writes them on a thread of its own (see `disk_writer`).
+    pub fn take_unsaved(&mut self) -> Option<StagedTimes> {
         if !self.dirty {
-            return Ok(());
+            return None;
         }
-        let bytes = serde_json::to_vec_pretty(&self.stamps).map_err(std::io::Error::other)?;
-        atomic_file::write(&self.path, &bytes)?;
         self.dirty = false;
-        Ok(())
+        Some(StagedTimes {
+            path: self.path.clone(),
+            // A map of strings to strings and dates: serialising it cannot fail.
+            bytes: serde_json::to_vec_pretty(&self.stamps).unwrap_or_default(),
+        })
     }
+}
 
+impl ChangeTimes {
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+/// The stamps file's next contents, not yet written.
+#[derive(Debug)]
+pub struct StagedTimes {
+    path: PathBuf,
+    bytes: Vec<u8>,
+}
+
+impl StagedTimes {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Replaces the file atomically; the failure is a problem naming the file.
+    pub fn write(&self) -> Result<(), Diagnostic> {
+        atomic_file::write(&self.path, &self.bytes).map_err(|error| {
+            let message = format!("cannot keep the Last-Modified times: {error}");
+            Diagnostic::for_file(&self.path, message)
+        })
     }
 }
 
@@ -210,14 +237,27 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut times = ChangeTimes::load(dir.path());
         times.stamp(&mut [doc("a.xml", "1")], at(1000, 0));
-        times.save().unwrap();
-        let written = std::fs::metadata(times.path()).unwrap().modified().unwrap();
+        times
+            .take_unsaved()
+            .expect("stamps changed")
+            .write()
+            .unwrap();
+        let written = std::fs::metadata(dir.path().join(FILE))
+            .unwrap()
+            .modified()
+            .unwrap();
         let mut again = ChangeTimes::load(dir.path());
         let mut docs = [doc("a.xml", "1")];
         again.stamp(&mut docs, at(5000, 0));
         assert_eq!(docs[0].last_modified, at(1000, 0));
-        again.save().unwrap();
-        let after = std::fs::metadata(again.path()).unwrap().modified().unwrap();
-        assert_eq!(written, after, "nothing changed, nothing written");
+        assert!(
+            again.take_unsaved().is_none(),
+            "nothing changed, nothing to write"
+        );
+        let after = std::fs::metadata(dir.path().join(FILE))
+            .unwrap()
+            .modified()
+            .unwrap();
+        assert_eq!(written, after);
     }
 }

@@ -14,6 +14,7 @@ use tokio::time::{Interval, MissedTickBehavior};
 
 use super::DaemonError;
 use super::compressor::CompressingPublisher;
+use super::disk_writer::{self, DiskWriter, Outcome};
 use super::problems::Reported;
 use super::signals::Reloads;
 use super::site::{Rebuilt, Site};
@@ -25,6 +26,7 @@ use crate::diagnostic::Diagnostic;
 use crate::format::DocumentKind;
 use crate::http::Tls;
 use crate::media::MediaFile;
+use crate::output::WriteReport;
 use crate::snapshot::{Contents, Discovery, Publisher, Snapshot};
 use crate::systemd;
 use crate::watch::{self, Batch, WatchSettings, Watching};
@@ -52,6 +54,8 @@ pub(super) struct EventLoop {
     pub deployer: Deployer,
     /// The server's TLS, re-read on SIGHUP; `None` when it serves plain HTTP.
     pub tls: Option<Tls>,
+    /// Writes the lock file and the `Last-Modified` stamps, on a thread of its own.
+    pub disk: DiskWriter,
 }
 
 impl EventLoop {
@@ -63,6 +67,7 @@ impl EventLoop {
         reported: Reported,
         notifier: Notifier,
         deployer: Deployer,
+        disk: DiskWriter,
     ) -> Result<EventLoop, DaemonError> {
         let reloads = Reloads::new().map_err(DaemonError::Signals)?;
         let watching = start_watching(&site, config_path)?;
@@ -91,6 +96,7 @@ impl EventLoop {
             websub_hub: None,
             deployer,
             tls: None,
+            disk,
         })
     }
 
@@ -102,6 +108,7 @@ impl EventLoop {
                 batch = self.watching.batches.recv() => self.on_batch(batch)?,
                 () = due => self.on_due(),
                 () = self.reloads.recv() => self.on_reload()?,
+                Some(outcome) = self.disk.outcomes.recv() => self.on_written(outcome),
                 () = tick(&mut self.watchdog) => systemd::watchdog(),
             }
         }
@@ -121,6 +128,7 @@ impl EventLoop {
         if batch.config {
             // A reload may have fixed (or broken) where feedd writes, with no document changing.
             self.persist_and_report();
+            self.disk.retry(self.site.state_files());
         }
         if let Some(line) = self.status.take_update() {
             systemd::status(&line);
@@ -150,6 +158,7 @@ impl EventLoop {
         };
         self.apply(&batch, "reload".into());
         self.persist_and_report();
+        self.disk.retry(self.site.state_files());
         systemd::ready(&self.status.take_line());
         Ok(())
     }
@@ -212,13 +221,28 @@ impl EventLoop {
         self.publish(rebuilt, started, cause);
     }
 
-    /// Writes the last build to disk. When what failed is not what failed last time, the served
-    /// documents are republished with the failures among their problems and the status line
-    /// names them, so `/healthz` and `systemctl status` say what the log says.
+    /// Writes the last build to disk: the output folder now, the lock file and stamps through
+    /// the disk writer. When the output folder's failure is not last time's, the problems are
+    /// shown (see [`EventLoop::show_disk_problems`]).
     fn persist_and_report(&mut self) {
-        if !persist(&mut self.site) {
-            return;
+        if persist(&mut self.site, &self.disk) {
+            self.show_disk_problems();
         }
+    }
+
+    /// How a write of the disk writer's went.
+    fn on_written(&mut self, outcome: Outcome) {
+        if self.site.written(outcome) {
+            self.show_disk_problems();
+            if let Some(line) = self.status.take_update() {
+                systemd::status(&line);
+            }
+        }
+    }
+
+    /// Republishes the served documents with the disk's problems among theirs, and names them in
+    /// the status line, so `/healthz` and `systemctl status` say what the log says.
+    fn show_disk_problems(&mut self) {
         self.status.disk_written(self.site.persist_errors());
         let diagnostics = with_disk_problems(&self.site, self.site.last().diagnostics.clone());
         let current = self.publishing.current();
@@ -329,19 +353,30 @@ fn deploy(deployer: &Deployer, site: &Site, served: &Snapshot) {
     deployer.deploy(site.config(), &last.documents, &media);
 }
 
-/// Brings the lock file and the output folder in step with the last build; `Site::persist` logs
-/// its own failures, once each. Returns whether the failures differ from the last attempt's.
-pub(super) fn persist(site: &mut Site) -> bool {
+/// Brings the output folder in step with the last build and queues the lock file and stamps on
+/// `disk`. Returns whether the output folder's problems changed.
+fn persist(site: &mut Site, disk: &DiskWriter) -> bool {
     let persisted = tokio::task::block_in_place(|| site.persist());
-    if let Some(changes) = persisted.recorded {
-        let lock = site.lock_path().display();
-        if changes.is_notable() {
-            tracing::info!("{changes} in {lock} — commit it");
-        } else {
-            tracing::debug!("{changes} in {lock}");
-        }
+    log_written(persisted.written.as_ref());
+    for write in persisted.writes {
+        disk.queue(write);
     }
-    if let Some(report) = persisted.written {
+    persisted.errors_changed
+}
+
+/// The first build's disk, written before anything is served, so a disk that cannot be written
+/// shows in the first snapshot's problems.
+pub(super) fn persist_first(site: &mut Site, disk: &DiskWriter) {
+    let persisted = tokio::task::block_in_place(|| site.persist());
+    log_written(persisted.written.as_ref());
+    let outcomes = tokio::task::block_in_place(|| disk_writer::write_now(persisted.writes, disk));
+    for outcome in outcomes {
+        site.written(outcome);
+    }
+}
+
+fn log_written(report: Option<&WriteReport>) {
+    if let Some(report) = report {
         if !report.written.is_empty() || !report.removed.is_empty() {
             tracing::info!(
                 "output folder: {} written, {} removed",
@@ -350,7 +385,6 @@ pub(super) fn persist(site: &mut Site) -> bool {
             );
         }
     }
-    persisted.errors_changed
 }
 
 /// The snapshot of `build` after `previous`, uncompressed, serving its media from their copies

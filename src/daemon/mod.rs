@@ -11,6 +11,8 @@
 mod certificate;
 mod change_times;
 mod compressor;
+mod disk_problems;
+mod disk_writer;
 mod event_loop;
 mod media_store;
 mod problems;
@@ -35,6 +37,7 @@ use crate::watch;
 use crate::websub::hub::{Hub, HubError};
 use crate::websub::{Notifier, PublishStatus, Retry};
 use crate::wording::count;
+use disk_writer::DiskWriter;
 use event_loop::EventLoop;
 use problems::Reported;
 use site::Site;
@@ -58,6 +61,8 @@ pub enum DaemonError {
     Inherited(std::io::Error),
     #[error(transparent)]
     Watch(#[from] watch::WatchError),
+    #[error("cannot start the thread that writes the lock file: {0}")]
+    DiskWriter(std::io::Error),
     #[error("cannot set up signal handling: {0}")]
     Signals(std::io::Error),
     #[error("the event loop failed: {0}")]
@@ -89,8 +94,9 @@ pub async fn run(
     };
     let mut reported = Reported::default();
     reported.log(&site.last().diagnostics);
+    let (disk, finisher) = DiskWriter::spawn().map_err(DaemonError::DiskWriter)?;
     // Written first, so a disk that cannot be written shows in the first snapshot's problems.
-    event_loop::persist(&mut site);
+    event_loop::persist_first(&mut site, &disk);
     let publisher = Publisher::new(first_snapshot(&mut site));
     site.tidy_media(&publisher.current());
 
@@ -102,7 +108,15 @@ pub async fn run(
         hub,
         deployer,
     } = serve(&site, listener, tls.clone(), &publisher, &shutdown)?;
-    let mut events = EventLoop::new(site, config_path, publisher, reported, notifier, deployer)?;
+    let mut events = EventLoop::new(
+        site,
+        config_path,
+        publisher,
+        reported,
+        notifier,
+        deployer,
+        disk,
+    )?;
     events.websub_hub = hub;
     events.tls = tls;
     tracing::info!(
@@ -112,19 +126,28 @@ pub async fn run(
         count(events.site.last().documents.len(), "document")
     );
     systemd::ready(&events.status.take_line());
-    let mut events = tokio::spawn(events.run());
-    tokio::select! {
-        () = stop.cancelled() => events.abort(),
-        ended = &mut events => match ended {
-            Ok(result) => result?,
-            Err(join) => return Err(DaemonError::Task(join)),
-        },
-    }
+    let ended = until_stopped(events, &stop).await;
     systemd::stopping();
+    // Whatever ended the loop, the ids of its last rebuild reach the lock file.
+    finisher.finish().await;
+    ended?;
     shutdown.cancel();
     match server.await {
         Ok(result) => result.map_err(DaemonError::Serve),
         Err(join) => Err(DaemonError::Serve(std::io::Error::other(join))),
+    }
+}
+
+/// Runs the event loop as a task of its own until a stop signal, which abandons it even in the
+/// middle of a rebuild, or until it fails.
+async fn until_stopped(events: EventLoop, stop: &CancellationToken) -> Result<(), DaemonError> {
+    let mut events = tokio::spawn(events.run());
+    tokio::select! {
+        () = stop.cancelled() => {
+            events.abort();
+            Ok(())
+        }
+        ended = &mut events => ended.map_err(DaemonError::Task).and_then(|result| result),
     }
 }
 

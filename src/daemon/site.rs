@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use crate::build::{Build, Pipeline, parse_options};
 use crate::config::{Config, ConfigError};
 use crate::diagnostic::Diagnostic;
-use crate::ledger::{Changes, LedgerError, LockFile};
+use crate::ledger::{LedgerError, LockFile};
 use crate::output::{OutputError, OutputFolder, WriteReport};
 use crate::post_cache::{PostCache, Refresh};
 use crate::render::Document;
@@ -19,6 +19,8 @@ use crate::source::SourceError;
 use crate::watch::Batch;
 
 use super::change_times::ChangeTimes;
+use super::disk_problems::{DiskProblems, Place};
+use super::disk_writer::{Outcome, Write};
 use super::media_store::MediaStore;
 use crate::snapshot::{ServedMedia, Snapshot};
 
@@ -43,11 +45,12 @@ pub enum StartError {
 /// What keeping the disk in step with a build did.
 #[derive(Debug, Default)]
 pub struct Persisted {
-    /// What changed in the lock file, when it was written.
-    pub recorded: Option<Changes>,
+    /// The lock file and `Last-Modified` stamps to write, where they changed.
+    pub writes: Vec<Write>,
     /// What changed in the output folder, when `write_output` is on.
     pub written: Option<WriteReport>,
-    /// Whether the failures differ from the previous attempt's (see [`Site::persist_errors`]).
+    /// Whether the output folder's (or the lock file's) problems changed (see
+    /// [`Site::persist_errors`]).
     pub errors_changed: bool,
 }
 
@@ -68,8 +71,8 @@ pub struct Site {
     pipeline: Pipeline,
     /// Where the documents are also written, when `write_output` is on.
     output: Option<OutputFolder>,
-    /// The failures of the last [`Site::persist`], so each is logged once, not on every rebuild.
-    persist_errors: Vec<Diagnostic>,
+    /// What could not be written, so each failure is logged once, not on every rebuild.
+    disk: DiskProblems,
     /// When each served document's bytes last changed: its `Last-Modified`.
     times: ChangeTimes,
     /// The copies the media files are served from.
@@ -117,7 +120,7 @@ impl Site {
             pipeline,
             lock,
             output,
-            persist_errors: Vec::new(),
+            disk: DiskProblems::default(),
             cache,
             last,
             problems: SiteProblems::default(),
@@ -251,53 +254,60 @@ impl Site {
         self.media.problems()
     }
 
-    pub fn lock_path(&self) -> &Path {
-        self.lock.path()
-    }
-
-    /// What the last [`Site::persist`] could not write, one problem per file or folder, for the
-    /// status line and `/healthz`: the documents are served, but the disk is behind.
+    /// What the daemon could not write, one problem per file or folder, for the status line
+    /// and `/healthz`: the documents are served, but the disk is behind.
     pub fn persist_errors(&self) -> &[Diagnostic] {
-        &self.persist_errors
+        self.disk.list()
     }
 
-    /// Keeps the lock file and (when `write_output` is on) the output folder in step with the
-    /// last build. Both are tried even when the first fails; a failure is logged when it first
-    /// happens and when it is over, not on every rebuild in between.
+    /// Records how a write of the disk writer's went; returns whether the problems changed.
+    pub fn written(&mut self, outcome: Outcome) -> bool {
+        self.disk.set(outcome.place, outcome.problem)
+    }
+
+    /// The state files `write` may still write to: the ones the config in force names.
+    pub fn state_files(&self) -> Vec<PathBuf> {
+        vec![
+            self.lock.path().to_path_buf(),
+            self.times.path().to_path_buf(),
+        ]
+    }
+
+    /// Brings the output folder (when `write_output` is on) in step with the last build, and
+    /// returns the lock file and `Last-Modified` stamps to write where they changed: those go
+    /// to the disk writer's thread, the output folder is written here, before the deploy and
+    /// the hubs are told, which may read it.
     pub fn persist(&mut self) -> Persisted {
         let mut persisted = Persisted::default();
-        let mut errors: Vec<Diagnostic> = Vec::new();
         // Only when an id record changed: comparing 100,000 records per edit is not free.
         if self.pipeline.take_ledger_change() {
-            match self.lock.save(self.pipeline.ledger()) {
-                Ok(recorded) => persisted.recorded = recorded,
+            match self.lock.stage(self.pipeline.ledger()) {
+                Ok(staged) => persisted.writes.extend(staged.map(Write::Lock)),
                 Err(e) => {
                     self.pipeline.keep_ledger_change();
-                    errors.push(Diagnostic::new(e.path, e.line, e.message));
+                    let problem = Diagnostic::new(e.path, e.line, e.message);
+                    persisted.errors_changed |= self.disk.set(Place::Lock, Some(problem));
                 }
             }
         }
         if let Some(folder) = &self.output {
-            match folder.publish(&self.last.documents, &self.last.media) {
-                Ok(report) => persisted.written = Some(report),
-                Err(e) => errors.push(Diagnostic::for_file(
+            let problem = match folder.publish(&self.last.documents, &self.last.media) {
+                Ok(report) => {
+                    persisted.written = Some(report);
+                    None
+                }
+                Err(e) => Some(Diagnostic::for_file(
                     folder.dir(),
                     format!("output folder not updated: {e}"),
                 )),
-            }
+            };
+            persisted.errors_changed |= self.disk.set(Place::OutputFolder, problem);
+        } else {
+            persisted.errors_changed |= self.disk.set(Place::OutputFolder, None);
         }
-        if let Err(error) = self.times.save() {
-            let message = format!("cannot keep the Last-Modified times: {error}");
-            errors.push(Diagnostic::for_file(self.times.path(), message));
-        }
-        for error in errors.iter().filter(|e| !self.persist_errors.contains(e)) {
-            tracing::error!("{error}; the served documents are unaffected");
-        }
-        if errors.is_empty() && !self.persist_errors.is_empty() {
-            tracing::info!("writing to disk works again");
-        }
-        persisted.errors_changed = errors != self.persist_errors;
-        self.persist_errors = errors;
+        persisted
+            .writes
+            .extend(self.times.take_unsaved().map(Write::ChangeTimes));
         persisted
     }
 }

@@ -426,3 +426,48 @@ fn each_way_of_saving_is_exactly_one_rebuild() {
     let log = daemon.log();
     assert!(!log.contains("full rescan"), "a save was a rescan:\n{log}");
 }
+
+/// The `Last-Modified` stamps are written on a thread of their own, off the path from an edit
+/// to the served feed; a write there that fails still shows in `/healthz` until one works.
+#[test]
+fn a_state_file_it_cannot_write_is_reported_until_a_write_works() {
+    let site = site_with_two_posts();
+    let stamps = site.path().join(".feedd/last-modified.json");
+    // A folder where the file goes: replacing it fails, whoever runs the test.
+    std::fs::create_dir_all(stamps.join("in-the-way")).expect("blocker");
+    let daemon = Daemon::start(&site.config());
+    let health = daemon.poll_until("/healthz", "503 naming the stamps file", |r| {
+        r.status == 503 && r.text().contains("last-modified.json")
+    });
+    assert!(
+        health
+            .text()
+            .contains("cannot keep the Last-Modified times"),
+        "{}",
+        health.text()
+    );
+
+    std::fs::remove_dir_all(&stamps).expect("unblock");
+    site.write("c.md", &md("Gamma", "2020-01-03", "", "Third."));
+    daemon.poll_until("/atom.xml", "the new post", has_title("Gamma"));
+    daemon.poll_until("/healthz", "healthy once the file is written", |r| {
+        r.status == 200
+    });
+    daemon.wait_for("writing to disk works again", Duration::from_secs(10));
+    assert!(stamps.is_file(), "the stamps are written");
+}
+
+/// A stop waits for the lock file: the id of a post served a moment before is in it.
+#[test]
+fn a_post_served_just_before_a_stop_is_in_the_lock_file() {
+    let site = site_with_two_posts();
+    let daemon = Daemon::start(&site.config());
+    site.write("c.md", &md("Gamma", "2020-01-03", "", "Third."));
+    daemon.poll_until("/atom.xml", "the new post", has_title("Gamma"));
+    assert_eq!(daemon.stop(), Some(0));
+    let lock = std::fs::read_to_string(site.path().join("feedd.lock")).expect("feedd.lock");
+    assert!(
+        lock.contains("\"c.md\""),
+        "the lock file records it:\n{lock}"
+    );
+}
