@@ -117,7 +117,7 @@ impl FeedIndex {
         FeedIndex {
             ledger: IdLedger {
                 version: IdLedger::VERSION,
-                posts: BTreeMap::new(),
+                posts: imbl::OrdMap::new(),
             },
             loose: ledger,
             explicit: BTreeSet::new(),

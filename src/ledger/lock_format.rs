@@ -11,7 +11,7 @@
 //! Earlier versions kept the same records as JSON (`.feedd-ids.json`); that text is still read,
 //! so a site moves to the lock file on its first run.
 
-use std::collections::BTreeMap;
+use imbl::OrdMap;
 
 use serde::Deserialize;
 
@@ -51,7 +51,7 @@ pub struct FormatError {
 struct LockText {
     version: u32,
     #[serde(default)]
-    posts: BTreeMap<String, Record>,
+    posts: OrdMap<String, Record>,
 }
 
 /// Reads the lock file's text, or the JSON ledger of earlier versions.

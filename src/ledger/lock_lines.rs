@@ -7,7 +7,7 @@
 //! so that `lock_format` reads that text with the full parser, which is also the one that
 //! explains what is wrong. Whatever it does accept, the full parser reads the same way.
 
-use std::collections::BTreeMap;
+use imbl::OrdMap;
 
 use chrono::{DateTime, FixedOffset};
 
@@ -15,7 +15,7 @@ use super::matching::Record;
 
 /// The version and records of a lock file in feedd's own layout; `None` when the text is laid
 /// out any other way.
-pub(super) fn read(text: &str) -> Option<(u32, BTreeMap<String, Record>)> {
+pub(super) fn read(text: &str) -> Option<(u32, OrdMap<String, Record>)> {
     let mut lines = text.lines();
     let mut version = None;
     for line in lines.by_ref() {
@@ -32,7 +32,7 @@ pub(super) fn read(text: &str) -> Option<(u32, BTreeMap<String, Record>)> {
             }
         }
     }
-    let mut posts = BTreeMap::new();
+    let mut posts = OrdMap::new();
     for line in lines {
         if line.is_empty() || line.starts_with('#') {
             continue;

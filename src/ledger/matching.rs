@@ -19,7 +19,9 @@
 //!
 //! Pure: no files, no clock. `ledger::LockFile` loads and saves it.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
+
+use imbl::OrdMap;
 
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
@@ -35,10 +37,14 @@ pub struct Record {
 }
 
 /// Post file (relative to the source folder, `/`-separated) → what was published from it.
+///
+/// A persistent map: a copy shares every record with the original and costs nothing, so the
+/// daemon hands the lock file's writer a copy after each edit without copying 100,000 records,
+/// and an edit then changes only the path to the records it touches.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdLedger {
     pub version: u32,
-    pub posts: BTreeMap<String, Record>,
+    pub posts: OrdMap<String, Record>,
 }
 
 /// One post as the ledger sees it, with the id it would get without the ledger.

@@ -12,7 +12,6 @@ mod matching;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 pub use matching::{Claim, IdLedger, Record};
 
@@ -40,8 +39,8 @@ pub struct LedgerError {
 pub struct LockFile {
     path: PathBuf,
     /// What the file holds now (or is about to: see [`LockFile::stage`]); `None` while it does
-    /// not exist. Shared with the writes staged from it.
-    saved: Option<Arc<IdLedger>>,
+    /// not exist.
+    saved: Option<IdLedger>,
     /// A ledger of an earlier version that was read instead, removed once the lock is written.
     legacy: Option<PathBuf>,
 }
@@ -54,7 +53,7 @@ impl LockFile {
         if let Some(saved) = read(&path)? {
             return Ok(LockFile {
                 path,
-                saved: Some(Arc::new(saved)),
+                saved: Some(saved),
                 legacy: None,
             });
         }
@@ -86,7 +85,7 @@ impl LockFile {
     /// The ledger to resolve ids against: the lock file's, else an earlier version's, else empty.
     pub fn ledger(&self) -> Result<IdLedger, LedgerError> {
         match (&self.saved, &self.legacy) {
-            (Some(saved), _) => Ok(IdLedger::clone(saved)),
+            (Some(saved), _) => Ok(saved.clone()),
             (None, Some(legacy)) => Ok(read(legacy)?.unwrap_or_default()),
             (None, None) => Ok(IdLedger::default()),
         }
@@ -103,16 +102,19 @@ impl LockFile {
     /// changed and the file's text (at 100,000 posts that work is tens of milliseconds).
     /// `None` when the file already says exactly this.
     pub fn stage(&mut self, next: &IdLedger) -> Result<Option<StagedLock>, LedgerError> {
-        if self.saved.as_deref() == Some(next) && self.legacy.is_none() {
+        // Cheap: the two share all but the records an edit touched, and equality skips what
+        // they share.
+        if self.saved.as_ref() == Some(next) && self.legacy.is_none() {
             return Ok(None);
         }
         let before = match (&self.saved, &self.legacy) {
-            (Some(saved), _) => Arc::clone(saved),
-            (None, Some(legacy)) => Arc::new(read(legacy)?.unwrap_or_default()),
-            (None, None) => Arc::new(IdLedger::default()),
+            (Some(saved), _) => saved.clone(),
+            (None, Some(legacy)) => read(legacy)?.unwrap_or_default(),
+            (None, None) => IdLedger::default(),
         };
-        let next = Arc::new(next.clone());
-        self.saved = Some(Arc::clone(&next));
+        // A copy of a persistent map: no record is copied.
+        let next = next.clone();
+        self.saved = Some(next.clone());
         Ok(Some(StagedLock {
             path: self.path.clone(),
             before,
@@ -178,8 +180,8 @@ impl LockFile {
 pub struct StagedLock {
     path: PathBuf,
     /// What the file held when this was staged: what the changes are reported against.
-    before: Arc<IdLedger>,
-    next: Arc<IdLedger>,
+    before: IdLedger,
+    next: IdLedger,
     /// An earlier version's ledger, removed once the lock file is written.
     replaces: Option<PathBuf>,
 }
@@ -211,7 +213,7 @@ impl StagedLock {
         })?;
         let mut changes = Changes::between(&self.before, &self.next);
         // Reported once: a later write of the same ids would report nothing new.
-        self.before = Arc::clone(&self.next);
+        self.before = self.next.clone();
         if let Some(legacy) = self.replaces.take() {
             if let Err(e) = std::fs::remove_file(&legacy) {
                 tracing::warn!(
@@ -273,37 +275,39 @@ pub struct Changes {
 }
 
 impl Changes {
+    /// What changed from `before` to `after`, found by walking only what the two do not share
+    /// (see [`IdLedger`]): an edit's changes cost the same at 100 posts as at 100,000.
     fn between(before: &IdLedger, after: &IdLedger) -> Changes {
-        let old_keys_by_id: std::collections::HashMap<&str, &str> = before
-            .posts
-            .iter()
-            .map(|(key, record)| (record.id.as_str(), key.as_str()))
-            .collect();
+        use imbl::ordmap::DiffItem;
         let mut changes = Changes::default();
-        let mut renamed_from = std::collections::HashSet::new();
-        for (key, record) in &after.posts {
-            match before.posts.get(key) {
-                Some(old) if old.id != record.id => {
-                    changes
-                        .reassigned
-                        .push((key.clone(), old.id.clone(), record.id.clone()));
+        let mut gone: Vec<(&String, &str)> = Vec::new();
+        let mut appeared: Vec<(&String, &str)> = Vec::new();
+        for item in before.posts.diff(&after.posts) {
+            match item {
+                DiffItem::Update { old, new } if old.1.id != new.1.id => {
+                    (changes.reassigned).push((new.0.clone(), old.1.id.clone(), new.1.id.clone()));
                 }
-                Some(old) if old != record => changes.edited += 1,
-                Some(_) => {}
-                None => match old_keys_by_id.get(record.id.as_str()) {
-                    Some(old_key) if !after.posts.contains_key(*old_key) => {
-                        renamed_from.insert(*old_key);
-                        changes.renamed.push(((*old_key).to_string(), key.clone()));
-                    }
-                    _ => changes.added.push(key.clone()),
-                },
+                DiffItem::Update { .. } => changes.edited += 1,
+                DiffItem::Add(key, record) => appeared.push((key, &record.id)),
+                DiffItem::Remove(key, record) => gone.push((key, &record.id)),
             }
         }
-        changes.removed = before
-            .posts
-            .keys()
-            .filter(|key| !after.posts.contains_key(*key) && !renamed_from.contains(key.as_str()))
-            .cloned()
+        // A file gone and one new with its id: the post was renamed.
+        let gone_by_id: std::collections::HashMap<&str, &String> =
+            gone.iter().map(|(key, id)| (*id, *key)).collect();
+        let mut renamed_from = std::collections::HashSet::new();
+        for (key, id) in appeared {
+            match gone_by_id.get(id) {
+                Some(old_key) if renamed_from.insert(*old_key) => {
+                    changes.renamed.push(((*old_key).clone(), key.clone()));
+                }
+                _ => changes.added.push(key.clone()),
+            }
+        }
+        changes.removed = gone
+            .into_iter()
+            .filter(|(key, _)| !renamed_from.contains(key))
+            .map(|(key, _)| key.clone())
             .collect();
         changes
     }
