@@ -12,7 +12,8 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
@@ -47,10 +48,14 @@ impl Write {
         }
     }
 
-    /// `self` in place of `earlier`, which was never written.
+    /// `self` in place of `earlier`, which was never written. A lock file staged for the same
+    /// path reports the changes of both; one for another path (the config moved it) replaces
+    /// the earlier write outright.
     fn after(self, earlier: Write) -> Write {
         match (self, earlier) {
-            (Write::Lock(next), Write::Lock(earlier)) => Write::Lock(next.after(earlier)),
+            (Write::Lock(next), Write::Lock(earlier)) if next.path() == earlier.path() => {
+                Write::Lock(next.after(earlier))
+            }
             (next, _) => next,
         }
     }
@@ -96,12 +101,15 @@ enum Job {
 pub struct DiskWriter {
     jobs: mpsc::Sender<Job>,
     pub outcomes: UnboundedReceiver<Outcome>,
+    /// Set at a stop, after which the thread may have ended by design.
+    stopping: Arc<AtomicBool>,
 }
 
 /// The daemon's end: waits for the queued writes at a stop.
 pub struct Finisher {
     jobs: mpsc::Sender<Job>,
     thread: std::thread::JoinHandle<()>,
+    stopping: Arc<AtomicBool>,
 }
 
 impl DiskWriter {
@@ -112,19 +120,29 @@ impl DiskWriter {
         let thread = std::thread::Builder::new()
             .name("feedd-disk".into())
             .spawn(move || run(&queue, &report))?;
+        let stopping = Arc::new(AtomicBool::new(false));
         Ok((
             DiskWriter {
                 jobs: jobs.clone(),
                 outcomes,
+                stopping: Arc::clone(&stopping),
             },
-            Finisher { jobs, thread },
+            Finisher {
+                jobs,
+                thread,
+                stopping,
+            },
         ))
     }
 
     /// Queues `write`; returns at once.
     pub fn queue(&self, write: Write) {
-        // The thread ends only after a stop, when nothing is queued any more.
-        let _ = self.jobs.send(Job::Write(write));
+        // The thread ends at a stop, or if it panicked: then nothing is written any more.
+        if self.jobs.send(Job::Write(write)).is_err() && !self.stopping.load(Ordering::Relaxed) {
+            tracing::error!(
+                "the thread that writes the lock file and Last-Modified times has stopped; restart feedd"
+            );
+        }
     }
 
     /// Tries again what failed, now that a reload may have fixed it; writes to files other than
@@ -137,6 +155,7 @@ impl DiskWriter {
 impl Finisher {
     /// Writes what is queued and ends the thread, waiting at most [`STOP_WAIT`].
     pub async fn finish(self) {
+        self.stopping.store(true, Ordering::Relaxed);
         let _ = self.jobs.send(Job::Stop);
         let thread = self.thread;
         let joined = tokio::task::spawn_blocking(move || thread.join());
