@@ -186,7 +186,7 @@ pub const RULES: [Rule; 31] = [
         Code::SameUpdated,
         Info,
         "entries share the same updated instant; some readers order them arbitrarily",
-        "give the posts a time of day (`date = 2019-06-30T14:00:00`)",
+        "give the posts a time of day (`date = 2019-06-30T14:00:00`; in a plain-text post, `Posted on 2019-06-30 14:00`)",
     ),
     rule(
         Code::FutureDate,

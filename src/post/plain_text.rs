@@ -179,6 +179,13 @@ mod tests {
         assert_eq!(content.excerpt, "First line second & \"third\"");
     }
 
+    /// What `feedd lint` (FD030) tells authors of posts that share a day to write.
+    #[test]
+    fn a_byline_date_may_carry_a_time_of_day() {
+        let f = read("Title\n\nPosted on 2019-06-30 14:00 by Jane\n\nText.\n").unwrap();
+        assert_eq!(f.date.unwrap().to_rfc3339(), "2019-06-30T14:00:00+00:00");
+    }
+
     #[test]
     fn byline_parts_may_be_empty() {
         let table = [
