@@ -2,13 +2,14 @@
 //! what it is, how to subscribe (the very address they opened, ready to paste into a reader), and
 //! the entries the feed holds.
 
-use maud::html;
+use maud::{Markup, html};
 
 use super::layout;
 use super::page_feed::PageFeed;
 use crate::feed::DocumentLink;
 
-pub(super) fn render(feed: &PageFeed, shown: &DocumentLink) -> String {
+/// The page of `feed` at `shown`'s address, around `entries` (its entries, rendered).
+pub(super) fn render(feed: &PageFeed, shown: &DocumentLink, entries: &Markup) -> String {
     let title = layout::feed_title(feed);
     let others: Vec<&DocumentLink> = feed
         .documents
@@ -43,7 +44,7 @@ pub(super) fn render(feed: &PageFeed, shown: &DocumentLink) -> String {
                 }
             }
             h2 { "Entries" }
-            (layout::entry_list(&feed.entries))
+            (entries)
         }
     };
     let alternates: Vec<_> = layout::alternates(feed).collect();

@@ -64,9 +64,11 @@ pub fn render_index(index: &Index<'_>) -> Document {
 /// document's address to paste into a reader.
 pub fn render_feed_pages(feed: &Feed) -> Vec<Document> {
     let shown = PageFeed::new(feed);
+    // The pages differ only in the address they offer: their entries are rendered once.
+    let entries = layout::entry_list(&shown.entries);
     (shown.documents.iter())
         .map(|link| {
-            let body = feed_page::render(&shown, link);
+            let body = feed_page::render(&shown, link, &entries);
             page(link.path.clone(), body, Some(shown.updated))
         })
         .collect()
