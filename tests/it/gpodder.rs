@@ -8,7 +8,6 @@
 //! `Range: bytes=<size>-` (`gpodder/download.py`); the interruption is a `gpo download` under a
 //! bandwidth limit, killed once its `.partial` file has grown.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -77,7 +76,7 @@ impl Gpo {
 /// A daemon on a port chosen first, so the site's `base_url` (which the enclosure URLs are
 /// made from) is the daemon's own address.
 fn podcast_daemon(episodes: &[(&str, Vec<u8>)]) -> (Site, Daemon, String) {
-    let port = free_port();
+    let port = free_addr().port();
     let base = format!("http://127.0.0.1:{port}/");
     let config = BASE_CONFIG.replace("https://example.org/", &base);
     let site = Site::with_config(&config);
@@ -89,14 +88,6 @@ fn podcast_daemon(episodes: &[(&str, Vec<u8>)]) -> (Site, Daemon, String) {
     command.args(["--listen", &listen]);
     let daemon = Daemon::spawn(command);
     (site, daemon, format!("{base}rss.xml"))
-}
-
-/// A port nothing listens on now, for a daemon whose `base_url` must name it.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
 }
 
 /// A copy of `examples/podcast` in a temporary folder.
@@ -120,7 +111,7 @@ fn podcast_example() -> tempfile::TempDir {
 #[test]
 fn gpodder_subscribes_to_the_podcast_example_and_downloads_every_episode() {
     let site = podcast_example();
-    let port = free_port();
+    let port = free_addr().port();
     let config_path = site.path().join("config.toml");
     let config = std::fs::read_to_string(&config_path).expect("config");
     let base = format!("http://127.0.0.1:{port}/");

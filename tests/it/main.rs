@@ -2,6 +2,8 @@
 
 mod protocols;
 mod running;
+mod s3_server;
+mod subscriber;
 mod support;
 
 mod archives;

@@ -1,7 +1,16 @@
 //! Shared test fixtures: temporary sites on disk and the real `feedd` binary.
 
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+/// An address on 127.0.0.1 nothing listens on now, for a server the test starts (or a daemon
+/// whose `base_url` must name its port).
+pub fn free_addr() -> SocketAddr {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+}
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_feedd");
 
